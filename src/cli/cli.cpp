@@ -1,0 +1,100 @@
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "cli/context.hpp"
+#include "cli/exit_codes.hpp"
+#include "core/log.hpp"
+#include "core/ids.hpp"
+#include "core/time.hpp"
+#include "core/version.hpp"
+
+namespace claudelens::cli {
+
+Result<store::Store*> Context::store() {
+  if (!m_store) {
+    CL_TRY(opened, store::open_store(settings.db_url));
+    m_store = std::move(opened);
+  }
+  return m_store.get();
+}
+
+bool Context::interactive() const { return ::isatty(STDERR_FILENO) == 1; }
+
+Result<std::string> Context::resolve_owner(const std::string& owner_name) {
+  CL_TRY(st, store());
+  const std::string name = owner_name.empty() ? "admin" : owner_name;
+  {
+    CL_TRY(reader, st->read());
+    CL_TRY(found, reader->find_user_by_name(name));
+    if (found) return found->id;
+  }
+  if (!owner_name.empty() && owner_name != "admin")
+    return fail(Errc::not_found, fmt::format("no user named '{}' (create one with `claudelens keys create`)", name));
+  CL_TRY(writer, st->write());
+  CL_TRY(again, writer->find_user_by_name(name));  // another process may have made it meanwhile
+  if (again) return again->id;
+  store::User admin{new_id(), name, store::Role::admin, system_clock().now_ms()};
+  CL_CHECK(writer->put_user(admin));
+  CL_CHECK(writer->commit());
+  return admin.id;
+}
+
+int report(const Error& error) {
+  std::fprintf(stderr, "claudelens: %s\n", error.message.c_str());
+  return exit_code_for(error.code);
+}
+
+namespace {
+
+void env_default(std::string& value, const char* name) {
+  if (const char* v = std::getenv(name); v != nullptr && *v != '\0') value = v;
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  Context ctx;
+  Settings& s = ctx.settings;
+  env_default(s.db_url, "CLAUDELENS_DB");
+  env_default(s.backup_dir, "CLAUDELENS_BACKUP_DIR");
+  env_default(s.listen, "CLAUDELENS_LISTEN");
+  env_default(s.api_key, "CLAUDELENS_API_KEY");
+  env_default(s.log_level, "CLAUDELENS_LOG_LEVEL");
+  if (const char* v = std::getenv("CLAUDELENS_MAX_UPLOAD_MB")) s.max_upload_mb = std::atoi(v);
+
+  CLI::App app{"ClaudeLens: archive, back up and restore Claude Code conversations", "claudelens"};
+  app.set_version_flag("--version", std::string(k_version));
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.add_option("--db", s.db_url, "Store URL (sqlite:PATH)")->capture_default_str();
+  app.add_option("--backup-dir", s.backup_dir, "Where backups are written")->capture_default_str();
+  app.add_option("--listen", s.listen, "HOST:PORT the server listens on")->capture_default_str();
+  app.add_option("--api-key", s.api_key, "An admin API key to accept");
+  app.add_option("--max-upload-mb", s.max_upload_mb, "Largest accepted upload")->capture_default_str();
+  app.add_option("--log-level", s.log_level, "trace|debug|info|warn|error|off")->capture_default_str();
+  app.add_flag("--json", ctx.json, "Print one JSON document on stdout");
+
+  add_ingest_command(app, ctx);
+  add_query_commands(app, ctx);
+  add_keys_command(app, ctx);
+  add_demo_data_command(app, ctx);
+  add_backup_command(app, ctx);
+  add_restore_command(app, ctx);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? k_exit_ok : k_exit_usage;
+  }
+  init_logging(s.log_level);
+  if (!ctx.action) return k_exit_usage;
+  return ctx.action();
+}
+
+}  // namespace claudelens::cli

@@ -1,0 +1,279 @@
+// The Store: every collection ClaudeLens keeps, behind one interface that the rest of the code uses.
+// Implementations (store/sqlite/, later store/postgres/) stay private to their .cpp; open_store() picks
+// one from a URL. No SQL, no engine types and no engine error codes cross this header.
+//
+// Concurrency: a Store is thread-safe. Work happens in transactions: read() gives a Reader, a consistent
+// snapshot that never sees later commits; write() gives a Writer, the one exclusive write transaction,
+// which rolls back unless commit() is called. A Reader or Writer belongs to one thread at a time and must
+// not outlive its Store. Reads stream rows to a callback; a callback returning false stops the scan early
+// (that is not an error). Strings passed to callbacks are valid only during the call.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+#include "core/time.hpp"
+
+namespace claudelens::store {
+
+enum class Role { admin, user };
+std::string_view role_name(Role r) noexcept;
+std::optional<Role> parse_role(std::string_view s) noexcept;
+
+struct User {
+  std::string id;
+  std::string name;
+  Role role = Role::user;
+  TimeMs created_at = 0;
+};
+
+/// An API key as stored: only the SHA-256 of the key, never the key itself.
+struct ApiKey {
+  std::string id;
+  std::string user_id;
+  std::string name;
+  std::string key_hash;  ///< hex SHA-256 of the full key
+  std::string prefix;    ///< the first characters of the key, to recognise it in lists
+  TimeMs created_at = 0;
+  std::optional<TimeMs> revoked_at;
+  std::optional<TimeMs> last_used_at;
+};
+
+/// One Claude Code project folder. Natural key: (owner_id, name); restores match on (owner_id, path).
+struct Project {
+  std::string id;
+  std::string owner_id;
+  std::string name;  ///< the folder's name, e.g. "-Users-dain-workspace-app"
+  std::string path;  ///< the cwd most of its records carry ("" until known)
+  std::string description;
+  TimeMs created_at = 0;
+  TimeMs updated_at = 0;
+  // Statistics maintained by refresh_project_stats().
+  std::int64_t sessions_count = 0;
+  std::int64_t messages_count = 0;
+  std::int64_t records_count = 0;
+};
+
+/// Token and cost totals, deduplicated by assistant message id (one API response spans several lines).
+struct Usage {
+  std::int64_t input_tokens = 0;
+  std::int64_t output_tokens = 0;
+  std::int64_t cache_creation_tokens = 0;
+  std::int64_t cache_read_tokens = 0;
+  double cost_usd = 0;
+};
+
+/// One Claude sessionId.
+struct Session {
+  std::string id;  ///< the Claude `sessionId`
+  std::string project_id;
+  std::string owner_id;
+  std::optional<TimeMs> started_at;  ///< min record timestamp
+  std::optional<TimeMs> ended_at;    ///< max record timestamp
+  std::int64_t message_count = 0;    ///< entries with a uuid
+  std::int64_t records_count = 0;    ///< all entries
+  std::string summary;               ///< from `summary` records
+  Usage usage;
+  TimeMs created_at = 0;
+  TimeMs updated_at = 0;
+};
+
+/// One transcript line: a message (it has a `uuid`) or a record without one (summary, snapshot, ...).
+struct Entry {
+  std::string session_id;
+  /// Natural key within the session: the `uuid` for messages; for records without a uuid
+  /// "~" + hex content hash + ":" + the occurrence number among identical lines of the same file.
+  std::string key;
+  bool has_uuid = false;  ///< true: a message; false: a record without a uuid
+  std::string type;       ///< the `type` field, "" when absent
+  std::optional<TimeMs> timestamp;
+  std::string cwd;         ///< the `cwd` field, "" when absent (feeds the project's path)
+  std::string message_id;  ///< assistant `message.id`, "" otherwise (usage is deduplicated on it)
+  Usage usage;             ///< this line's `message.usage` (and its cost), zero when absent
+  std::string json;        ///< the line exactly as received, without its newline
+  // Filled in on reads; ignored on writes (they come from the session).
+  std::string owner_id;
+  std::string project_id;
+  std::int64_t seq = 0;  ///< insertion order, increasing across the whole store
+};
+
+/// The other user data: prompts, prompt folders and AI settings. `json` is the whole document.
+enum class Collection { prompts, prompt_folders, ai_settings };
+std::string_view collection_name(Collection c) noexcept;
+std::optional<Collection> parse_collection(std::string_view s) noexcept;
+
+struct Document {
+  std::string id;
+  std::string owner_id;
+  std::string name;
+  TimeMs created_at = 0;
+  TimeMs updated_at = 0;
+  std::string json;
+};
+
+/// The backup system's own bookkeeping. `json` holds the full record (e.g. API.md's BackupMetadata);
+/// the other fields are indexed copies for listing and claiming.
+enum class SystemTable { backups, jobs, restores, settings, schedules };
+std::string_view system_table_name(SystemTable t) noexcept;
+
+struct SystemRecord {
+  std::string id;
+  std::string owner_id;
+  std::string kind;    ///< backup type, job type, ...
+  std::string status;  ///< pending, in_progress, completed, failed, ...
+  TimeMs created_at = 0;
+  TimeMs updated_at = 0;
+  std::string json;
+};
+
+// ---- Filters -------------------------------------------------------------------------------------
+
+struct ProjectFilter {
+  std::optional<std::string> owner_id;  ///< Default: every owner (admins see all).
+  std::vector<std::string> ids;         ///< Default: empty = every project.
+};
+
+struct SessionFilter {
+  std::optional<std::string> owner_id;    ///< Default: every owner.
+  std::vector<std::string> project_ids;   ///< Default: empty = every project.
+  std::vector<std::string> session_ids;   ///< Default: empty = every session.
+  std::optional<std::int64_t> min_messages;  ///< message_count >= this
+  std::optional<std::int64_t> max_messages;  ///< message_count <= this
+};
+
+struct EntryFilter {
+  std::optional<std::string> session_id;  ///< Default: every session (ordered by session, then seq).
+  std::optional<std::string> owner_id;    ///< Default: every owner.
+  std::optional<TimeMs> from;             ///< timestamp >= from (entries without a timestamp pass)
+  std::optional<TimeMs> to;               ///< timestamp < to (entries without a timestamp pass)
+  std::optional<std::int64_t> after_seq;  ///< seq > after_seq (incremental backups)
+};
+
+struct Counts {
+  std::int64_t users = 0, api_keys = 0, projects = 0, sessions = 0, messages = 0, records = 0;
+  std::int64_t prompts = 0, prompt_folders = 0, ai_settings = 0;
+  std::int64_t entry_bytes = 0;  ///< sum of the entries' JSON sizes
+  std::optional<TimeMs> earliest, latest;
+};
+
+template <class T>
+using Visit = std::function<bool(const T&)>;  ///< return false to stop the scan
+
+// ---- Transactions --------------------------------------------------------------------------------
+
+/// A consistent read snapshot.
+class Reader {
+ public:
+  virtual ~Reader() = default;
+
+  virtual Result<Counts> counts(const std::optional<std::string>& owner_id) = 0;
+
+  virtual Result<std::optional<User>> get_user(const std::string& id) = 0;
+  virtual Result<std::optional<User>> find_user_by_name(const std::string& name) = 0;
+  virtual Status for_each_user(const Visit<User>& visit) = 0;
+  /// The key whose hash is `key_hash` with its user, revoked keys included (the caller checks).
+  virtual Result<std::optional<ApiKey>> find_api_key(const std::string& key_hash) = 0;
+  virtual Status for_each_api_key(const Visit<ApiKey>& visit) = 0;
+
+  virtual Result<std::optional<Project>> get_project(const std::string& id) = 0;
+  virtual Result<std::optional<Project>> find_project_by_name(const std::string& owner_id, const std::string& name) = 0;
+  virtual Result<std::optional<Project>> find_project_by_path(const std::string& owner_id, const std::string& path) = 0;
+  /// Ordered by name.
+  virtual Status for_each_project(const ProjectFilter& filter, const Visit<Project>& visit) = 0;
+
+  virtual Result<std::optional<Session>> get_session(const std::string& id) = 0;
+  /// Ordered by project, then started_at, then id.
+  virtual Status for_each_session(const SessionFilter& filter, const Visit<Session>& visit) = 0;
+
+  virtual Result<std::optional<Entry>> get_entry(const std::string& session_id, const std::string& key) = 0;
+  /// Ordered by session, then seq (the order they were ingested in).
+  virtual Status for_each_entry(const EntryFilter& filter, const Visit<Entry>& visit) = 0;
+
+  virtual Result<std::optional<Document>> get_document(Collection c, const std::string& id) = 0;
+  virtual Status for_each_document(Collection c, const std::optional<std::string>& owner_id,
+                                   const Visit<Document>& visit) = 0;
+
+  virtual Result<std::optional<SystemRecord>> get_system(SystemTable t, const std::string& id) = 0;
+  /// Ordered by created_at, then id.
+  virtual Status for_each_system(SystemTable t, const Visit<SystemRecord>& visit) = 0;
+
+  /// The highest Entry::seq so far (0 when empty).
+  virtual Result<std::int64_t> max_entry_seq() = 0;
+};
+
+/// What insert_entry does when the session already holds an entry with that key.
+enum class OnExisting {
+  keep,     ///< leave the stored entry; insert_entry returns false
+  replace,  ///< overwrite it with the new one; insert_entry returns false
+};
+
+/// The exclusive write transaction. Rolls back on destruction unless commit() succeeded.
+/// Statistics are not maintained per row: call refresh_session_stats / refresh_project_stats
+/// for what a batch touched before committing.
+class Writer : public Reader {
+ public:
+  virtual Status commit() = 0;
+
+  virtual Status put_user(const User& user) = 0;  ///< insert or replace by id
+  virtual Status put_api_key(const ApiKey& key) = 0;
+  virtual Status revoke_api_key(const std::string& id, TimeMs when) = 0;  ///< not_found when unknown
+  virtual Status touch_api_key(const std::string& id, TimeMs when) = 0;
+
+  /// The id of project (owner_id, name), created empty when missing.
+  virtual Result<std::string> ensure_project(const std::string& owner_id, const std::string& name, TimeMs now) = 0;
+  virtual Status put_project(const Project& project) = 0;  ///< insert or replace by id
+  virtual Status delete_project(const std::string& id) = 0;  ///< with its sessions and their entries
+
+  /// Creates session `id` in `project_id` when missing; an existing session keeps its project.
+  virtual Status ensure_session(const std::string& id, const std::string& project_id, const std::string& owner_id,
+                                TimeMs now) = 0;
+  virtual Status put_session(const Session& session) = 0;  ///< insert or replace by id
+  virtual Status set_session_summary(const std::string& id, const std::string& summary) = 0;
+  virtual Status delete_session(const std::string& id) = 0;  ///< with its entries
+
+  /// Adds an entry to its (existing) session. Returns true when it was new.
+  virtual Result<bool> insert_entry(const Entry& entry, OnExisting on_existing) = 0;
+  virtual Status delete_entry(const std::string& session_id, const std::string& key) = 0;
+
+  /// Recomputes started/ended, counts and usage of a session from its entries.
+  virtual Status refresh_session_stats(const std::string& session_id) = 0;
+  /// Recomputes a project's counts, and its path from the cwd its entries carry most.
+  virtual Status refresh_project_stats(const std::string& project_id) = 0;
+
+  virtual Status put_document(Collection c, const Document& doc) = 0;  ///< insert or replace by id
+  virtual Status delete_document(Collection c, const std::string& id) = 0;
+
+  virtual Status put_system(SystemTable t, const SystemRecord& record) = 0;  ///< insert or replace by id
+  virtual Status delete_system(SystemTable t, const std::string& id) = 0;
+};
+
+struct StoreOptions {
+  /// How long write() waits for another writer before failing with Errc::busy. Default: 30 s.
+  int busy_timeout_ms = 30'000;
+  /// Create the database (and its folder) when missing. Default: true.
+  bool create = true;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  virtual Result<std::unique_ptr<Reader>> read() = 0;
+  virtual Result<std::unique_ptr<Writer>> write() = 0;
+  /// The URL it was opened with ("sqlite:./var/claudelens.db").
+  virtual const std::string& url() const = 0;
+  /// Bytes the store occupies on disk (for estimates and free-space checks).
+  virtual Result<std::int64_t> size_on_disk() = 0;
+};
+
+/// Opens the store a URL names: "sqlite:PATH" (or a bare path, or "sqlite://PATH") opens or creates
+/// a SQLite database and runs its migrations. Errors: invalid_argument for an unknown scheme,
+/// incompatible_version for a database written by a newer ClaudeLens, io/database otherwise.
+Result<std::unique_ptr<Store>> open_store(std::string_view url, const StoreOptions& options = {});
+
+}  // namespace claudelens::store
