@@ -216,7 +216,7 @@ enum class OnExisting {
 /// The exclusive write transaction. Rolls back on destruction unless commit() succeeded.
 /// Statistics are not maintained per row: call refresh_session_stats / refresh_project_stats
 /// for what a batch touched before committing.
-class Writer : public Reader {
+class Writer : public virtual Reader {
  public:
   virtual Status commit() = 0;
 

@@ -1,0 +1,40 @@
+// A fresh scratch directory under CLAUDELENS_TEST_TMP for one test, removed when the test ends
+// (kept when the environment has CLAUDELENS_KEEP_TMP=1, to look at after a failure).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <unistd.h>
+
+namespace claudelens::testing {
+
+class TempDir {
+ public:
+  TempDir() {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::string name = info ? std::string(info->test_suite_name()) + "." + info->name() : "test";
+    m_path = std::filesystem::path(CLAUDELENS_TEST_TMP) / (name + "-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(m_path);
+    std::filesystem::create_directories(m_path);
+  }
+  ~TempDir() {
+    const char* keep = std::getenv("CLAUDELENS_KEEP_TMP");
+    if (!(keep && std::string(keep) == "1")) {
+      std::error_code ec;
+      std::filesystem::remove_all(m_path, ec);
+    }
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::filesystem::path& path() const { return m_path; }
+  std::filesystem::path operator/(const std::string& name) const { return m_path / name; }
+
+ private:
+  std::filesystem::path m_path;
+};
+
+}  // namespace claudelens::testing
