@@ -1,0 +1,69 @@
+#include "codec/zstd.hpp"
+
+#include <zstd.h>
+
+#include <new>
+#include <string>
+
+namespace claudelens::codec {
+
+Result<int> zstd_level(int level) {
+  if (level < k_min_level || level > k_max_level)
+    return fail(Errc::invalid_argument, "compression level " + std::to_string(level) + " is outside 1-9");
+  return level;
+}
+
+std::size_t compress_bound(std::size_t src_size) noexcept { return ZSTD_compressBound(src_size); }
+
+struct Compressor::Impl {
+  ZSTD_CCtx* cctx = nullptr;
+  int level = k_default_level;
+};
+
+Compressor::Compressor(int zstd_level) : m_impl(std::make_unique<Impl>()) {
+  m_impl->cctx = ZSTD_createCCtx();
+  if (m_impl->cctx == nullptr) throw std::bad_alloc();
+  m_impl->level = zstd_level;
+}
+
+Compressor::~Compressor() { ZSTD_freeCCtx(m_impl->cctx); }
+
+Status Compressor::compress(std::string_view src, std::string& dst) {
+  dst.resize(ZSTD_compressBound(src.size()));
+  const std::size_t n = ZSTD_compressCCtx(m_impl->cctx, dst.data(), dst.size(), src.data(), src.size(), m_impl->level);
+  if (ZSTD_isError(n) != 0) {
+    dst.clear();
+    return fail(Errc::internal, std::string("zstd compression failed: ") + ZSTD_getErrorName(n));
+  }
+  dst.resize(n);
+  return {};
+}
+
+struct Decompressor::Impl {
+  ZSTD_DCtx* dctx = nullptr;
+};
+
+Decompressor::Decompressor() : m_impl(std::make_unique<Impl>()) {
+  m_impl->dctx = ZSTD_createDCtx();
+  if (m_impl->dctx == nullptr) throw std::bad_alloc();
+}
+
+Decompressor::~Decompressor() { ZSTD_freeDCtx(m_impl->dctx); }
+
+Status Decompressor::decompress(std::string_view frame, std::size_t expected_size, std::string& dst) {
+  const std::size_t frame_size = ZSTD_findFrameCompressedSize(frame.data(), frame.size());
+  if (ZSTD_isError(frame_size) != 0 || frame_size != frame.size())
+    return fail(Errc::corrupted, "not exactly one zstd frame");
+  const unsigned long long declared = ZSTD_getFrameContentSize(frame.data(), frame.size());
+  if (declared != expected_size) return fail(Errc::corrupted, "zstd frame content size differs from the index");
+  dst.resize(expected_size);
+  const std::size_t n = ZSTD_decompressDCtx(m_impl->dctx, dst.data(), dst.size(), frame.data(), frame.size());
+  if (ZSTD_isError(n) != 0) {
+    dst.clear();
+    return fail(Errc::corrupted, std::string("zstd: ") + ZSTD_getErrorName(n));
+  }
+  if (n != expected_size) return fail(Errc::corrupted, "zstd frame decompressed to an unexpected size");
+  return {};
+}
+
+}  // namespace claudelens::codec

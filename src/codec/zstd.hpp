@@ -1,0 +1,63 @@
+// zstd helpers for the archive: one complete zstd frame in, one complete frame out, with the
+// compression and decompression contexts reused across calls (no per-frame allocation once warm).
+// A Compressor / Decompressor is not thread-safe: give each thread its own. Free functions are.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/result.hpp"
+
+namespace claudelens::codec {
+
+/// The API's compression levels are 1–9; they map one to one onto zstd levels 1–9.
+inline constexpr int k_min_level = 1;
+inline constexpr int k_max_level = 9;
+inline constexpr int k_default_level = 3;
+
+/// The zstd level for API level `level`; invalid_argument outside 1–9.
+Result<int> zstd_level(int level);
+
+/// The largest size a frame compressed from `src_size` bytes can have.
+std::size_t compress_bound(std::size_t src_size) noexcept;
+
+/// Compresses whole inputs into single zstd frames (content size recorded in the frame header,
+/// no zstd checksum: the archive keeps its own). Owns one ZSTD_CCtx.
+class Compressor {
+ public:
+  /// `zstd_level` is a zstd level (see zstd_level()).
+  explicit Compressor(int zstd_level);
+  ~Compressor();
+  Compressor(const Compressor&) = delete;
+  Compressor& operator=(const Compressor&) = delete;
+
+  /// Replaces `dst` with one zstd frame holding `src`. `dst`'s capacity is reused.
+  Status compress(std::string_view src, std::string& dst);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
+
+/// Decompresses single zstd frames of known size. Owns one ZSTD_DCtx.
+class Decompressor {
+ public:
+  Decompressor();
+  ~Decompressor();
+  Decompressor(const Decompressor&) = delete;
+  Decompressor& operator=(const Decompressor&) = delete;
+
+  /// Replaces `dst` with the content of the zstd frame `frame`, which must be exactly one frame
+  /// whose content is exactly `expected_size` bytes; anything else is Errc::corrupted.
+  /// Never reads or writes outside the buffers whatever the bytes.
+  Status decompress(std::string_view frame, std::size_t expected_size, std::string& dst);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace claudelens::codec
