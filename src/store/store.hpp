@@ -78,6 +78,7 @@ struct Session {
   std::optional<TimeMs> ended_at;    ///< max record timestamp
   std::int64_t message_count = 0;    ///< entries with a uuid
   std::int64_t records_count = 0;    ///< all entries
+  std::int64_t bytes = 0;            ///< sum of its entries' JSON sizes
   std::string summary;               ///< from `summary` records
   Usage usage;
   TimeMs created_at = 0;

@@ -40,7 +40,7 @@ CREATE TABLE sessions(
   id TEXT PRIMARY KEY, project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
   owner_id TEXT NOT NULL, started_at INTEGER, ended_at INTEGER,
   message_count INTEGER NOT NULL DEFAULT 0, records_count INTEGER NOT NULL DEFAULT 0,
-  summary TEXT NOT NULL DEFAULT '',
+  bytes INTEGER NOT NULL DEFAULT 0, summary TEXT NOT NULL DEFAULT '',
   input_tokens INTEGER NOT NULL DEFAULT 0, output_tokens INTEGER NOT NULL DEFAULT 0,
   cache_creation_tokens INTEGER NOT NULL DEFAULT 0, cache_read_tokens INTEGER NOT NULL DEFAULT 0,
   cost_usd REAL NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);

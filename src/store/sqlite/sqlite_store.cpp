@@ -49,7 +49,7 @@ constexpr const char* k_project_cols =
     "id, owner_id, name, path, description, created_at, updated_at, sessions_count, messages_count, records_count";
 constexpr const char* k_session_cols =
     "id, project_id, owner_id, started_at, ended_at, message_count, records_count, summary, input_tokens, "
-    "output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd, created_at, updated_at";
+    "output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd, created_at, updated_at, bytes";
 
 void read_project(const Stmt& s, Project& p) {
   p.id = s.text(0);
@@ -80,6 +80,7 @@ void read_session(const Stmt& s, Session& x, int c = 0) {
   x.usage.cost_usd = s.f64(c + 12);
   x.created_at = s.i64(c + 13);
   x.updated_at = s.i64(c + 14);
+  x.bytes = s.i64(c + 15);
 }
 
 constexpr const char* k_entry_cols =
@@ -538,18 +539,18 @@ class SqliteWriter final : public SqliteReader, public Writer {
     CL_TRY(st, m_conn->prepare(
                    "INSERT INTO sessions(id, project_id, owner_id, started_at, ended_at, message_count, records_count, "
                    "summary, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd, "
-                   "created_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+                   "created_at, updated_at, bytes) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
                    "project_id = excluded.project_id, owner_id = excluded.owner_id, started_at = excluded.started_at, "
                    "ended_at = excluded.ended_at, message_count = excluded.message_count, "
                    "records_count = excluded.records_count, summary = excluded.summary, "
                    "input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, "
                    "cache_creation_tokens = excluded.cache_creation_tokens, "
                    "cache_read_tokens = excluded.cache_read_tokens, cost_usd = excluded.cost_usd, "
-                   "created_at = excluded.created_at, updated_at = excluded.updated_at"));
+                   "created_at = excluded.created_at, updated_at = excluded.updated_at, bytes = excluded.bytes"));
     st->bind(x.id).bind(x.project_id).bind(x.owner_id).bind(x.started_at).bind(x.ended_at).bind(x.message_count).bind(
         x.records_count).bind(x.summary).bind(x.usage.input_tokens).bind(x.usage.output_tokens).bind(
         x.usage.cache_creation_tokens).bind(x.usage.cache_read_tokens).bind(x.usage.cost_usd).bind(x.created_at).bind(
-        x.updated_at);
+        x.updated_at).bind(x.bytes);
     CL_CHECK(conn().run(*st, "put session"));
     if (old && old->project_id != x.project_id) CL_CHECK(shift_session_cwds(x.id, x.project_id, +1));
     return {};
@@ -626,6 +627,7 @@ class SqliteWriter final : public SqliteReader, public Writer {
                    "ended_at = (SELECT MAX(ts) FROM entries WHERE session_id = ?1), "
                    "message_count = (SELECT COUNT(*) FROM entries WHERE session_id = ?1 AND has_uuid), "
                    "records_count = (SELECT COUNT(*) FROM entries WHERE session_id = ?1), "
+                   "bytes = (SELECT COALESCE(SUM(LENGTH(CAST(json AS BLOB))), 0) FROM entries WHERE session_id = ?1), "
                    "(input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd) = "
                    "(SELECT COALESCE(SUM(i), 0), COALESCE(SUM(o), 0), COALESCE(SUM(cc), 0), COALESCE(SUM(cr), 0), "
                    "COALESCE(SUM(c), 0) FROM (SELECT MAX(input_tokens) i, MAX(output_tokens) o, "

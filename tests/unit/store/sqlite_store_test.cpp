@@ -72,6 +72,7 @@ TEST(SqliteStore, entries_keep_json_verbatim_and_session_stats_are_computed) {
   EXPECT_EQ(s->records_count, 4);
   EXPECT_EQ(s->started_at, 2000);
   EXPECT_EQ(s->ended_at, 5000);
+  EXPECT_EQ(s->bytes, std::int64_t(std::string(R"({"uuid":"u1","x":"é"})").size() + 6));
   auto p = r->get_project(pid).value();
   ASSERT_TRUE(p);
   EXPECT_EQ(p->path, "/w/app");  // two of three entries with a cwd
