@@ -9,7 +9,10 @@
 namespace claudelens::format {
 
 std::filesystem::path partial_path_for(const std::filesystem::path& final_path) {
-  const std::string name = "." + final_path.filename().string() + std::string(k_partial_infix) + to_hex(random_bytes(8));
+  std::string name(1, '.');
+  name += final_path.filename().string();
+  name += k_partial_infix;
+  name += to_hex(random_bytes(8));
   return final_path.parent_path() / name;
 }
 

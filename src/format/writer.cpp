@@ -152,6 +152,9 @@ struct ArchiveWriter::Impl {
   std::uint64_t documents = 0;
   std::uint64_t uncompressed = 0;
   std::optional<SectionInfo> section;  ///< The open section.
+  /// Closed sections' records waiting for their last frame to be written: each record goes into the
+  /// index right after its last frame's, so the index bytes do not depend on thread timing.
+  std::deque<std::pair<std::uint64_t, std::string>> pending_sections;
   std::optional<Error> failed;
   bool finished = false;
   bool aborted = false;
@@ -207,6 +210,7 @@ struct ArchiveWriter::Impl {
     encode_frame_record(info, record);
     CL_CHECK(add_index_record(record));
     ++frames_written;
+    CL_CHECK(flush_sections());
     // A huge document may have grown the buffers: give that memory back rather than keep it.
     if (job->content.capacity() > 2 * options.frame_bytes) job->content = std::string();
     if (job->stored.capacity() > 2 * options.frame_bytes) job->stored = std::string();
@@ -228,15 +232,23 @@ struct ArchiveWriter::Impl {
     return {};
   }
 
+  Status flush_sections() {
+    while (!pending_sections.empty() && pending_sections.front().first <= frames_written) {
+      CL_CHECK(add_index_record(pending_sections.front().second));
+      pending_sections.pop_front();
+    }
+    return {};
+  }
+
   Status close_section() {
     if (!section) return {};
     CL_CHECK(submit_current());
     std::string record;
     CL_CHECK(encode_section_record(*section, record));
-    CL_CHECK(add_index_record(record));
+    pending_sections.emplace_back(section->first_frame + section->frame_count, std::move(record));
     ++sections;
     section.reset();
-    return {};
+    return flush_sections();
   }
 
   Status write_index() {

@@ -1,0 +1,176 @@
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <random>
+
+#include "archive_test_support.hpp"
+#include "crypto/sha256.hpp"
+
+namespace claudelens::format {
+namespace {
+
+using test::SectionInput;
+
+std::string synthetic_document(std::mt19937_64& rng, std::size_t i) {
+  std::string text;
+  const std::size_t words = rng() % 60;
+  for (std::size_t w = 0; w < words; ++w) text += (rng() % 7 == 0) ? "ünïcödé " : "word" + std::to_string(rng() % 1000) + " ";
+  return R"({"uuid":"u)" + std::to_string(i) + R"(","type":"assistant","message":{"content":")" + text + R"("}})";
+}
+
+/// Many sections, many documents (enough for several frames), one 1 MB line, raw UTF-8.
+std::vector<SectionInput> large_input() {
+  std::mt19937_64 rng(42);
+  std::vector<SectionInput> in;
+  std::size_t n = 0;
+  for (int s = 0; s < 40; ++s) {
+    SectionInput sec{{"messages", "owner", "proj-" + std::to_string(s % 5), "sess-" + std::to_string(s)}, {}, {}};
+    const int docs = (s == 7) ? 6000 : 1 + static_cast<int>(rng() % 200);
+    for (int d = 0; d < docs; ++d) {
+      sec.documents.push_back(synthetic_document(rng, n++));
+      sec.times.push_back(1700000000000 + static_cast<TimeMs>(rng() % 1000000));
+    }
+    if (s == 3) sec.documents.push_back(R"({"big":")" + std::string(1 << 20, 'x') + R"("})");
+    in.push_back(std::move(sec));
+  }
+  return in;
+}
+
+std::vector<std::string> flatten(const std::vector<SectionInput>& in) {
+  std::vector<std::string> all;
+  for (const auto& s : in) all.insert(all.end(), s.documents.begin(), s.documents.end());
+  return all;
+}
+
+TEST(ArchiveRoundTrip, reads_back_every_document_header_and_manifest) {
+  const auto dir = test::scratch_dir();
+  const auto input = large_input();
+  WriterOptions options;
+  options.frame_bytes = 64 << 10;
+  options.threads = 2;
+  const WrittenArchive w = test::write_archive(dir / "a.clbk", input, options);
+  EXPECT_EQ(w.documents, flatten(input).size());
+  EXPECT_GT(w.frames, 40u);
+  EXPECT_EQ(w.sections, input.size());
+  EXPECT_EQ(w.file_size, std::filesystem::file_size(dir / "a.clbk"));
+  EXPECT_EQ(w.sha256_hex, crypto::sha256_hex(test::read_file(dir / "a.clbk")));
+
+  EXPECT_EQ(test::read_all_documents(dir / "a.clbk"), flatten(input));
+  auto reader = ArchiveReader::open(dir / "a.clbk");
+  ASSERT_TRUE(reader.has_value());
+  EXPECT_EQ((*reader)->format_version(), 1);
+  EXPECT_EQ((*reader)->manifest_json(), test::small_vector_manifest());
+  EXPECT_NE((*reader)->header_json().find(R"("backup_id":"0123456789abcdef01234567")"), std::string::npos);
+  EXPECT_NE((*reader)->header_json().find(R"("encryption":null)"), std::string::npos);
+  EXPECT_NE((*reader)->header_json().find(R"("parent_backup_id":null)"), std::string::npos);
+  EXPECT_FALSE((*reader)->encrypted());
+  ASSERT_EQ((*reader)->sections().size(), input.size());
+  for (std::size_t i = 0; i < input.size(); ++i) {
+    const SectionInfo& s = (*reader)->sections()[i];
+    EXPECT_EQ(s.key, input[i].key);
+    EXPECT_EQ(s.documents, input[i].documents.size());
+    ASSERT_TRUE(s.min_time.has_value());
+    EXPECT_EQ(*s.min_time, *std::min_element(input[i].times.begin(), input[i].times.end()));
+    EXPECT_EQ(*s.max_time, *std::max_element(input[i].times.begin(), input[i].times.end()));
+  }
+  auto report = (*reader)->verify();
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->sha256_hex, w.sha256_hex);
+  EXPECT_EQ(report->documents, w.documents);
+  EXPECT_EQ(report->uncompressed_bytes, w.uncompressed_bytes);
+}
+
+TEST(ArchiveRoundTrip, output_is_identical_for_any_thread_count) {
+  const auto dir = test::scratch_dir();
+  const auto input = large_input();
+  WriterOptions one;
+  one.threads = 1;
+  one.frame_bytes = 32 << 10;
+  WriterOptions four = one;
+  four.threads = 4;
+  const auto a = test::write_archive(dir / "one.clbk", input, one);
+  const auto b = test::write_archive(dir / "four.clbk", input, four);
+  EXPECT_EQ(a.sha256_hex, b.sha256_hex);
+}
+
+TEST(ArchiveRoundTrip, reading_one_section_touches_only_its_frames) {
+  const auto dir = test::scratch_dir();
+  const auto input = large_input();
+  WriterOptions options;
+  options.frame_bytes = 64 << 10;
+  test::write_archive(dir / "a.clbk", input, options);
+  auto reader = ArchiveReader::open(dir / "a.clbk");
+  ASSERT_TRUE(reader.has_value());
+  const std::uint64_t after_open = (*reader)->bytes_read();
+  const SectionInfo& s = (*reader)->sections()[12];
+  std::vector<std::string> docs;
+  ASSERT_TRUE((*reader)->read_section(s, [&](std::string_view d) { docs.emplace_back(d); return true; }).has_value());
+  EXPECT_EQ(docs, input[12].documents);
+  std::uint64_t section_bytes = 0;
+  for (std::uint64_t f = s.first_frame; f < s.first_frame + s.frame_count; ++f) section_bytes += (*reader)->frames()[f].stored_size;
+  EXPECT_EQ((*reader)->bytes_read() - after_open, section_bytes);
+  EXPECT_LT((*reader)->bytes_read(), (*reader)->file_size() / 10);
+}
+
+TEST(ArchiveRoundTrip, read_stops_when_the_sink_returns_false) {
+  const auto dir = test::scratch_dir();
+  test::write_archive(dir / "a.clbk", large_input());
+  auto reader = ArchiveReader::open(dir / "a.clbk");
+  ASSERT_TRUE(reader.has_value());
+  int seen = 0;
+  ASSERT_TRUE((*reader)->read_all([&](const SectionInfo&, std::string_view) { return ++seen < 5; }).has_value());
+  EXPECT_EQ(seen, 5);
+}
+
+TEST(ArchiveRoundTrip, zstd_command_line_prints_every_document) {
+  const auto dir = test::scratch_dir();
+  const auto input = large_input();
+  WriterOptions options;
+  options.frame_bytes = 64 << 10;
+  test::write_archive(dir / "a.clbk", input, options);
+  const std::string cmd = "zstd -q -dc '" + (dir / "a.clbk").string() + "' > '" + (dir / "out.jsonl").string() + "'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::string expected;
+  for (const auto& d : flatten(input)) expected += d + "\n";
+  EXPECT_EQ(test::read_file(dir / "out.jsonl"), expected);
+}
+
+TEST(ArchiveRoundTrip, empty_archive_and_empty_sections_round_trip) {
+  const auto dir = test::scratch_dir();
+  std::vector<SectionInput> input{{{"messages", "o", "p", "s"}, {}, {}}};
+  const auto w = test::write_archive(dir / "a.clbk", input);
+  EXPECT_EQ(w.frames, 0u);
+  auto report = verify_archive(dir / "a.clbk");
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  auto reader = ArchiveReader::open(dir / "a.clbk");
+  ASSERT_TRUE(reader.has_value());
+  ASSERT_EQ((*reader)->sections().size(), 1u);
+  EXPECT_FALSE((*reader)->sections()[0].min_time.has_value());
+  EXPECT_TRUE(test::read_all_documents(dir / "a.clbk").empty());
+}
+
+TEST(ArchiveWriterInput, refuses_bad_documents_and_options) {
+  const auto dir = test::scratch_dir();
+  auto bad_level = ArchiveWriter::create(dir / "x.clbk", "{}", WriterOptions{.level = 10});
+  ASSERT_FALSE(bad_level.has_value());
+  EXPECT_EQ(bad_level.error().code, Errc::invalid_argument);
+  auto not_object = ArchiveWriter::create(dir / "x.clbk", "[1,2]", {});
+  ASSERT_FALSE(not_object.has_value());
+  EXPECT_EQ(not_object.error().code, Errc::invalid_argument);
+  auto encrypted = ArchiveWriter::create(dir / "x.clbk", R"({"encryption":{"cipher":"aes-256-gcm"}})", {});
+  ASSERT_FALSE(encrypted.has_value());
+  EXPECT_EQ(encrypted.error().code, Errc::invalid_argument);
+
+  auto w = ArchiveWriter::create(dir / "x.clbk", "{}", {});
+  ASSERT_TRUE(w.has_value());
+  EXPECT_EQ((*w)->append("{}").error().code, Errc::invalid_argument);  // no section open
+  ASSERT_TRUE((*w)->begin_section({"c", "", "", ""}).has_value());
+  EXPECT_EQ((*w)->append("{\n}").error().code, Errc::invalid_argument);
+  EXPECT_EQ((*w)->finish("not json").error().code, Errc::invalid_argument);
+  ASSERT_TRUE((*w)->append("{}").has_value());
+  EXPECT_EQ((*w)->documents(), 1u);
+  EXPECT_TRUE((*w)->finish("{}").has_value());
+}
+
+}  // namespace
+}  // namespace claudelens::format
