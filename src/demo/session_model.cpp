@@ -54,15 +54,15 @@ constexpr std::array<Version, 13> k_versions = {{
     {20, "1.0.44", k_v1 | k_system, {"claude-sonnet-4-20250514", "claude-opus-4-20250514", "claude-sonnet-4-20250514"}},
     {40, "1.0.58", k_v1 | k_system | k_git_branch, {"claude-sonnet-4-20250514", "claude-opus-4-1-20250805", "claude-3-5-haiku-20241022"}},
     {70, "1.0.98", k_v2, {"claude-sonnet-4-20250514", "claude-opus-4-1-20250805", "claude-3-5-haiku-20241022"}},
-    {110, "2.0.14", k_v2, {"claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001", "claude-opus-4-1-20250805"}},
-    {140, "2.0.42", k_v2 | k_queue, {"claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001", "claude-opus-4-1-20250805"}},
-    {165, "2.0.55", k_v2 | k_queue | k_snapshot | k_slug, {"claude-opus-4-5-20251101", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"}},
-    {190, "2.0.76", k_v2 | k_queue | k_snapshot | k_slug, {"claude-opus-4-5-20251101", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"}},
-    {215, "2.1.19", k_v21 | k_progress, {"claude-opus-4-5-20251101", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"}},
-    {240, "2.1.39", k_v21 | k_progress, {"claude-opus-4-6", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"}},
-    {265, "2.1.62", k_v21 | k_progress, {"claude-opus-4-6", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"}},
-    {290, "2.1.104", k_v21 | k_attachment | k_last_prompt, {"claude-opus-4-6", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"}},
-    {315, "2.1.114", k_v21 | k_attachment | k_last_prompt, {"claude-opus-4-7", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"}},
+    {100, "2.0.14", k_v2, {"claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001", "claude-opus-4-1-20250805"}},
+    {125, "2.0.42", k_v2 | k_queue, {"claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001", "claude-opus-4-1-20250805"}},
+    {145, "2.0.55", k_v2 | k_queue | k_snapshot | k_slug, {"claude-opus-4-5-20251101", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"}},
+    {165, "2.0.76", k_v2 | k_queue | k_snapshot | k_slug, {"claude-opus-4-5-20251101", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"}},
+    {190, "2.1.19", k_v21 | k_progress, {"claude-opus-4-5-20251101", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"}},
+    {225, "2.1.39", k_v21 | k_progress, {"claude-opus-4-6", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"}},
+    {260, "2.1.62", k_v21 | k_progress, {"claude-opus-4-6", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"}},
+    {305, "2.1.104", k_v21 | k_attachment | k_last_prompt, {"claude-opus-4-6", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"}},
+    {325, "2.1.114", k_v21 | k_attachment | k_last_prompt, {"claude-opus-4-7", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"}},
 }};
 
 const Version& version_for_day(int day) {
@@ -356,7 +356,7 @@ class Transcript {
     j += "{\"type\":\"queue-operation\",\"operation\":\"enqueue\",\"timestamp\":\"";
     append_iso8601_ms(j, m_now);
     j += "\",\"content\":[{\"type\":\"text\",\"text\":";
-    append_json_string(j, prompt.substr(0, 400));
+    append_json_string(j, utf8_prefix(prompt, 400));
     j += "}],\"sessionId\":\"";
     j += m_session.session_id;
     j += "\"}";
@@ -376,7 +376,7 @@ class Transcript {
   void last_prompt() {
     std::string& j = begin_line();
     j += "{\"type\":\"last-prompt\",\"lastPrompt\":";
-    append_json_string(j, m_last_prompt.substr(0, 200));
+    append_json_string(j, utf8_prefix(m_last_prompt, 200));
     j += ",\"sessionId\":\"";
     j += m_session.session_id;
     j += "\"}";
@@ -446,7 +446,7 @@ class Transcript {
       j += ",\"data\":{\"type\":\"bash_progress\",\"output\":";
       append_json_string(j, std::string_view(full).substr(before));
       j += ",\"fullOutput\":";
-      append_json_string(j, std::string_view(full).substr(full.size() > 600 ? full.size() - 600 : 0));
+      append_json_string(j, utf8_suffix(full, 600));
       j += ",\"elapsedTimeSeconds\":";
       j += std::to_string(i + 2);
       j += ",\"totalLines\":";
@@ -651,7 +651,7 @@ class Transcript {
         in += ",\"description\":";
         m_text.clear();
         append_prose(m_rng, m_text, 30);
-        append_json_string(in, m_text.substr(0, 60));
+        append_json_string(in, utf8_prefix(m_text, 60));
         in += '}';
         break;
       }
@@ -712,7 +712,7 @@ class Transcript {
         call.text.clear();
         append_prose(m_rng, call.text, static_cast<std::size_t>(m_rng.lognormal(600, 0.7, 80, 6000)));
         in += "{\"description\":";
-        append_json_string(in, std::string_view(call.text).substr(0, 40));
+        append_json_string(in, utf8_prefix(call.text, 40));
         in += ",\"prompt\":";
         append_json_string(in, call.text);
         in += ",\"subagent_type\":\"general-purpose\"}";
@@ -818,7 +818,7 @@ class Transcript {
     if (thinking) {
       line([&](std::string& j) {
         m_text.clear();
-        append_prose(m_rng, m_text, static_cast<std::size_t>(m_rng.lognormal(700, 1.0, 40, 20'000)));
+        append_prose(m_rng, m_text, static_cast<std::size_t>(m_rng.lognormal(350, 1.0, 40, 20'000)));
         j += "{\"type\":\"thinking\",\"thinking\":";
         append_json_string(j, m_text);
         j += ",\"signature\":\"";
@@ -829,7 +829,7 @@ class Transcript {
     if (text) {
       line([&](std::string& j) {
         m_text.clear();
-        const double median = final ? 700 : 150;
+        const double median = final ? 400 : 120;
         append_prose(m_rng, m_text, static_cast<std::size_t>(m_rng.lognormal(median, 1.0, 10, 16'000)));
         if (final && m_rng.chance(0.3)) {
           m_text += "\n\n```\n";
@@ -863,10 +863,10 @@ class Transcript {
 
   /// The tool runs: pre-hooks, progress, a subagent for Task, then the user line with its result.
   void run_tool(const ToolCall& call, const std::string& assistant_uuid) {
-    if (has(k_progress) && m_rng.chance(0.6)) {
+    if (has(k_progress) && m_rng.chance(0.9)) {  // 2.1.1x-2.1.6x: most lines are hook progress
       m_hook_name = "PreToolUse:";
       m_hook_name += call.name;
-      hook_progress("PreToolUse", m_hook_name, &call);
+      for (auto i = m_rng.between(1, 3); i > 0; --i) hook_progress("PreToolUse", m_hook_name, &call);
     }
     tool_pause();
     std::string result;          // the tool_result content (raw text)
@@ -905,10 +905,10 @@ class Transcript {
     }
     j += '}';
     emit_message();
-    if (has(k_progress) && m_rng.chance(0.5)) {
+    if (has(k_progress) && m_rng.chance(0.8)) {
       m_hook_name = "PostToolUse:";
       m_hook_name += call.name;
-      hook_progress("PostToolUse", m_hook_name, &call);
+      for (auto i = m_rng.between(1, 2); i > 0; --i) hook_progress("PostToolUse", m_hook_name, &call);
     } else if (has(k_attachment) && m_rng.chance(0.3)) {
       hook_attachment("PostToolUse", "PostToolUse");
     }
@@ -918,7 +918,7 @@ class Transcript {
   void project_file(std::uint32_t index, std::string& path, std::string& content) {
     Prng file_rng(derive_seed(m_project.files_seed, "file", index));
     append_path(file_rng, path, m_project.cwd);
-    const auto size = static_cast<std::size_t>(file_rng.lognormal(2600, 1.1, 60, 110'000));
+    const auto size = static_cast<std::size_t>(file_rng.lognormal(1800, 1.1, 60, 110'000));
     if (path.ends_with(".md")) append_prose(file_rng, content, size);
     else append_code(file_rng, content, size);
   }
@@ -926,8 +926,8 @@ class Transcript {
   void tool_output(const ToolCall& call, std::string& result, std::string& structured) {
     switch (call.tool) {
       case Tool::bash: {
-        if (has(k_progress) && m_rng.chance(0.3)) bash_progress(call, m_rng.between(1, 6));
-        append_shell_output(m_rng, result, static_cast<std::size_t>(m_rng.lognormal(450, 1.5, 0, 120'000)), m_cwd);
+        if (has(k_progress) && m_rng.chance(0.5)) bash_progress(call, m_rng.between(1, 8));
+        append_shell_output(m_rng, result, static_cast<std::size_t>(m_rng.lognormal(350, 1.5, 0, 120'000)), m_cwd);
         if (!result.empty()) result.pop_back();
         structured += "{\"stdout\":";
         append_json_string(structured, result);
@@ -975,10 +975,10 @@ class Transcript {
         structured += "{\"filePath\":";
         append_json_string(structured, path);
         structured += ",\"oldString\":";
-        const std::size_t split = call.text.size() / 2;
-        append_json_string(structured, std::string_view(call.text).substr(0, split));
+        const std::string_view old_part = utf8_prefix(call.text, call.text.size() / 2);
+        append_json_string(structured, old_part);
         structured += ",\"newString\":";
-        append_json_string(structured, std::string_view(call.text).substr(split));
+        append_json_string(structured, std::string_view(call.text).substr(old_part.size()));
         structured += ",\"originalFile\":";
         append_json_string(structured, content);
         structured += ",\"structuredPatch\":[{\"oldStart\":" + std::to_string(first) + ",\"oldLines\":" +

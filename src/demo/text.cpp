@@ -256,6 +256,23 @@ void append_hex(Prng& rng, std::string& out, std::size_t n) {
   }
 }
 
+namespace {
+bool continuation_byte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+}  // namespace
+
+std::string_view utf8_prefix(std::string_view s, std::size_t n) {
+  if (n >= s.size()) return s;
+  while (n > 0 && continuation_byte(s[n])) --n;
+  return s.substr(0, n);
+}
+
+std::string_view utf8_suffix(std::string_view s, std::size_t n) {
+  if (n >= s.size()) return s;
+  std::size_t start = s.size() - n;
+  while (start < s.size() && continuation_byte(s[start])) ++start;
+  return s.substr(start);
+}
+
 void append_json_string(std::string& out, std::string_view raw) {
   out.reserve(out.size() + raw.size() + raw.size() / 16 + 2);
   out += '"';

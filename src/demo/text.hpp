@@ -35,6 +35,11 @@ void append_token(Prng& rng, std::string& out, std::string_view prefix, std::siz
 /// `n` lowercase hex digits.
 void append_hex(Prng& rng, std::string& out, std::size_t n);
 
+/// The first `n` bytes of `s`, shortened so as not to cut a UTF-8 character in two.
+std::string_view utf8_prefix(std::string_view s, std::size_t n);
+/// The last `n` bytes of `s`, shortened so as not to cut a UTF-8 character in two.
+std::string_view utf8_suffix(std::string_view s, std::size_t n);
+
 /// Appends `raw` as a JSON string literal (quotes included), escaping what JSON requires.
 void append_json_string(std::string& out, std::string_view raw);
 
