@@ -1,7 +1,288 @@
+// `claudelens backup create|list|show|verify|delete|download` (SPEC §3, the same operations as API.md's
+// /backups). Exit codes: 0 ok, 1 failure, 2 bad usage, 3 damaged backup, 4 conflict/busy.
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+
+#include "backup/catalog.hpp"
+#include "backup/runner.hpp"
 #include "cli/context.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/progress_bar.hpp"
+#include "core/time.hpp"
 
 namespace claudelens::cli {
+namespace {
 
-void add_backup_command(CLI::App& app, Context& ctx) {}
+namespace json = boost::json;
+
+std::atomic<bool> g_interrupted{false};
+
+/// Ctrl-C during a backup cancels it cleanly (the temporary file is removed, the record says failed).
+class CancelOnSigint {
+ public:
+  CancelOnSigint() { m_previous = std::signal(SIGINT, [](int) { g_interrupted.store(true); }); }
+  ~CancelOnSigint() { std::signal(SIGINT, m_previous); }
+
+ private:
+  void (*m_previous)(int) = nullptr;
+};
+
+struct CreateArgs {
+  std::string name, description, type;
+  std::vector<std::string> projects, sessions, include, exclude;
+  std::string from, to;
+  std::optional<std::int64_t> min_messages, max_messages;
+  int level = 3;
+};
+
+Result<backup::BackupRequest> make_request(Context& ctx, const CreateArgs& a) {
+  backup::BackupRequest r;
+  r.name = a.name;
+  r.description = a.description;
+  r.compression_level = a.level;
+  backup::Filters& f = r.filters;
+  f.projects = a.projects;
+  f.sessions = a.sessions;
+  f.include_patterns = a.include;
+  f.exclude_patterns = a.exclude;
+  f.min_message_count = a.min_messages;
+  f.max_message_count = a.max_messages;
+  if (!a.from.empty() || !a.to.empty()) {
+    backup::DateRange range{0, system_clock().now_ms()};
+    if (!a.from.empty()) {
+      const auto t = parse_iso8601(a.from);
+      if (!t) return fail(Errc::invalid_argument, fmt::format("--from '{}' is not an ISO 8601 time", a.from));
+      range.start = *t;
+    }
+    if (!a.to.empty()) {
+      const auto t = parse_iso8601(a.to);
+      if (!t) return fail(Errc::invalid_argument, fmt::format("--to '{}' is not an ISO 8601 time", a.to));
+      range.end = *t;
+    }
+    f.date_range = range;
+  }
+  if (a.type.empty()) {
+    r.type = f.empty() ? backup::BackupType::full : backup::BackupType::selective;
+  } else {
+    const auto t = backup::parse_backup_type(a.type);
+    if (!t) return fail(Errc::invalid_argument, fmt::format("--type must be full, selective or incremental, not '{}'", a.type));
+    r.type = *t;
+  }
+  CL_TRY(owner, ctx.resolve_owner(""));
+  r.created_by = owner;
+  return r;
+}
+
+void print_metadata_line(const backup::BackupMetadata& m) {
+  std::cout << fmt::format("{:<24}  {:<20.20}  {:<9}  {:<9}  {:>10}  {:>8}  {}\n", m.id, m.name,
+                           backup::backup_type_name(m.type), backup::backup_status_name(m.status),
+                           human_bytes(m.compressed_size_bytes), m.contents.sessions_count,
+                           format_iso8601(m.created_at));
+}
+
+int create(Context& ctx, const CreateArgs& args) {
+  auto st = ctx.store();
+  if (!st) return report(st.error());
+  auto request = make_request(ctx, args);
+  if (!request) return report(request.error());
+  if (auto rec = backup::recover_interrupted(**st, ctx.settings.backup_dir, system_clock().now_ms()); !rec)
+    return report(rec.error());
+  ProgressBar bar(ctx.interactive());
+  CancelOnSigint cancel_guard;
+  backup::RunOptions options;
+  options.backup_dir = ctx.settings.backup_dir;
+  options.cancel = &g_interrupted;
+  options.on_progress = [&](const backup::Progress& p) {
+    bar.update(p.operation, p.percentage,
+               fmt::format("{} docs  {} → {}  ETA {}", p.documents_processed, human_bytes(p.bytes_processed),
+                           human_bytes(p.bytes_written), human_seconds(p.eta_seconds)));
+  };
+  auto meta = backup::run_backup(**st, *request, options);
+  bar.finish();
+  if (!meta) return report(meta.error());
+  if (ctx.json) {
+    std::cout << json::serialize(backup::metadata_to_json(*meta)) << "\n";
+  } else {
+    const auto& c = meta->contents;
+    std::cout << fmt::format(
+        "Backup {} ({}) completed in {:.2f}s\n  file     {}\n  contents {} projects, {} sessions, {} messages, {} "
+        "records without uuid, {} prompts, {} ai settings\n  size     {} → {} (ratio {:.2f})\n  sha256   {}\n",
+        meta->id, backup::backup_type_name(meta->type), meta->duration_seconds,
+        (std::filesystem::path(ctx.settings.backup_dir) / meta->filepath).string(), c.projects_count, c.sessions_count,
+        c.messages_count, c.records_count, c.prompts_count, c.ai_settings_count, human_bytes(meta->size_bytes),
+        human_bytes(meta->compressed_size_bytes),
+        meta->compressed_size_bytes ? static_cast<double>(meta->size_bytes) / meta->compressed_size_bytes : 0.0,
+        meta->checksum);
+  }
+  return k_exit_ok;
+}
+
+int list(Context& ctx) {
+  auto st = ctx.store();
+  if (!st) return report(st.error());
+  auto reader = (*st)->read();
+  if (!reader) return report(reader.error());
+  std::vector<backup::BackupMetadata> all;
+  if (auto s = backup::for_each_metadata(**reader, [&](const backup::BackupMetadata& m) {
+        all.push_back(m);
+        return true;
+      });
+      !s)
+    return report(s.error());
+  std::reverse(all.begin(), all.end());  // newest first
+  if (ctx.json) {
+    json::array out;
+    for (const auto& m : all) out.push_back(backup::metadata_to_json(m));
+    std::cout << json::serialize(out) << "\n";
+    return k_exit_ok;
+  }
+  std::cout << fmt::format("{:<24}  {:<20}  {:<9}  {:<9}  {:>10}  {:>8}  {}\n", "ID", "NAME", "TYPE", "STATUS", "SIZE",
+                           "SESSIONS", "CREATED");
+  for (const auto& m : all) print_metadata_line(m);
+  return k_exit_ok;
+}
+
+int show(Context& ctx, const std::string& id) {
+  auto st = ctx.store();
+  if (!st) return report(st.error());
+  auto reader = (*st)->read();
+  if (!reader) return report(reader.error());
+  auto meta = backup::load_metadata(**reader, id);
+  if (!meta) return report(meta.error());
+  if (!*meta) return report(Error(Errc::not_found, fmt::format("no backup with id '{}'", id)));
+  json::object o = backup::metadata_to_json(**meta);
+  o["storage_location"] = (std::filesystem::path(ctx.settings.backup_dir) / (*meta)->filepath).string();
+  std::cout << (ctx.json ? json::serialize(o) : json::serialize(o)) << "\n";
+  return k_exit_ok;
+}
+
+int verify(Context& ctx, const std::string& id_or_file) {
+  auto st = ctx.store();
+  if (!st) return report(st.error());
+  auto resolved = backup::resolve_backup(**st, ctx.settings.backup_dir, id_or_file);
+  if (!resolved) return report(resolved.error());
+  ProgressBar bar(ctx.interactive());
+  auto outcome = backup::verify_backup(**st, *resolved, system_clock().now_ms(), [&](std::uint64_t done, std::uint64_t total) {
+    bar.update("verifying", total ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 100.0,
+               human_bytes(static_cast<std::int64_t>(done)));
+    return true;
+  });
+  bar.finish();
+  if (ctx.json) {
+    json::object o{{"file", resolved->file.string()}, {"valid", outcome.has_value()}};
+    o["backup_id"] = resolved->metadata ? json::value(resolved->metadata->id) : json::value(nullptr);
+    if (outcome) {
+      o["sha256"] = outcome->report.sha256_hex;
+      o["size_bytes"] = outcome->report.file_size;
+      o["frames"] = outcome->report.frames;
+      o["sections"] = outcome->report.sections;
+      o["documents"] = outcome->report.documents;
+      o["errors"] = json::array();
+    } else {
+      o["errors"] = json::array{json::value(outcome.error().message)};
+    }
+    std::cout << json::serialize(o) << "\n";
+  }
+  if (!outcome) return report(outcome.error());
+  if (!ctx.json)
+    std::cout << fmt::format("OK {}: {} frames, {} documents, sha256 {}\n", resolved->file.string(),
+                             outcome->report.frames, outcome->report.documents, outcome->report.sha256_hex);
+  return k_exit_ok;
+}
+
+int remove(Context& ctx, const std::string& id) {
+  auto st = ctx.store();
+  if (!st) return report(st.error());
+  auto out = backup::delete_backup(**st, ctx.settings.backup_dir, id, system_clock().now_ms());
+  if (!out) return report(out.error());
+  if (ctx.json) {
+    std::cout << json::serialize(json::object{{"message", "backup deleted"},
+                                              {"backup_id", out->backup_id},
+                                              {"deleted_at", format_iso8601(out->deleted_at)},
+                                              {"freed_bytes", out->freed_bytes},
+                                              {"files_deleted", out->files_deleted}})
+              << "\n";
+  } else {
+    std::cout << fmt::format("Deleted backup {} ({} freed)\n", out->backup_id, human_bytes(out->freed_bytes));
+  }
+  return k_exit_ok;
+}
+
+int download(Context& ctx, const std::string& id, const std::string& output) {
+  auto st = ctx.store();
+  if (!st) return report(st.error());
+  auto resolved = backup::resolve_backup(**st, ctx.settings.backup_dir, id);
+  if (!resolved) return report(resolved.error());
+  if (!resolved->metadata) return report(Error(Errc::not_found, fmt::format("no backup with id '{}'", id)));
+  const std::filesystem::path target =
+      output.empty() ? std::filesystem::path(fmt::format("backup-{}.claudelens", resolved->metadata->id)) : std::filesystem::path(output);
+  std::error_code ec;
+  if (std::filesystem::exists(target, ec))
+    return report(Error(Errc::already_exists, fmt::format("{} exists already", target.string())));
+  std::filesystem::copy_file(resolved->file, target, ec);
+  if (ec) return report(Error(Errc::io, fmt::format("cannot copy to {}: {}", target.string(), ec.message())));
+  auto check = format::verify_archive(target);
+  if (!check || check->sha256_hex != resolved->metadata->checksum) {
+    std::filesystem::remove(target, ec);
+    return report(Error(Errc::corrupted, fmt::format("the copy at {} does not match the recorded checksum", target.string())));
+  }
+  if (ctx.json) {
+    std::cout << json::serialize(json::object{{"file", target.string()}, {"checksum", check->sha256_hex},
+                                              {"size_bytes", check->file_size}})
+              << "\n";
+  } else {
+    std::cout << fmt::format("{} ({}, sha256 {})\n", target.string(), human_bytes(static_cast<std::int64_t>(check->file_size)),
+                             check->sha256_hex);
+  }
+  return k_exit_ok;
+}
+
+}  // namespace
+
+void add_backup_command(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand("backup", "Create, list, inspect, verify and delete backups");
+  cmd->require_subcommand(1);
+
+  auto a = std::make_shared<CreateArgs>();
+  auto* create_cmd = cmd->add_subcommand("create", "Write a new backup into the backup directory");
+  create_cmd->add_option("--name", a->name, "3–100 letters, digits, spaces, '-' or '_'")->required();
+  create_cmd->add_option("--description", a->description, "Up to 500 characters");
+  create_cmd->add_option("--type", a->type, "full | selective (default: selective when a filter is given, else full)");
+  create_cmd->add_option("--project", a->projects, "A project id, path or folder name (repeatable)");
+  create_cmd->add_option("--session", a->sessions, "A session id (repeatable)");
+  create_cmd->add_option("--from", a->from, "Entries at or after this ISO 8601 time");
+  create_cmd->add_option("--to", a->to, "Entries before this ISO 8601 time (default: now when --from is given)");
+  create_cmd->add_option("--include", a->include, "Glob on project path or name that must match (repeatable)");
+  create_cmd->add_option("--exclude", a->exclude, "Glob on project path or name that must not match (repeatable)");
+  create_cmd->add_option("--min-messages", a->min_messages, "Sessions with at least this many messages (1–10000)");
+  create_cmd->add_option("--max-messages", a->max_messages, "Sessions with at most this many messages (1–10000)");
+  create_cmd->add_option("--level", a->level, "Compression level 1–9")->capture_default_str();
+  create_cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { return create(ctx, *a); }; });
+
+  cmd->add_subcommand("list", "List backups, newest first")->callback([&ctx] { ctx.action = [&ctx] { return list(ctx); }; });
+
+  auto id = std::make_shared<std::string>();
+  auto* show_cmd = cmd->add_subcommand("show", "Show one backup's metadata (JSON)");
+  show_cmd->add_option("ID", *id, "Backup id")->required();
+  show_cmd->callback([&ctx, id] { ctx.action = [&ctx, id] { return show(ctx, *id); }; });
+
+  auto* verify_cmd = cmd->add_subcommand("verify", "Check every frame and the whole-file checksum (exit 3 on damage)");
+  verify_cmd->add_option("ID_OR_FILE", *id, "Backup id or archive file")->required();
+  verify_cmd->callback([&ctx, id] { ctx.action = [&ctx, id] { return verify(ctx, *id); }; });
+
+  auto* delete_cmd = cmd->add_subcommand("delete", "Delete a backup's file and record");
+  delete_cmd->add_option("ID", *id, "Backup id")->required();
+  delete_cmd->callback([&ctx, id] { ctx.action = [&ctx, id] { return remove(ctx, *id); }; });
+
+  auto output = std::make_shared<std::string>();
+  auto* download_cmd = cmd->add_subcommand("download", "Copy a backup's file out of the backup directory, checked");
+  download_cmd->add_option("ID", *id, "Backup id")->required();
+  download_cmd->add_option("-o,--output", *output, "Target file (default: ./backup-<id>.claudelens)");
+  download_cmd->callback([&ctx, id, output] { ctx.action = [&ctx, id, output] { return download(ctx, *id, *output); }; });
+}
 
 }  // namespace claudelens::cli

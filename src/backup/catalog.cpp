@@ -1,0 +1,125 @@
+#include "backup/catalog.hpp"
+
+#include <fmt/format.h>
+
+#include <boost/json.hpp>
+
+namespace claudelens::backup {
+
+namespace {
+
+Status record(store::Store& store, BackupMetadata m, TimeMs now) {
+  CL_TRY(writer, store.write());
+  CL_CHECK(save_metadata(*writer, m, now));
+  return writer->commit();
+}
+
+/// The registered backup whose id the archive's header names, if any.
+std::optional<BackupMetadata> registered_by_header(store::Store& store, const std::filesystem::path& file) {
+  auto reader = format::ArchiveReader::open(file);
+  if (!reader) return std::nullopt;
+  boost::system::error_code ec;
+  auto header = boost::json::parse((*reader)->header_json(), ec);
+  if (ec || !header.is_object()) return std::nullopt;
+  const auto* id = header.as_object().if_contains("backup_id");
+  if (!id || !id->is_string()) return std::nullopt;
+  auto r = store.read();
+  if (!r) return std::nullopt;
+  auto m = load_metadata(**r, std::string(id->as_string()));
+  if (!m || !*m) return std::nullopt;
+  return **m;
+}
+
+}  // namespace
+
+Result<ResolvedBackup> resolve_backup(store::Store& store, const std::filesystem::path& backup_dir,
+                                      const std::string& id_or_file) {
+  {
+    CL_TRY(reader, store.read());
+    CL_TRY(meta, load_metadata(*reader, id_or_file));
+    if (meta) {
+      ResolvedBackup out{backup_dir / meta->filepath, meta};
+      if (meta->status == BackupStatus::completed || meta->status == BackupStatus::corrupted) {
+        if (!std::filesystem::exists(out.file))
+          return fail(Errc::not_found, fmt::format("backup {}: its file {} is gone", id_or_file, out.file.string()));
+      }
+      return out;
+    }
+  }
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(id_or_file, ec)) {
+    ResolvedBackup out{id_or_file, std::nullopt};
+    if (auto m = registered_by_header(store, out.file);
+        m && std::filesystem::equivalent(backup_dir / m->filepath, out.file, ec))
+      out.metadata = m;
+    return out;
+  }
+  return fail(Errc::not_found, fmt::format("no backup with id '{}' and no such file", id_or_file));
+}
+
+Result<VerifyOutcome> verify_backup(store::Store& store, const ResolvedBackup& backup, TimeMs now,
+                                    const format::VerifyProgress& progress) {
+  auto report = format::verify_archive(backup.file, progress);
+  VerifyOutcome out;
+  std::optional<Error> damage;
+  if (!report) {
+    if (report.error().code == Errc::cancelled || report.error().code == Errc::io ||
+        report.error().code == Errc::not_found)
+      return fail(std::move(report).error());
+    damage = report.error();
+  } else {
+    out.report = *report;
+    if (backup.metadata && !backup.metadata->checksum.empty() && backup.metadata->checksum != report->sha256_hex)
+      damage = Error(Errc::corrupted,
+                     fmt::format("{}: SHA-256 {} differs from the recorded checksum {}", backup.file.string(),
+                                 report->sha256_hex, backup.metadata->checksum));
+  }
+  if (backup.metadata) {
+    BackupMetadata m = *backup.metadata;
+    out.id = m.id;
+    Validation v;
+    v.validated_at = now;
+    v.is_valid = !damage;
+    if (damage) v.errors.push_back(damage->message);
+    m.validation = v;
+    if (damage && m.status == BackupStatus::completed) m.status = BackupStatus::corrupted;
+    if (!damage && m.status == BackupStatus::corrupted) m.status = BackupStatus::completed;
+    CL_CHECK(record(store, std::move(m), now));
+  }
+  if (damage) return fail(*damage);
+  return out;
+}
+
+Result<DeleteOutcome> delete_backup(store::Store& store, const std::filesystem::path& backup_dir, const std::string& id,
+                                    TimeMs now) {
+  // Three steps, so that a crash between them never leaves a record that claims a file that is gone:
+  // mark "deleting", remove the file, remove the record.
+  BackupMetadata meta;
+  {
+    CL_TRY(writer, store.write());
+    CL_TRY(found, load_metadata(*writer, id));
+    if (!found) return fail(Errc::not_found, fmt::format("no backup with id '{}'", id));
+    if (found->status == BackupStatus::in_progress || found->status == BackupStatus::pending)
+      return fail(Errc::conflict, fmt::format("backup {} is still being written", id));
+    meta = *found;
+    meta.status = BackupStatus::deleting;
+    CL_CHECK(save_metadata(*writer, meta, now));
+    CL_CHECK(writer->commit());
+  }
+  DeleteOutcome out{id, now, 0, 0};
+  const auto file = backup_dir / meta.filepath;
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(file, ec);
+  if (!ec) {
+    if (!std::filesystem::remove(file, ec) || ec)
+      return fail(Errc::io, fmt::format("cannot delete {}: {}", file.string(), ec.message()));
+    out.freed_bytes = static_cast<std::int64_t>(size);
+    out.files_deleted = 1;
+  }
+  CL_TRY(writer, store.write());
+  CL_CHECK(writer->delete_system(store::SystemTable::backups, id));
+  CL_CHECK(writer->commit());
+  return out;
+}
+
+}  // namespace claudelens::backup

@@ -1,0 +1,50 @@
+// Operations on backups that already exist: find one by id or file, verify it, delete it. Shared by the
+// CLI and (later) the HTTP handlers. Each function opens its own transactions on `store`; thread-safe
+// as the Store is, but two deletes of the same backup race (the second gets not_found).
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "backup/metadata.hpp"
+#include "core/result.hpp"
+#include "format/reader.hpp"
+#include "store/store.hpp"
+
+namespace claudelens::backup {
+
+/// A backup named by its id (registered in the store) or by a file path.
+struct ResolvedBackup {
+  std::filesystem::path file;
+  std::optional<BackupMetadata> metadata;  ///< when the id (or the file's header) is registered
+};
+
+/// An id known to the store wins; otherwise an existing file path. not_found when neither;
+/// Errc::not_found with "file is gone" wording when the record exists but its file does not.
+Result<ResolvedBackup> resolve_backup(store::Store& store, const std::filesystem::path& backup_dir,
+                                      const std::string& id_or_file);
+
+struct VerifyOutcome {
+  format::VerifyReport report;
+  std::optional<std::string> id;  ///< the registered backup it was checked against
+};
+
+/// Checks every frame, the trailer's digest and the whole-file SHA-256 (and, for a registered backup,
+/// that it equals the recorded checksum). Records the outcome in the backup's validation_status (and
+/// marks a damaged one "corrupted"). Damage: Errc::corrupted naming the frame and offset.
+Result<VerifyOutcome> verify_backup(store::Store& store, const ResolvedBackup& backup, TimeMs now,
+                                    const format::VerifyProgress& progress = {});
+
+struct DeleteOutcome {
+  std::string backup_id;
+  TimeMs deleted_at = 0;
+  std::int64_t freed_bytes = 0;
+  int files_deleted = 0;
+};
+
+/// Removes the file (if present) and the record. not_found for an unknown id.
+Result<DeleteOutcome> delete_backup(store::Store& store, const std::filesystem::path& backup_dir,
+                                    const std::string& id, TimeMs now);
+
+}  // namespace claudelens::backup

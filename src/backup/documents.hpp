@@ -1,0 +1,56 @@
+// The documents inside a backup archive: one JSON object per line, its collection in "_c". This is the
+// one place that encodes store rows as archive documents and decodes them back (the restore engine uses
+// the decoders), so the two directions cannot drift. docs/archive-format.md §Documents lists the shapes.
+//
+// A transcript entry keeps its original line verbatim as the value of "d", the last member, so the
+// restore gives back the exact bytes that were ingested. Pure functions; thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/result.hpp"
+#include "store/store.hpp"
+
+namespace claudelens::backup {
+
+/// Collection names used in "_c" and as section collections.
+inline constexpr std::string_view k_users = "users";
+inline constexpr std::string_view k_projects = "projects";
+inline constexpr std::string_view k_sessions = "sessions";
+inline constexpr std::string_view k_entries = "entries";  ///< section collection; documents are below
+inline constexpr std::string_view k_messages = "messages";
+inline constexpr std::string_view k_records = "records";
+
+/// Appends one document (no newline) to `out`.
+void encode_user(const store::User& u, std::string& out);
+void encode_project(const store::Project& p, std::string& out);
+/// `message_count`/`records_count` are what the archive holds for the session (a date range can select
+/// part of it); the other figures are the store's.
+void encode_session(const store::Session& s, std::int64_t message_count, std::int64_t records_count, std::string& out);
+void encode_entry(const store::Entry& e, std::string& out);
+void encode_document(store::Collection c, const store::Document& d, std::string& out);
+
+/// The collection of a document ("_c"), without parsing the rest. corrupted when absent.
+Result<std::string_view> document_collection(std::string_view doc);
+
+Result<store::User> decode_user(std::string_view doc);
+Result<store::Project> decode_project(std::string_view doc);
+Result<store::Session> decode_session(std::string_view doc);
+
+/// An entry as archived: its session, key and the original line (a view into `doc`).
+struct ArchivedEntry {
+  bool has_uuid = false;
+  std::string session_id;
+  std::string key;
+  std::string_view line;
+};
+Result<ArchivedEntry> decode_entry(std::string_view doc);
+
+struct ArchivedDocument {
+  store::Collection collection = store::Collection::prompts;
+  store::Document document;
+};
+Result<ArchivedDocument> decode_document(std::string_view doc);
+
+}  // namespace claudelens::backup

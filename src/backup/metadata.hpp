@@ -1,0 +1,77 @@
+// BackupMetadata (API.md): what is known of one backup, kept in the store's `backups` table as JSON,
+// with helpers to save, load and list them. Plain values; the functions are as thread-safe as the
+// Reader/Writer they are given.
+#pragma once
+
+#include <boost/json/fwd.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backup/filters.hpp"
+#include "core/result.hpp"
+#include "store/store.hpp"
+
+namespace claudelens::backup {
+
+enum class BackupStatus { pending, in_progress, completed, failed, corrupted, deleting };
+std::string_view backup_status_name(BackupStatus s) noexcept;
+std::optional<BackupStatus> parse_backup_status(std::string_view s) noexcept;
+
+struct Contents {
+  std::int64_t users_count = 0;
+  std::int64_t projects_count = 0;
+  std::int64_t sessions_count = 0;
+  std::int64_t messages_count = 0;
+  std::int64_t records_count = 0;  ///< entries without a uuid
+  std::int64_t prompts_count = 0;
+  std::int64_t prompt_folders_count = 0;
+  std::int64_t ai_settings_count = 0;
+  std::int64_t total_documents = 0;
+  std::optional<TimeMs> earliest, latest;
+};
+
+struct Validation {
+  TimeMs validated_at = 0;
+  bool is_valid = false;
+  std::vector<std::string> errors;
+  std::vector<std::string> warnings;
+};
+
+struct BackupMetadata {
+  std::string id;
+  std::string name;
+  std::string description;
+  std::string filename;  ///< made by the server: backup-<time>-<id>.claudelens
+  std::string filepath;  ///< relative to the backup directory (= filename)
+  TimeMs created_at = 0;
+  std::string created_by;  ///< user id
+  std::int64_t size_bytes = 0;             ///< uncompressed (NDJSON bytes)
+  std::int64_t compressed_size_bytes = 0;  ///< the file's size
+  BackupType type = BackupType::full;
+  BackupStatus status = BackupStatus::pending;
+  Filters filters;
+  Contents contents;
+  std::string checksum;  ///< SHA-256 hex of the whole file
+  int version = 0;       ///< archive format version
+  std::string error_message;
+  std::optional<std::string> parent_backup_id;
+  int compression_level = 3;
+  double duration_seconds = 0;
+  std::optional<TimeMs> completed_at;
+  std::optional<Validation> validation;
+};
+
+/// API.md's BackupMetadata object (with compression, encryption, duration and validation_status).
+boost::json::object metadata_to_json(const BackupMetadata& m);
+Result<BackupMetadata> metadata_from_json(std::string_view json_text);
+
+Status save_metadata(store::Writer& writer, const BackupMetadata& m, TimeMs now);
+Result<std::optional<BackupMetadata>> load_metadata(store::Reader& reader, const std::string& id);
+/// Every backup record, oldest first.
+Status for_each_metadata(store::Reader& reader, const std::function<bool(const BackupMetadata&)>& visit);
+
+}  // namespace claudelens::backup

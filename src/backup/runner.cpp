@@ -1,0 +1,416 @@
+#include "backup/runner.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <boost/json.hpp>
+#include <unordered_map>
+#include <utility>
+#include <unordered_set>
+
+#include "backup/documents.hpp"
+#include "core/ids.hpp"
+#include "format/grammar.hpp"
+#include "format/partial_files.hpp"
+#include "format/writer.hpp"
+#include "core/version.hpp"
+
+namespace claudelens::backup {
+
+namespace json = boost::json;
+
+std::string backup_file_name(const std::string& id, TimeMs created_at) {
+  std::string stamp = format_iso8601(created_at);  // 2026-01-15T10:30:00Z
+  std::erase(stamp, '-');
+  std::erase(stamp, ':');
+  return fmt::format("backup-{}-{}.claudelens", stamp, id);
+}
+
+namespace {
+
+/// A flock on "<backup_dir>/.claudelens.lock": running backups hold it shared, startup recovery takes it
+/// exclusively and without waiting, so that it never removes the temporary file of a live run (another
+/// process's included). Released on destruction.
+class DirectoryLock {
+ public:
+  static Result<DirectoryLock> acquire(const std::filesystem::path& dir, bool exclusive, bool wait) {
+    const auto path = dir / ".claudelens.lock";
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return fail(Errc::io, fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
+    const int op = (exclusive ? LOCK_EX : LOCK_SH) | (wait ? 0 : LOCK_NB);
+    while (::flock(fd, op) != 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      if (err == EWOULDBLOCK) return fail(Errc::busy, "another process is writing backups");
+      return fail(Errc::io, fmt::format("cannot lock {}: {}", path.string(), std::strerror(err)));
+    }
+    return DirectoryLock(fd);
+  }
+  DirectoryLock(DirectoryLock&& o) noexcept : m_fd(std::exchange(o.m_fd, -1)) {}
+  DirectoryLock& operator=(DirectoryLock&&) = delete;
+  ~DirectoryLock() {
+    if (m_fd >= 0) ::close(m_fd);  // closing releases the flock
+  }
+
+ private:
+  explicit DirectoryLock(int fd) : m_fd(fd) {}
+  int m_fd;
+};
+
+struct SessionCounts {
+  std::int64_t messages = 0;
+  std::int64_t records = 0;
+};
+
+/// Everything one run keeps while it writes; bounded by the number of sessions selected.
+class Run {
+ public:
+  Run(store::Store& store, const BackupRequest& request, const RunOptions& options)
+      : m_store(store), m_request(request), m_options(options),
+        m_clock(options.clock ? *options.clock : system_clock()), m_started(m_clock.now_ms()) {}
+
+  Result<BackupMetadata> execute() {
+    m_meta.id = m_options.backup_id.empty() ? new_id() : m_options.backup_id;
+    m_meta.name = m_request.name;
+    m_meta.description = m_request.description;
+    m_meta.created_at = m_started;
+    m_meta.created_by = m_request.created_by;
+    m_meta.type = m_request.type;
+    m_meta.filters = m_request.filters;
+    m_meta.compression_level = m_request.compression_level;
+    m_meta.filename = backup_file_name(m_meta.id, m_started);
+    m_meta.filepath = m_meta.filename;
+
+    report("planning", true);
+    CL_TRY(reader, m_store.read());  // one snapshot for the whole run
+    m_reader = reader.get();
+    CL_TRY(plan, make_plan(*reader, m_request, m_started));
+    m_plan = std::move(plan);
+    CL_CHECK(check_space());
+
+    CL_TRY(lock, DirectoryLock::acquire(m_options.backup_dir, false, true));
+    m_meta.status = BackupStatus::in_progress;
+    CL_CHECK(save());
+    auto written = write_archive();
+    if (!written) {
+      if (m_writer) m_writer->abort();
+      m_meta.status = BackupStatus::failed;
+      m_meta.error_message = written.error().message;
+      m_meta.duration_seconds = elapsed();
+      if (auto st = save(); !st) spdlog::error("backup {}: cannot record the failure: {}", m_meta.id, st.error().message);
+      return fail(std::move(written).error());
+    }
+    m_meta.status = BackupStatus::completed;
+    m_meta.completed_at = m_clock.now_ms();
+    m_meta.duration_seconds = elapsed();
+    m_meta.size_bytes = static_cast<std::int64_t>(written->uncompressed_bytes);
+    m_meta.compressed_size_bytes = static_cast<std::int64_t>(written->file_size);
+    m_meta.checksum = written->sha256_hex;
+    m_meta.version = format::k_format_version;
+    CL_CHECK(save());
+    report("completed", true);
+    return m_meta;
+  }
+
+ private:
+  double elapsed() const { return static_cast<double>(m_clock.now_ms() - m_started) / 1000.0; }
+
+  Status save() {
+    CL_TRY(writer, m_store.write());
+    CL_CHECK(save_metadata(*writer, m_meta, m_clock.now_ms()));
+    return writer->commit();
+  }
+
+  Status check_space() {
+    std::error_code ec;
+    std::filesystem::create_directories(m_options.backup_dir, ec);
+    if (ec) return fail(Errc::io, fmt::format("cannot create backup directory {}: {}", m_options.backup_dir.string(), ec.message()));
+    struct statvfs vfs {};
+    if (::statvfs(m_options.backup_dir.c_str(), &vfs) != 0)
+      return fail(Errc::io, fmt::format("cannot stat {}: {}", m_options.backup_dir.string(), std::strerror(errno)));
+    const auto available = static_cast<std::int64_t>(vfs.f_bavail) * static_cast<std::int64_t>(vfs.f_frsize);
+    const std::int64_t needed = m_plan.estimated_compressed_bytes + m_options.reserve_bytes;
+    if (available < needed)
+      return fail(Errc::no_space, fmt::format("not enough free space in {}: {} bytes needed, {} available",
+                                              m_options.backup_dir.string(), needed, available));
+    return {};
+  }
+
+  bool cancelled() const { return m_options.cancel && m_options.cancel->load(std::memory_order_relaxed); }
+
+  /// Appends one encoded document; counts it and reports progress now and then.
+  Status append(std::optional<TimeMs> timestamp) {
+    if (cancelled()) return fail(Errc::cancelled, "backup cancelled");
+    CL_CHECK(m_writer->append(m_doc, timestamp));
+    ++m_documents;
+    m_bytes += static_cast<std::int64_t>(m_doc.size()) + 1;
+    if ((m_documents & 255) == 0) report(m_operation, false);
+    return {};
+  }
+
+  void report(std::string_view operation, bool force) {
+    m_operation = std::string(operation);
+    if (!m_options.on_progress) return;
+    const TimeMs now = m_clock.now_ms();
+    if (!force && now - m_last_report < 100) return;
+    m_last_report = now;
+    Progress p;
+    p.operation = m_operation;
+    p.documents_processed = m_documents;
+    p.documents_total = std::max<std::int64_t>(m_plan.entry_count, m_documents);
+    p.bytes_processed = m_bytes;
+    p.bytes_total = std::max<std::int64_t>(m_plan.estimated_size_bytes, m_bytes);
+    p.bytes_written = m_writer ? static_cast<std::int64_t>(m_writer->bytes_written()) : 0;
+    p.elapsed_seconds = static_cast<double>(now - m_started) / 1000.0;
+    p.percentage = operation == "completed" ? 100.0
+                   : p.bytes_total > 0 ? std::min(99.0, 100.0 * static_cast<double>(m_bytes) / p.bytes_total)
+                                       : 0.0;
+    p.eta_seconds = p.percentage > 0 ? p.elapsed_seconds * (100.0 - p.percentage) / p.percentage : 0;
+    m_options.on_progress(p);
+  }
+
+  std::string header_json() const {
+    json::object h{{"backup_id", m_meta.id},
+                   {"name", m_meta.name},
+                   {"type", backup_type_name(m_meta.type)},
+                   {"created_at", format_iso8601_ms(m_meta.created_at)},
+                   {"created_by", m_meta.created_by},
+                   {"creator", fmt::format("claudelens {}", k_version)},
+                   {"filters", filters_to_json(m_meta.filters)},
+                   {"parent_backup_id", nullptr},
+                   {"encryption", nullptr}};
+    return json::serialize(h);
+  }
+
+  Result<format::WrittenArchive> write_archive() {
+    format::WriterOptions wo;
+    wo.level = m_request.compression_level;
+    wo.threads = m_options.threads;
+    CL_TRY(writer, format::ArchiveWriter::create(m_options.backup_dir / m_meta.filename, header_json(), wo));
+    m_writer = std::move(writer);
+    if (!m_plan.nothing_selected) CL_CHECK(write_sessions());
+    CL_CHECK(write_catalogue());
+    if (m_plan.include_documents) CL_CHECK(write_documents());
+    CL_CHECK(write_users());
+    report("finishing", true);
+    return m_writer->finish(manifest_json());
+  }
+
+  /// True when the session has an entry with a timestamp inside the date range.
+  Result<bool> touches_range(const store::Session& s, const DateRange& range) {
+    bool found = false;
+    CL_CHECK(m_reader->for_each_entry({.session_id = s.id, .from = range.start, .to = range.end},
+                                      [&](const store::Entry& e) {
+                                        if (e.timestamp) found = true;
+                                        return !found;
+                                      }));
+    return found;
+  }
+
+  Status write_sessions() {
+    report("writing sessions", true);
+    const auto& range = m_request.filters.date_range;
+    Status inner;
+    CL_CHECK(m_reader->for_each_session(m_plan.sessions, [&](const store::Session& s) {
+      inner = write_session(s, range);
+      return inner.has_value();
+    }));
+    return inner;
+  }
+
+  Status write_session(const store::Session& s, const std::optional<DateRange>& range) {
+    if (range) {
+      CL_TRY(touches, touches_range(s, *range));
+      if (!touches) return {};
+    }
+    CL_CHECK(m_writer->begin_section({std::string(k_entries), s.owner_id, s.project_id, s.id}));
+    SessionCounts counts;
+    store::EntryFilter ef{.session_id = s.id};
+    if (range) {
+      ef.from = range->start;
+      ef.to = range->end;
+    }
+    Status inner;
+    CL_CHECK(m_reader->for_each_entry(ef, [&](const store::Entry& e) {
+      m_doc.clear();
+      encode_entry(e, m_doc);
+      inner = append(e.timestamp);
+      if (!inner) return false;
+      (e.has_uuid ? counts.messages : counts.records) += 1;
+      if (e.timestamp) {
+        m_meta.contents.earliest = std::min(m_meta.contents.earliest.value_or(*e.timestamp), *e.timestamp);
+        m_meta.contents.latest = std::max(m_meta.contents.latest.value_or(*e.timestamp), *e.timestamp);
+      }
+      return true;
+    }));
+    CL_CHECK(inner);
+    CL_CHECK(m_writer->end_section());
+    m_meta.contents.messages_count += counts.messages;
+    m_meta.contents.records_count += counts.records;
+    m_sessions.emplace(s.id, counts);
+    m_projects.insert(s.project_id);
+    m_owners.insert(s.owner_id);
+    return {};
+  }
+
+  Status write_catalogue() {
+    report("writing catalogue", true);
+    Status inner;
+    // Sessions, with the counts of what was written for each.
+    CL_CHECK(m_writer->begin_section({std::string(k_sessions), "", "", ""}));
+    if (!m_plan.nothing_selected) {
+      CL_CHECK(m_reader->for_each_session(m_plan.sessions, [&](const store::Session& s) {
+        const auto it = m_sessions.find(s.id);
+        if (it == m_sessions.end()) return true;
+        m_doc.clear();
+        encode_session(s, it->second.messages, it->second.records, m_doc);
+        inner = append(s.started_at);
+        return inner.has_value();
+      }));
+      CL_CHECK(inner);
+    }
+    m_meta.contents.sessions_count = static_cast<std::int64_t>(m_sessions.size());
+    // Projects: those with a session written; a full backup keeps empty projects too.
+    CL_CHECK(m_writer->begin_section({std::string(k_projects), "", "", ""}));
+    const bool all_projects = m_request.type == BackupType::full;
+    CL_CHECK(m_reader->for_each_project({.owner_id = m_request.owner_scope}, [&](const store::Project& p) {
+      if (!all_projects && !m_projects.contains(p.id)) return true;
+      m_doc.clear();
+      encode_project(p, m_doc);
+      inner = append(std::nullopt);
+      if (inner) {
+        ++m_meta.contents.projects_count;
+        m_owners.insert(p.owner_id);
+      }
+      return inner.has_value();
+    }));
+    CL_CHECK(inner);
+    return {};
+  }
+
+  Status write_documents() {
+    for (store::Collection c : {store::Collection::prompt_folders, store::Collection::prompts,
+                                store::Collection::ai_settings}) {
+      CL_CHECK(m_writer->begin_section({std::string(store::collection_name(c)), "", "", ""}));
+      Status inner;
+      std::int64_t n = 0;
+      CL_CHECK(m_reader->for_each_document(c, m_request.owner_scope, [&](const store::Document& d) {
+        m_doc.clear();
+        encode_document(c, d, m_doc);
+        inner = append(std::nullopt);
+        if (inner) {
+          ++n;
+          m_owners.insert(d.owner_id);
+        }
+        return inner.has_value();
+      }));
+      CL_CHECK(inner);
+      if (c == store::Collection::prompts) m_meta.contents.prompts_count = n;
+      if (c == store::Collection::prompt_folders) m_meta.contents.prompt_folders_count = n;
+      if (c == store::Collection::ai_settings) m_meta.contents.ai_settings_count = n;
+    }
+    return {};
+  }
+
+  /// The owners of what was written (a full backup by an admin: every user), so restores keep owners.
+  Status write_users() {
+    CL_CHECK(m_writer->begin_section({std::string(k_users), "", "", ""}));
+    const bool everyone = m_request.type == BackupType::full && !m_request.owner_scope;
+    Status inner;
+    CL_CHECK(m_reader->for_each_user([&](const store::User& u) {
+      if (!everyone && !m_owners.contains(u.id)) return true;
+      m_doc.clear();
+      encode_user(u, m_doc);
+      inner = append(std::nullopt);
+      if (inner) ++m_meta.contents.users_count;
+      return inner.has_value();
+    }));
+    return inner;
+  }
+
+  std::string manifest_json() {
+    Contents& c = m_meta.contents;
+    c.total_documents = m_documents;
+    json::object counts{{"users", c.users_count},       {"projects", c.projects_count},
+                        {"sessions", c.sessions_count}, {"messages", c.messages_count},
+                        {"records", c.records_count},   {"prompts", c.prompts_count},
+                        {"prompt_folders", c.prompt_folders_count}, {"ai_settings", c.ai_settings_count}};
+    json::object m{{"format_version", format::k_format_version},
+                   {"creator", fmt::format("claudelens {}", k_version)},
+                   {"backup_id", m_meta.id},
+                   {"name", m_meta.name},
+                   {"type", backup_type_name(m_meta.type)},
+                   {"created_at", format_iso8601_ms(m_meta.created_at)},
+                   {"filters", filters_to_json(m_meta.filters)},
+                   {"counts", std::move(counts)},
+                   {"total_documents", m_documents},
+                   {"date_range",
+                    json::object{{"earliest", c.earliest ? json::value(format_iso8601_ms(*c.earliest)) : nullptr},
+                                 {"latest", c.latest ? json::value(format_iso8601_ms(*c.latest)) : nullptr}}},
+                   {"uncompressed_size", m_bytes},
+                   {"compression", json::object{{"algorithm", "zstd"}, {"level", m_request.compression_level}}},
+                   {"parent_backup_id", nullptr},
+                   {"encryption", nullptr}};
+    return json::serialize(m);
+  }
+
+  store::Store& m_store;
+  const BackupRequest& m_request;
+  const RunOptions& m_options;
+  const Clock& m_clock;
+  const TimeMs m_started;
+  store::Reader* m_reader = nullptr;
+  Plan m_plan;
+  BackupMetadata m_meta;
+  std::unique_ptr<format::ArchiveWriter> m_writer;
+  std::string m_doc;  ///< the document being encoded (reused: no allocation per document)
+  std::int64_t m_documents = 0;
+  std::int64_t m_bytes = 0;
+  std::string m_operation;
+  TimeMs m_last_report = 0;
+  std::unordered_map<std::string, SessionCounts> m_sessions;  ///< sessions written
+  std::unordered_set<std::string> m_projects;                 ///< projects with a session written
+  std::unordered_set<std::string> m_owners;                   ///< owners of what was written
+};
+
+}  // namespace
+
+Result<BackupMetadata> run_backup(store::Store& store, const BackupRequest& request, const RunOptions& options) {
+  Run run(store, request, options);
+  return run.execute();
+}
+
+Result<int> recover_interrupted(store::Store& store, const std::filesystem::path& backup_dir, TimeMs now) {
+  std::error_code ec;
+  std::filesystem::create_directories(backup_dir, ec);
+  auto lock = DirectoryLock::acquire(backup_dir, true, false);
+  if (!lock) {
+    if (lock.error().code == Errc::busy) return 0;  // a backup is running: nothing is a leftover now
+    return fail(std::move(lock).error());
+  }
+  CL_TRY(removed, format::remove_partial_files(backup_dir));
+  for (const auto& p : removed) spdlog::warn("removed the leftover of an interrupted backup: {}", p.string());
+  CL_TRY(writer, store.write());
+  std::vector<BackupMetadata> stale;
+  CL_CHECK(for_each_metadata(*writer, [&](const BackupMetadata& m) {
+    if (m.status == BackupStatus::pending || m.status == BackupStatus::in_progress) stale.push_back(m);
+    return true;
+  }));
+  for (auto& m : stale) {
+    m.status = BackupStatus::failed;
+    m.error_message = "interrupted: the process stopped before the backup completed";
+    CL_CHECK(save_metadata(*writer, m, now));
+  }
+  CL_CHECK(writer->commit());
+  return static_cast<int>(stale.size());
+}
+
+}  // namespace claudelens::backup
