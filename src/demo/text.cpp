@@ -273,29 +273,4 @@ std::string_view utf8_suffix(std::string_view s, std::size_t n) {
   return s.substr(start);
 }
 
-void append_json_string(std::string& out, std::string_view raw) {
-  out.reserve(out.size() + raw.size() + raw.size() / 16 + 2);
-  out += '"';
-  std::size_t run = 0;  // start of the pending run of characters that need no escape
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    const auto c = static_cast<unsigned char>(raw[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(raw.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default: {
-        char buf[7] = {'\\', 'u', '0', '0', k_hexdigits[c >> 4], k_hexdigits[c & 15], 0};
-        out.append(buf, 6);
-      }
-    }
-  }
-  out.append(raw.data() + run, raw.size() - run);
-  out += '"';
-}
-
 }  // namespace claudelens::demo

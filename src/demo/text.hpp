@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/json_text.hpp"
 #include "demo/prng.hpp"
 
 namespace claudelens::demo {
@@ -40,7 +41,7 @@ std::string_view utf8_prefix(std::string_view s, std::size_t n);
 /// The last `n` bytes of `s`, shortened so as not to cut a UTF-8 character in two.
 std::string_view utf8_suffix(std::string_view s, std::size_t n);
 
-/// Appends `raw` as a JSON string literal (quotes included), escaping what JSON requires.
-void append_json_string(std::string& out, std::string_view raw);
+/// JSON string literals are written with core's append_json_string (core/json_text.hpp).
+using ::claudelens::append_json_string;
 
 }  // namespace claudelens::demo
