@@ -126,6 +126,8 @@ struct ArchiveReader::Impl {
 
   Status read_section(const SectionInfo& s, const SectionDocumentSink& sink) {
     if (encrypted) return need_key();
+    if (s.first_frame > index.frames.size() || s.frame_count > index.frames.size() - s.first_frame)
+      return fail(Errc::invalid_argument, "section does not belong to this archive (frames out of range)");
     std::uint64_t pos = 0;  // Start of the current frame within the section's frames' content.
     const std::uint64_t begin = s.content_offset;
     const std::uint64_t end = s.content_offset + s.content_size;

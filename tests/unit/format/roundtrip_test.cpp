@@ -112,6 +112,37 @@ TEST(ArchiveRoundTrip, reading_one_section_touches_only_its_frames) {
   EXPECT_LT((*reader)->bytes_read(), (*reader)->file_size() / 10);
 }
 
+TEST(ArchiveRoundTrip, each_frame_holds_one_section_and_large_sections_span_frames) {
+  const auto dir = test::scratch_dir();
+  WriterOptions options;
+  options.frame_bytes = 64 << 10;
+  test::write_archive(dir / "a.clbk", large_input(), options);
+  auto reader = ArchiveReader::open(dir / "a.clbk");
+  ASSERT_TRUE(reader.has_value());
+  std::uint64_t next_frame = 0;
+  for (const SectionInfo& s : (*reader)->sections()) {
+    EXPECT_EQ(s.first_frame, next_frame);
+    EXPECT_EQ(s.content_offset, 0u);
+    next_frame += s.frame_count;
+  }
+  EXPECT_EQ(next_frame, (*reader)->frames().size());
+  EXPECT_GT((*reader)->sections()[7].frame_count, 5u);  // 6000 documents
+  for (const FrameInfo& f : (*reader)->frames()) EXPECT_LE(f.content_size, (64u << 10) + (1u << 20) + 16);
+}
+
+TEST(ArchiveRoundTrip, a_section_from_elsewhere_is_refused_not_read_out_of_bounds) {
+  const auto dir = test::scratch_dir();
+  test::write_archive(dir / "a.clbk", test::small_vector_input());
+  auto reader = ArchiveReader::open(dir / "a.clbk");
+  ASSERT_TRUE(reader.has_value());
+  SectionInfo foreign;
+  foreign.first_frame = 1000;
+  foreign.frame_count = 3;
+  Status s = (*reader)->read_section(foreign, [](std::string_view) { return true; });
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().code, Errc::invalid_argument);
+}
+
 TEST(ArchiveRoundTrip, read_stops_when_the_sink_returns_false) {
   const auto dir = test::scratch_dir();
   test::write_archive(dir / "a.clbk", large_input());
