@@ -1,0 +1,699 @@
+#include "restore/restorer.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <unordered_set>
+
+#include "backup/documents.hpp"
+#include "core/ids.hpp"
+#include "core/json_text.hpp"
+#include "format/reader.hpp"
+#include "ingest/ingester.hpp"
+#include "ingest/line_parser.hpp"
+#include "restore/catalogue.hpp"
+
+namespace claudelens::restore {
+
+std::string new_session_id() {
+  std::string b = random_bytes(16);
+  b[6] = static_cast<char>((b[6] & 0x0f) | 0x40);  // version 4
+  b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  const std::string h = to_hex(b);
+  return fmt::format("{}-{}-{}-{}-{}", h.substr(0, 8), h.substr(8, 4), h.substr(12, 4), h.substr(16, 4), h.substr(20));
+}
+
+Result<std::string> rewrite_session_id(std::string_view line, std::string_view from, std::string_view to) {
+  // Claude Code writes compact JSON ("sessionId":"…"); a space after the colon is tolerated. Only the
+  // value changes, so every other byte of the line is kept.
+  std::string quoted_from, quoted_to;
+  append_json_string(quoted_from, from);
+  append_json_string(quoted_to, to);
+  std::string out;
+  out.reserve(line.size() + 64);
+  std::size_t pos = 0;
+  bool replaced = false;
+  for (;;) {
+    const std::size_t at = line.find("\"sessionId\":", pos);
+    if (at == std::string_view::npos) break;
+    std::size_t value = at + 12;
+    while (value < line.size() && line[value] == ' ') ++value;
+    out.append(line.substr(pos, value - pos));
+    if (line.substr(value, quoted_from.size()) == quoted_from) {
+      out += quoted_to;
+      pos = value + quoted_from.size();
+      replaced = true;
+    } else {
+      pos = value;
+    }
+  }
+  out.append(line.substr(pos));
+  if (!replaced && line.find("\"sessionId\"") != std::string_view::npos)
+    return fail(Errc::invalid_argument, fmt::format("cannot rewrite the sessionId of a line of session '{}'", from));
+  return out;
+}
+
+namespace {
+
+using backup::k_messages;
+using backup::k_records;
+using store::OnExisting;
+
+std::int64_t kill_after_from_env() {
+  const char* v = std::getenv("CLAUDELENS_TEST_KILL_AFTER_DOCUMENTS");
+  return v && *v ? std::atoll(v) : -1;
+}
+
+std::string resolution_name(Strategy s) {
+  switch (s) {
+    case Strategy::skip: return "skipped";
+    case Strategy::overwrite: return "overwritten";
+    case Strategy::rename: return "renamed";
+    case Strategy::merge: return "merged";
+  }
+  return "skipped";
+}
+
+/// What a full restore removes, found before the write transaction so that it can be confirmed.
+struct Deletions {
+  std::vector<store::Project> projects;
+  std::vector<store::Session> sessions;  ///< outside the deleted projects
+  std::vector<std::pair<store::Collection, std::string>> documents;
+  std::int64_t sessions_in_projects = 0;
+  std::int64_t entries = 0;  ///< entries of the deleted projects and sessions
+  bool empty() const { return projects.empty() && sessions.empty() && documents.empty(); }
+};
+
+class Restorer {
+ public:
+  Restorer(store::Store& store, const std::filesystem::path& archive, const RestoreOptions& options)
+      : m_store(store), m_archive(archive), m_options(options),
+        m_clock(options.clock ? *options.clock : system_clock()), m_kill_after(kill_after_from_env()) {
+    m_report.id = new_id();
+    m_report.backup_id = options.backup_id;
+    m_report.backup_file = archive.string();
+    m_report.mode = options.mode;
+    m_report.on_conflict = options.on_conflict;
+    m_report.dry_run = options.dry_run;
+    m_report.started_at = m_clock.now_ms();
+  }
+
+  Result<RestoreReport> execute() {
+    // Refusals: nothing is written, nothing is recorded.
+    CL_CHECK(validate_options(m_options));
+    CL_CHECK(validate_archive());
+    CL_CHECK(open_archive());
+    CL_CHECK(plan_deletions());
+    // The attempt: one transaction; a failure after this point is recorded in the history.
+    auto applied = apply();
+    m_report.duration_seconds = elapsed();
+    m_report.bytes_read = m_reader->bytes_read();
+    if (!applied) {
+      m_report.status = "failed";
+      m_report.error_message = applied.error().message;
+      if (!m_options.dry_run) record_failure();
+      return fail(std::move(applied).error());
+    }
+    progress("completed", true);
+    return m_report;
+  }
+
+ private:
+  // ---- stage 1: the archive ------------------------------------------------------------------------
+
+  Status validate_archive() {
+    if (!m_options.validate_before_restore) return {};
+    progress("validating", true);
+    CL_TRY(verified, format::verify_archive(m_archive, [&](std::uint64_t, std::uint64_t) { return !cancelled(); }));
+    m_report.bytes_verified = verified.file_size;
+    if (!m_options.expected_sha256.empty() && verified.sha256_hex != m_options.expected_sha256)
+      return fail(Errc::corrupted, fmt::format("{}: SHA-256 {} differs from the backup's recorded checksum {}",
+                                               m_archive.string(), verified.sha256_hex, m_options.expected_sha256));
+    return {};
+  }
+
+  Status open_archive() {
+    CL_TRY(reader, format::ArchiveReader::open(m_archive));
+    m_reader = std::move(reader);
+    m_report.archive_size = m_reader->file_size();
+    if (m_reader->encrypted())
+      return fail(Errc::wrong_key, fmt::format("{} is encrypted: encrypted restores are not supported yet", m_archive.string()));
+    progress("reading catalogue", true);
+    CL_TRY(catalogue, read_catalogue(*m_reader));
+    m_catalogue = std::move(catalogue);
+    if (m_report.backup_id.empty()) m_report.backup_id = m_catalogue.backup_id;
+    m_selection = select(m_catalogue, *m_reader, m_options.selections);
+    m_documents_total = static_cast<std::int64_t>(m_selection.entry_documents + m_catalogue.document_section_docs);
+    return {};
+  }
+
+  // ---- stage 2: what a full restore deletes ----------------------------------------------------------
+
+  bool deletes_whole_documents() const { return m_options.mode == Mode::full && m_catalogue.type == "full"; }
+
+  Status plan_deletions() {
+    if (!deletes_whole_documents()) return {};
+    CL_TRY(reader, m_store.read());
+    CL_TRY(owners, map_owners(*reader, m_catalogue));
+    std::unordered_set<std::string> kept_projects, archived_sessions;
+    for (const auto& p : m_catalogue.projects) {
+      CL_TRY(existing, find_existing_project(*reader, owners.map(p.owner_id), p));
+      if (existing) kept_projects.insert(existing->id);
+      kept_projects.insert(p.id);  // the archived id itself, when it is free, is the restored project
+    }
+    for (const auto& s : m_catalogue.sessions) archived_sessions.insert(s.id);
+    CL_CHECK(reader->for_each_project({}, [&](const store::Project& p) {
+      if (!kept_projects.contains(p.id)) m_deletions.projects.push_back(p);
+      return true;
+    }));
+    std::unordered_set<std::string> deleted_projects;
+    for (const auto& p : m_deletions.projects) deleted_projects.insert(p.id);
+    CL_CHECK(reader->for_each_session({}, [&](const store::Session& s) {
+      if (deleted_projects.contains(s.project_id)) {
+        ++m_deletions.sessions_in_projects;
+        m_deletions.entries += s.records_count;
+      } else if (!archived_sessions.contains(s.id)) {
+        m_deletions.sessions.push_back(s);
+        m_deletions.entries += s.records_count;
+      }
+      return true;
+    }));
+    // The archived documents' ids (these sections are small).
+    std::unordered_set<std::string> archived_docs;
+    for (std::size_t i : m_catalogue.document_sections) {
+      Status inner;
+      CL_CHECK(m_reader->read_section(m_reader->sections()[i], [&](std::string_view doc) {
+        auto d = backup::decode_document(doc);
+        if (!d) inner = fail(std::move(d).error());
+        if (d) archived_docs.insert(std::string(store::collection_name(d->collection)) + "/" + d->document.id);
+        return inner.has_value();
+      }));
+      CL_CHECK(inner);
+    }
+    for (store::Collection c : {store::Collection::prompt_folders, store::Collection::prompts, store::Collection::ai_settings})
+      CL_CHECK(reader->for_each_document(c, std::nullopt, [&](const store::Document& d) {
+        if (!archived_docs.contains(std::string(store::collection_name(c)) + "/" + d.id))
+          m_deletions.documents.emplace_back(c, d.id);
+        return true;
+      }));
+    if (!m_deletions.empty() && !m_options.allow_delete && !m_options.dry_run)
+      return fail(Errc::conflict,
+                  fmt::format("a full restore would delete {} projects, {} sessions ({} entries) and {} documents that the "
+                              "backup lacks: confirm with --yes (or preview with --dry-run)",
+                              m_deletions.projects.size(), m_deletions.sessions.size() + m_deletions.sessions_in_projects,
+                              m_deletions.entries, m_deletions.documents.size()));
+    return {};
+  }
+
+  // ---- stage 3: the transaction ------------------------------------------------------------------------
+
+  Status apply() {
+    CL_TRY(writer, m_store.write());
+    m_writer = writer.get();
+    CL_TRY(owners, map_owners(*m_writer, m_catalogue));
+    m_owners = std::move(owners);
+    CL_CHECK(restore_users());
+    CL_CHECK(restore_projects());
+    CL_CHECK(restore_sessions());
+    CL_CHECK(restore_documents());
+    CL_CHECK(delete_what_the_backup_lacks());
+    CL_CHECK(refresh_statistics());
+    progress("finishing", true);
+    m_report.duration_seconds = elapsed();
+    m_report.bytes_read = m_reader->bytes_read();
+    if (m_options.dry_run) return {};  // the Writer rolls back when it goes out of scope
+    CL_CHECK(m_writer->put_system(store::SystemTable::restores, history_record(m_report, m_options.restored_by)));
+    CL_CHECK(m_writer->commit());
+    return {};
+  }
+
+  Status restore_users() {
+    for (const auto& u : m_owners.to_create) {
+      CL_CHECK(wrote());
+      CL_CHECK(m_writer->put_user(u));
+      ++m_report.tally("users").restored;
+    }
+    for (const auto& [from, to] : m_owners.to_store)
+      if (from != to) m_report.id_mappings[from] = to;
+    return {};
+  }
+
+  Status restore_projects() {
+    if (!m_options.target_project_id.empty() || !m_options.target_project_name.empty()) return resolve_target();
+    for (std::size_t i : m_selection.projects) CL_CHECK(restore_project(m_catalogue.projects[i]));
+    return {};
+  }
+
+  Status resolve_target() {
+    if (!m_options.target_project_id.empty()) {
+      CL_TRY(p, m_writer->get_project(m_options.target_project_id));
+      if (!p) return fail(Errc::not_found, fmt::format("target project '{}' does not exist", m_options.target_project_id));
+      m_target = p->id;
+      return {};
+    }
+    std::string owner = m_options.restored_by;
+    if (owner.empty() && !m_selection.sessions.empty())
+      owner = m_owners.map(m_catalogue.sessions[m_selection.sessions.front()].owner_id);
+    CL_TRY(p, m_writer->find_project_by_name(owner, m_options.target_project_name));
+    if (p) {
+      m_target = p->id;
+      return {};
+    }
+    store::Project np;
+    np.id = new_id();
+    np.owner_id = owner;
+    np.name = m_options.target_project_name;
+    np.created_at = np.updated_at = m_clock.now_ms();
+    CL_CHECK(wrote());
+    CL_CHECK(m_writer->put_project(np));
+    ++m_report.tally("projects").restored;
+    m_target = np.id;
+    return {};
+  }
+
+  /// A name of `owner` not taken yet: base + suffix, then base + suffix + "_2", ...
+  Result<std::string> free_project_name(const std::string& owner, const std::string& base) {
+    std::string name = base + m_options.name_suffix;
+    for (int n = 2;; ++n) {
+      CL_TRY(taken, m_writer->find_project_by_name(owner, name));
+      if (!taken) return name;
+      name = fmt::format("{}{}_{}", base, m_options.name_suffix, n);
+    }
+  }
+
+  Status restore_project(const store::Project& archived) {
+    store::Project p = archived;
+    p.owner_id = m_owners.map(archived.owner_id);
+    p.sessions_count = p.messages_count = p.records_count = 0;  // refresh_project_stats computes them
+    auto& tally = m_report.tally("projects");
+    CL_TRY(existing, find_existing_project(*m_writer, p.owner_id, archived));
+    if (!existing) {
+      CL_TRY(taken, m_writer->get_project(p.id));
+      if (taken) {
+        if (m_options.maintain_ids)
+          return fail(Errc::conflict, fmt::format("project id '{}' is taken by project '{}' (maintain_ids)", p.id, taken->name));
+        p.id = new_id();
+      }
+      CL_CHECK(put_project(p, archived.id));
+      ++tally.restored;
+      return {};
+    }
+    m_report.add_conflict({"project", existing->id, archived.id, existing->name, archived.name,
+                           resolution_name(m_options.on_conflict)});
+    switch (m_options.on_conflict) {
+      case Strategy::skip:
+        m_projects[archived.id] = existing->id;
+        ++tally.skipped;
+        break;
+      case Strategy::merge:
+        if (archived.updated_at <= existing->updated_at) {
+          m_projects[archived.id] = existing->id;
+          ++tally.skipped;
+          break;
+        }
+        [[fallthrough]];
+      case Strategy::overwrite:
+        p.id = existing->id;
+        p.sessions_count = existing->sessions_count;
+        CL_CHECK(put_project(p, archived.id));
+        ++tally.restored;
+        ++tally.updated;
+        break;
+      case Strategy::rename: {
+        p.id = new_id();
+        CL_TRY(name, free_project_name(p.owner_id, archived.name));
+        p.name = name;
+        CL_CHECK(put_project(p, archived.id));
+        ++tally.restored;
+        break;
+      }
+    }
+    if (m_projects[archived.id] != archived.id) m_report.id_mappings[archived.id] = m_projects[archived.id];
+    return {};
+  }
+
+  Status put_project(const store::Project& p, const std::string& archived_id) {
+    CL_CHECK(wrote());
+    CL_CHECK(m_writer->put_project(p));
+    m_projects[archived_id] = p.id;
+    m_touched_projects.insert(p.id);
+    if (p.id != archived_id) m_report.id_mappings[archived_id] = p.id;
+    return {};
+  }
+
+  Status restore_sessions() {
+    progress("restoring sessions", true);
+    for (std::size_t i : m_selection.sessions) CL_CHECK(restore_session(m_catalogue.sessions[i]));
+    return {};
+  }
+
+  /// What restore_session decided for one archived session.
+  struct SessionPlan {
+    std::string id;  ///< the store's session id (new under rename)
+    std::string project_id;
+    std::optional<store::Session> existing;
+    bool write_row = false;  ///< put the archived session's fields
+    bool row_written = false;
+    OnExisting on_entry = OnExisting::keep;
+    bool newer_entries_win = false;  ///< merge: an archived entry replaces an older stored one
+    std::int64_t conflicts = 0;
+    std::int64_t added = 0;
+  };
+
+  Status restore_session(const store::Session& archived) {
+    SessionPlan plan;
+    plan.id = archived.id;
+    plan.project_id = m_target.empty() ? m_projects.at(archived.project_id) : m_target;
+    CL_TRY(existing, m_writer->get_session(archived.id));
+    plan.existing = existing;
+    auto& tally = m_report.tally("sessions");
+    const Strategy strategy = m_options.on_conflict;
+    if (!existing) {
+      plan.write_row = true;
+    } else {
+      m_report.add_conflict({"session", existing->id, archived.id, existing->summary, archived.summary,
+                             resolution_name(strategy)});
+      m_touched_projects.insert(existing->project_id);
+      switch (strategy) {
+        case Strategy::skip: ++tally.skipped; break;
+        case Strategy::overwrite:
+          plan.write_row = true;
+          plan.on_entry = OnExisting::replace;
+          break;
+        case Strategy::merge:
+          plan.write_row = archived.updated_at > existing->updated_at;
+          plan.newer_entries_win = true;
+          if (!plan.write_row) ++tally.skipped;
+          break;
+        case Strategy::rename:
+          plan.id = new_session_id();
+          plan.existing.reset();
+          plan.write_row = true;
+          m_report.id_mappings[archived.id] = plan.id;
+          break;
+      }
+    }
+    if (!plan.write_row) plan.project_id = existing->project_id;
+    m_touched_projects.insert(plan.project_id);
+
+    CL_CHECK(restore_entries(archived, plan));
+    if (plan.write_row && !plan.row_written && !m_selection.entry_filter()) CL_CHECK(write_session_row(archived, plan));
+    if (plan.row_written || plan.added > 0) {
+      if (plan.row_written) {
+        ++tally.restored;
+        if (plan.existing) ++tally.updated;
+      }
+      CL_CHECK(m_writer->refresh_session_stats(plan.id));
+      // A stored row that was kept gained entries: choose its summary again as ingest does.
+      if (plan.existing && !plan.row_written) CL_CHECK(ingest::refresh_session_summary(*m_writer, plan.id));
+    }
+    if (plan.conflicts > 0)
+      m_report.add_conflict({"message", archived.id, archived.id, "", "",
+                             resolution_name(strategy == Strategy::rename ? Strategy::skip : strategy), plan.conflicts});
+    return {};
+  }
+
+  Status write_session_row(const store::Session& archived, SessionPlan& plan) {
+    store::Session row = archived;
+    row.id = plan.id;
+    row.project_id = plan.project_id;
+    row.owner_id = m_owners.map(archived.owner_id);
+    row.message_count = row.records_count = row.bytes = 0;  // refresh_session_stats computes them
+    CL_CHECK(wrote());
+    CL_CHECK(m_writer->put_session(row));
+    plan.row_written = true;
+    return {};
+  }
+
+  Status restore_entries(const store::Session& archived, SessionPlan& plan) {
+    const auto& section = m_reader->sections()[m_catalogue.entry_sections.at(archived.id)];
+    const bool renamed = plan.id != archived.id;
+    // Full mode keeps only what the backup holds: remember the archived keys (one session's worth).
+    const bool prune = m_options.mode == Mode::full && plan.existing &&
+                       (m_options.on_conflict == Strategy::skip || m_options.on_conflict == Strategy::overwrite);
+    std::unordered_set<std::string> archived_keys;
+    ingest::ParsedLine parsed;
+    std::string rewritten;
+    Status inner;
+    auto one = [&](std::string_view doc) -> Status {
+      CL_CHECK(step());
+      CL_TRY(entry, backup::decode_entry(doc));
+      if (prune) archived_keys.insert(entry.key);
+      std::string_view line = entry.line;
+      if (renamed) {
+        CL_TRY(r, rewrite_session_id(line, archived.id, plan.id));
+        rewritten = std::move(r);
+        line = rewritten;
+      }
+      if (auto st = m_parser.parse(line, parsed); !st)
+        return fail(Errc::corrupted, fmt::format("archive: an entry of session '{}' is not a transcript line: {}",
+                                                 archived.id, st.error().message));
+      store::Entry& e = parsed.entry;
+      if (!entry_selected(m_selection, entry.has_uuid, entry.key, e.timestamp)) return {};
+      e.session_id = plan.id;
+      e.key = entry.key;  // never recomputed: records without a uuid are keyed by their file position
+      e.has_uuid = entry.has_uuid;
+      if (plan.write_row && !plan.row_written) CL_CHECK(write_session_row(archived, plan));
+      return insert_entry(e, plan);
+    };
+    CL_CHECK(m_reader->read_section(section, [&](std::string_view doc) {
+      inner = one(doc);
+      return inner.has_value();
+    }));
+    CL_CHECK(inner);
+    if (prune) CL_CHECK(prune_entries(plan.id, archived_keys));
+    return {};
+  }
+
+  Status insert_entry(const store::Entry& e, SessionPlan& plan) {
+    auto& tally = m_report.tally(std::string(e.has_uuid ? k_messages : k_records));
+    OnExisting on = plan.on_entry;
+    if (plan.existing && plan.newer_entries_win) {
+      CL_TRY(stored, m_writer->get_entry(plan.id, e.key));
+      if (stored) {
+        ++plan.conflicts;
+        if (!(e.timestamp && (!stored->timestamp || *e.timestamp > *stored->timestamp))) {
+          ++tally.skipped;
+          return {};
+        }
+        on = OnExisting::replace;
+      }
+    }
+    CL_CHECK(wrote());
+    CL_TRY(is_new, m_writer->insert_entry(e, on));
+    if (is_new) {
+      ++tally.restored;
+      ++plan.added;
+      m_report.entry_bytes += static_cast<std::int64_t>(e.json.size());
+      return {};
+    }
+    if (!plan.newer_entries_win) ++plan.conflicts;
+    if (on == OnExisting::replace) {
+      ++tally.restored;
+      ++tally.updated;
+      ++plan.added;
+      m_report.entry_bytes += static_cast<std::int64_t>(e.json.size());
+    } else {
+      ++tally.skipped;
+    }
+    return {};
+  }
+
+  /// Full mode: removes the stored entries of a matched session that the backup lacks (within the
+  /// backup's own date range when it had one).
+  Status prune_entries(const std::string& session_id, const std::unordered_set<std::string>& keep) {
+    store::EntryFilter f{.session_id = session_id};
+    if (m_catalogue.date_range) {
+      f.from = m_catalogue.date_range->start;
+      f.to = m_catalogue.date_range->end;
+    }
+    std::vector<std::pair<std::string, bool>> doomed;
+    CL_CHECK(m_writer->for_each_entry(f, [&](const store::Entry& e) {
+      if (!keep.contains(e.key)) doomed.emplace_back(e.key, e.has_uuid);
+      return true;
+    }));
+    if (!doomed.empty() && !m_options.allow_delete && !m_options.dry_run)
+      return fail(Errc::conflict, fmt::format("a full restore would delete {} entries of session '{}' that the backup "
+                                              "lacks: confirm with --yes",
+                                              doomed.size(), session_id));
+    for (const auto& [key, has_uuid] : doomed) {
+      CL_CHECK(wrote());
+      CL_CHECK(m_writer->delete_entry(session_id, key));
+      ++m_report.tally(std::string(has_uuid ? k_messages : k_records)).deleted;
+    }
+    if (!doomed.empty()) CL_CHECK(m_writer->refresh_session_stats(session_id));
+    return {};
+  }
+
+  Status restore_documents() {
+    if (!m_selection.all_documents && m_selection.document_ids.empty()) return {};
+    progress("restoring documents", true);
+    for (std::size_t i : m_catalogue.document_sections) {
+      Status inner;
+      CL_CHECK(m_reader->read_section(m_reader->sections()[i], [&](std::string_view doc) {
+        inner = restore_document(doc);
+        return inner.has_value();
+      }));
+      CL_CHECK(inner);
+    }
+    return {};
+  }
+
+  Status restore_document(std::string_view doc) {
+    CL_CHECK(step());
+    CL_TRY(archived, backup::decode_document(doc));
+    store::Document d = std::move(archived.document);
+    if (!m_selection.all_documents && !m_selection.document_ids.contains(d.id)) return {};
+    const std::string name(store::collection_name(archived.collection));
+    auto& tally = m_report.tally(name);
+    const std::string archived_id = d.id;
+    d.owner_id = m_owners.map(d.owner_id);
+    CL_TRY(existing, m_writer->get_document(archived.collection, d.id));
+    if (existing) {
+      std::string type = name == "prompts" ? "prompt" : name == "prompt_folders" ? "prompt_folder" : "ai_setting";
+      m_report.add_conflict({type, existing->id, archived_id, existing->name, d.name, resolution_name(m_options.on_conflict)});
+      const Strategy s = m_options.on_conflict;
+      if (s == Strategy::skip || (s == Strategy::merge && d.updated_at <= existing->updated_at)) {
+        ++tally.skipped;
+        return {};
+      }
+      if (s == Strategy::rename) {
+        d.id = new_id();
+        d.name += m_options.name_suffix;
+        m_report.id_mappings[archived_id] = d.id;
+      } else {
+        ++tally.updated;
+      }
+    }
+    CL_CHECK(wrote());
+    CL_CHECK(m_writer->put_document(archived.collection, d));
+    ++tally.restored;
+    return {};
+  }
+
+  Status delete_what_the_backup_lacks() {
+    if (m_deletions.empty()) return {};
+    progress("deleting what the backup lacks", true);
+    auto& projects = m_report.tally("projects");
+    auto& sessions = m_report.tally("sessions");
+    for (const auto& p : m_deletions.projects) {
+      CL_TRY(still, m_writer->get_project(p.id));
+      if (!still) continue;
+      CL_CHECK(m_writer->for_each_session({.project_ids = {p.id}}, [&](const store::Session& s) {
+        ++sessions.deleted;
+        m_report.tally(std::string(k_messages)).deleted += s.message_count;
+        m_report.tally(std::string(k_records)).deleted += s.records_count - s.message_count;
+        if (m_report.deleted_sessions.size() < 1000) m_report.deleted_sessions.push_back(s.id);
+        return true;
+      }));
+      CL_CHECK(wrote());
+      CL_CHECK(m_writer->delete_project(p.id));
+      ++projects.deleted;
+      if (m_report.deleted_projects.size() < 1000) m_report.deleted_projects.push_back(p.id);
+      m_touched_projects.erase(p.id);
+    }
+    for (const auto& s : m_deletions.sessions) {
+      CL_TRY(still, m_writer->get_session(s.id));
+      if (!still) continue;
+      CL_CHECK(wrote());
+      CL_CHECK(m_writer->delete_session(s.id));
+      ++sessions.deleted;
+      m_report.tally(std::string(k_messages)).deleted += still->message_count;
+      m_report.tally(std::string(k_records)).deleted += still->records_count - still->message_count;
+      if (m_report.deleted_sessions.size() < 1000) m_report.deleted_sessions.push_back(s.id);
+      m_touched_projects.insert(still->project_id);
+    }
+    for (const auto& [c, id] : m_deletions.documents) {
+      CL_CHECK(wrote());
+      CL_CHECK(m_writer->delete_document(c, id));
+      ++m_report.tally(std::string(store::collection_name(c))).deleted;
+    }
+    return {};
+  }
+
+  Status refresh_statistics() {
+    for (const auto& id : m_touched_projects) CL_CHECK(m_writer->refresh_project_stats(id));
+    return {};
+  }
+
+  // ---- bookkeeping ---------------------------------------------------------------------------------
+
+  void record_failure() {
+    auto writer = m_store.write();
+    if (writer) {
+      if (auto st = (*writer)->put_system(store::SystemTable::restores, history_record(m_report, m_options.restored_by)); st)
+        if (auto c = (*writer)->commit(); c) return;
+    }
+    spdlog::error("restore {}: cannot record the failed attempt", m_report.id);
+  }
+
+  bool cancelled() const { return m_options.cancel && m_options.cancel->load(std::memory_order_relaxed); }
+
+  /// One archive document read: cancel point and progress.
+  Status step() {
+    if (cancelled()) return fail(Errc::cancelled, "restore cancelled: nothing was changed");
+    ++m_documents_done;
+    if ((m_documents_done & 255) == 0) progress(m_operation, false);
+    return {};
+  }
+
+  /// One write inside the transaction (the crash-test hook counts these).
+  Status wrote() {
+    if (m_kill_after >= 0 && m_written >= m_kill_after) std::raise(SIGKILL);
+    ++m_written;
+    return {};
+  }
+
+  double elapsed() const { return static_cast<double>(m_clock.now_ms() - m_report.started_at) / 1000.0; }
+
+  void progress(std::string_view operation, bool force) {
+    m_operation = std::string(operation);
+    if (!m_options.on_progress) return;
+    const TimeMs now = m_clock.now_ms();
+    if (!force && now - m_last_progress < 100) return;
+    m_last_progress = now;
+    Progress p;
+    p.operation = m_operation;
+    p.documents_done = m_documents_done;
+    p.documents_total = std::max(m_documents_total, m_documents_done);
+    p.percentage = operation == "completed" ? 100.0
+                   : p.documents_total > 0
+                       ? std::min(99.0, 100.0 * static_cast<double>(p.documents_done) / static_cast<double>(p.documents_total))
+                       : 0.0;
+    p.elapsed_seconds = elapsed();
+    m_options.on_progress(p);
+  }
+
+  store::Store& m_store;
+  const std::filesystem::path m_archive;
+  const RestoreOptions& m_options;
+  const Clock& m_clock;
+  const std::int64_t m_kill_after;
+  RestoreReport m_report;
+  std::unique_ptr<format::ArchiveReader> m_reader;
+  Catalogue m_catalogue;
+  Selection m_selection;
+  Deletions m_deletions;
+  OwnerMap m_owners;
+  store::Writer* m_writer = nullptr;  ///< valid during apply()
+  ingest::LineParser m_parser;
+  std::unordered_map<std::string, std::string> m_projects;  ///< archived project id → store project id
+  std::unordered_set<std::string> m_touched_projects;       ///< whose statistics need a refresh
+  std::string m_target;                                     ///< the target project's id, when given
+  std::int64_t m_documents_done = 0;
+  std::int64_t m_documents_total = 0;
+  std::int64_t m_written = 0;
+  std::string m_operation;
+  TimeMs m_last_progress = 0;
+};
+
+}  // namespace
+
+Result<RestoreReport> run_restore(store::Store& store, const std::filesystem::path& archive, const RestoreOptions& options) {
+  Restorer restorer(store, archive, options);
+  return restorer.execute();
+}
+
+}  // namespace claudelens::restore
