@@ -21,7 +21,8 @@ namespace json = boost::json;
 const fs::path k_transcripts = fs::path(CLAUDELENS_SHARED_DIR) / "data" / "claude-transcripts";
 
 fs::path scratch(const std::string& name) {
-  const fs::path p = fs::path(CLAUDELENS_TEST_TMP) / "integration_ingest" / name;
+  // One folder per process: ctest runs each test in its own process, several at a time.
+  const fs::path p = fs::path(CLAUDELENS_TEST_TMP) / ("integration_ingest-" + std::to_string(::getpid())) / name;
   fs::remove_all(p);
   fs::create_directories(p);
   return p;
