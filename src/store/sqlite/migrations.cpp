@@ -57,7 +57,6 @@ CREATE TABLE entries(
   json TEXT NOT NULL);
 CREATE UNIQUE INDEX entries_key ON entries(session_id, key);
 CREATE INDEX entries_session_seq ON entries(session_id, seq);
-CREATE INDEX entries_ts ON entries(ts) WHERE ts IS NOT NULL;
 
 CREATE TABLE prompts(
   id TEXT PRIMARY KEY, owner_id TEXT NOT NULL, name TEXT NOT NULL, created_at INTEGER NOT NULL,

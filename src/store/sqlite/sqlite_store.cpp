@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "core/ids.hpp"
@@ -463,6 +464,7 @@ class SqliteWriter final : public SqliteReader, public Writer {
 
   Status commit() override {
     if (!m_open) return fail(Errc::internal, "commit without an open transaction");
+    CL_CHECK(flush_cwds());
     CL_CHECK(m_conn->exec("COMMIT"));
     m_open = false;
     return {};
@@ -518,6 +520,8 @@ class SqliteWriter final : public SqliteReader, public Writer {
     return conn().run(*st, "put project");
   }
   Status delete_project(const std::string& id) override {
+    CL_CHECK(flush_cwds());
+    m_session_project.clear();
     CL_TRY(st, m_conn->prepare("DELETE FROM projects WHERE id = ?"));
     st->bind(id);
     return conn().run(*st, "delete project");  // cascades to sessions, entries, project_cwds
@@ -572,32 +576,39 @@ class SqliteWriter final : public SqliteReader, public Writer {
   }
 
   Result<bool> insert_entry(const Entry& e, OnExisting on_existing) override {
-    CL_TRY(find, m_conn->prepare("SELECT e.seq, e.cwd, s.project_id FROM sessions s LEFT JOIN entries e "
-                                 "ON e.session_id = s.id AND e.key = ? WHERE s.id = ?"));
-    find->bind_static(e.key).bind_static(e.session_id);
+    CL_TRY(project_id, project_of_session(e.session_id));
+    if (on_existing == OnExisting::keep) {
+      // The common path (ingest, demo data, merge restores): one statement, no prior lookup.
+      CL_TRY(ins, m_conn->prepare("INSERT INTO entries(session_id, key, has_uuid, type, ts, cwd, message_id, "
+                                  "input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd, "
+                                  "json) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(session_id, key) DO NOTHING"));
+      ins->bind_static(e.session_id).bind_static(e.key);
+      bind_entry_fields(*ins, e);
+      CL_CHECK(conn().run(*ins, "insert entry"));
+      if (sqlite3_changes(db()) == 0) return false;
+      add_cwd(project_id, e.cwd, +1);
+      return true;
+    }
+    CL_TRY(find, m_conn->prepare("SELECT seq, cwd FROM entries WHERE session_id = ? AND key = ?"));
+    find->bind_static(e.session_id).bind_static(e.key);
     const int rc = find->step();
-    if (rc != SQLITE_ROW) {
-      Error err = rc == SQLITE_DONE ? Error(Errc::not_found, fmt::format("no session '{}' for entry", e.session_id))
-                                    : sqlite_error(db(), rc, "find entry");
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+      Error err = sqlite_error(db(), rc, "find entry");
       find->reset();
       return fail(std::move(err));
     }
-    const bool exists = !find->is_null(0);
+    const bool exists = rc == SQLITE_ROW;
     const std::int64_t seq = exists ? find->i64(0) : 0;
-    const std::string old_cwd(find->text(1));
-    const std::string project_id(find->text(2));
+    const std::string old_cwd(exists ? find->text(1) : std::string_view());
     find->reset();
-    if (exists && on_existing == OnExisting::keep) return false;
     if (exists) {
       CL_TRY(up, m_conn->prepare("UPDATE entries SET has_uuid = ?, type = ?, ts = ?, cwd = ?, message_id = ?, "
                                  "input_tokens = ?, output_tokens = ?, cache_creation_tokens = ?, cache_read_tokens = ?, "
                                  "cost_usd = ?, json = ? WHERE seq = ?"));
       bind_entry_fields(*up, e).bind(seq);
       CL_CHECK(conn().run(*up, "replace entry"));
-      if (old_cwd != e.cwd) {
-        CL_CHECK(add_cwd(project_id, old_cwd, -1));
-        CL_CHECK(add_cwd(project_id, e.cwd, +1));
-      }
+      add_cwd(project_id, old_cwd, -1);
+      add_cwd(project_id, e.cwd, +1);
       return false;
     }
     CL_TRY(ins, m_conn->prepare("INSERT INTO entries(session_id, key, has_uuid, type, ts, cwd, message_id, "
@@ -606,13 +617,13 @@ class SqliteWriter final : public SqliteReader, public Writer {
     ins->bind_static(e.session_id).bind_static(e.key);
     bind_entry_fields(*ins, e);
     CL_CHECK(conn().run(*ins, "insert entry"));
-    CL_CHECK(add_cwd(project_id, e.cwd, +1));
+    add_cwd(project_id, e.cwd, +1);
     return true;
   }
   Status delete_entry(const std::string& session_id, const std::string& key) override {
     CL_TRY(old, get_entry(session_id, key));
     if (!old) return {};
-    CL_CHECK(add_cwd(old->project_id, old->cwd, -1));
+    add_cwd(old->project_id, old->cwd, -1);
     CL_TRY(st, m_conn->prepare("DELETE FROM entries WHERE session_id = ? AND key = ?"));
     st->bind(session_id).bind(key);
     return conn().run(*st, "delete entry");
@@ -639,6 +650,7 @@ class SqliteWriter final : public SqliteReader, public Writer {
     return conn().run(*st, "refresh session");
   }
   Status refresh_project_stats(const std::string& project_id) override {
+    CL_CHECK(flush_cwds());
     CL_TRY(st, m_conn->prepare(
                    "UPDATE projects SET "
                    "sessions_count = (SELECT COUNT(*) FROM sessions WHERE project_id = ?1), "
@@ -675,6 +687,9 @@ class SqliteWriter final : public SqliteReader, public Writer {
   }
 
  private:
+  std::unordered_map<std::string, std::unordered_map<std::string, std::int64_t>> m_cwd_deltas;
+  std::unordered_map<std::string, std::string> m_session_project;
+
   static Stmt& bind_entry_fields(Stmt& st, const Entry& e) {
     return st.bind(e.has_uuid)
         .bind(e.type)
@@ -689,16 +704,53 @@ class SqliteWriter final : public SqliteReader, public Writer {
         .bind_static(e.json);
   }
 
-  Status add_cwd(const std::string& project_id, const std::string& cwd, std::int64_t delta) {
-    if (cwd.empty()) return {};
-    CL_TRY(st, m_conn->prepare("INSERT INTO project_cwds(project_id, cwd, n) VALUES(?,?,?) "
-                               "ON CONFLICT(project_id, cwd) DO UPDATE SET n = n + excluded.n"));
-    st->bind(project_id).bind(cwd).bind(delta);
-    return conn().run(*st, "count cwd");
+  /// Counts a cwd for a project. Buffered per transaction (one upsert per distinct cwd, not per entry)
+  /// and flushed before anything reads project_cwds.
+  void add_cwd(const std::string& project_id, const std::string& cwd, std::int64_t delta) {
+    if (cwd.empty()) return;
+    auto& bucket = m_cwd_deltas[project_id];
+    auto it = bucket.find(cwd);
+    if (it == bucket.end()) it = bucket.emplace(cwd, 0).first;
+    it->second += delta;
+  }
+
+  Status flush_cwds() {
+    for (const auto& [project_id, bucket] : m_cwd_deltas) {
+      for (const auto& [cwd, delta] : bucket) {
+        if (delta == 0) continue;
+        CL_TRY(st, m_conn->prepare("INSERT INTO project_cwds(project_id, cwd, n) VALUES(?,?,?) "
+                                   "ON CONFLICT(project_id, cwd) DO UPDATE SET n = n + excluded.n"));
+        st->bind(project_id).bind(cwd).bind(delta);
+        CL_CHECK(conn().run(*st, "count cwd"));
+      }
+    }
+    m_cwd_deltas.clear();
+    return {};
+  }
+
+  /// The project of a session, cached for the transaction (sessions do not move between entries).
+  Result<std::string> project_of_session(const std::string& session_id) {
+    if (auto it = m_session_project.find(session_id); it != m_session_project.end()) return it->second;
+    CL_TRY(st, m_conn->prepare("SELECT project_id FROM sessions WHERE id = ?"));
+    st->bind(session_id);
+    const int rc = st->step();
+    if (rc != SQLITE_ROW) {
+      Error err = rc == SQLITE_DONE ? Error(Errc::not_found, fmt::format("no session '{}' for entry", session_id))
+                                    : sqlite_error(db(), rc, "find session");
+      st->reset();
+      return fail(std::move(err));
+    }
+    std::string project_id(st->text(0));
+    st->reset();
+    if (m_session_project.size() > 4096) m_session_project.clear();
+    m_session_project.emplace(session_id, project_id);
+    return project_id;
   }
 
   /// Adds (sign +1) or removes (sign -1) a session's entries' cwds to/from a project's counts.
   Status shift_session_cwds(const std::string& session_id, const std::string& project_id, int sign) {
+    CL_CHECK(flush_cwds());
+    m_session_project.erase(session_id);
     CL_TRY(st, m_conn->prepare("INSERT INTO project_cwds(project_id, cwd, n) SELECT ?, cwd, ? * COUNT(*) FROM entries "
                                "WHERE session_id = ? AND cwd <> '' GROUP BY cwd ORDER BY cwd "
                                "ON CONFLICT(project_id, cwd) DO UPDATE SET n = n + excluded.n"));
