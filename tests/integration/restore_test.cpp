@@ -12,6 +12,7 @@
 #include "crypto/sha256.hpp"
 #include "integration/run_cli.hpp"
 #include "integration/transcripts.hpp"
+#include "support/temp_dir.hpp"
 
 namespace claudelens::testing {
 namespace {
@@ -21,12 +22,6 @@ namespace json = boost::json;
 
 const fs::path k_transcripts = fs::path(CLAUDELENS_SHARED_DIR) / "data" / "claude-transcripts";
 
-fs::path scratch(const std::string& name) {
-  const fs::path p = fs::path(CLAUDELENS_TEST_TMP) / "integration_restore" / name;
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p;
-}
 
 std::string db_url(const fs::path& dir, const std::string& name) { return "sqlite:" + (dir / name).string(); }
 
@@ -74,7 +69,9 @@ int sqlite3_cli(const fs::path& db, const std::string& sql, std::string* out = n
 class RestoreCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    s_dir = new fs::path(scratch("shared"));
+    s_dir = new fs::path(fs::path(CLAUDELENS_TEST_TMP) / "integration_restore_shared");
+    fs::remove_all(*s_dir);
+    fs::create_directories(*s_dir);
     s_source = new std::string(db_url(*s_dir, "source.sqlite"));
     s_backups = new fs::path(*s_dir / "backups");
     cli_json(*s_source, *s_backups, {"ingest", k_transcripts.string()});
@@ -102,7 +99,8 @@ fs::path* RestoreCli::s_archive = nullptr;
 std::string* RestoreCli::s_backup_id = nullptr;
 
 TEST_F(RestoreCli, round_trip_into_an_empty_store_gives_back_every_record) {
-  const fs::path dir = scratch("roundtrip");
+  const TempDir tmp;
+  const fs::path& dir = tmp.path();
   const std::string target = db_url(dir, "empty.sqlite");
   const json::value r = cli_json(target, *s_backups, {"restore", s_archive->string()});
   const auto expected = read_transcripts(k_transcripts);
@@ -126,7 +124,8 @@ TEST_F(RestoreCli, round_trip_into_an_empty_store_gives_back_every_record) {
 }
 
 TEST_F(RestoreCli, dry_run_leaves_the_database_file_byte_for_byte_unchanged) {
-  const fs::path dir = scratch("dry_run");
+  const TempDir tmp;
+  const fs::path& dir = tmp.path();
   const std::string target = db_url(dir, "db.sqlite");
   const fs::path file = dir / "db.sqlite";
   // A store that differs from the backup: one project only, restored, plus a session of its own.
@@ -149,7 +148,8 @@ TEST_F(RestoreCli, dry_run_leaves_the_database_file_byte_for_byte_unchanged) {
 }
 
 TEST_F(RestoreCli, sigkill_inside_the_transaction_leaves_the_store_as_before) {
-  const fs::path dir = scratch("crash");
+  const TempDir tmp;
+  const fs::path& dir = tmp.path();
   const std::string target = db_url(dir, "db.sqlite");
   const fs::path file = dir / "db.sqlite";
   const auto first_session = session_ids(*s_source).front();
@@ -171,7 +171,8 @@ TEST_F(RestoreCli, sigkill_inside_the_transaction_leaves_the_store_as_before) {
 }
 
 TEST_F(RestoreCli, damaged_archive_exits_3_and_leaves_the_store_untouched) {
-  const fs::path dir = scratch("damaged");
+  const TempDir tmp;
+  const fs::path& dir = tmp.path();
   const std::string target = db_url(dir, "db.sqlite");
   cli_json(target, *s_backups, {"restore", s_archive->string(), "--session", session_ids(*s_source).front()});
   const std::string before = snapshot(target);
@@ -198,7 +199,8 @@ TEST_F(RestoreCli, damaged_archive_exits_3_and_leaves_the_store_untouched) {
 }
 
 TEST_F(RestoreCli, selective_restore_of_one_session_reads_only_its_frames) {
-  const fs::path dir = scratch("selective");
+  const TempDir tmp;
+  const fs::path& dir = tmp.path();
   const std::string target = db_url(dir, "db.sqlite");
   const auto id = session_ids(*s_source).back();
   const json::value r =
@@ -226,7 +228,8 @@ TEST_F(RestoreCli, restore_by_backup_id_skips_what_exists_and_is_recorded) {
 }
 
 TEST_F(RestoreCli, preview_lists_contents_and_conflicts_without_writing) {
-  const fs::path dir = scratch("preview");
+  const TempDir tmp;
+  const fs::path& dir = tmp.path();
   const std::string target = db_url(dir, "db.sqlite");
   const auto id = session_ids(*s_source).front();
   cli_json(target, *s_backups, {"restore", s_archive->string(), "--session", id});
@@ -248,7 +251,8 @@ TEST_F(RestoreCli, preview_lists_contents_and_conflicts_without_writing) {
 }
 
 TEST_F(RestoreCli, full_restore_that_deletes_needs_yes_and_bad_usage_exits_2) {
-  const fs::path dir = scratch("exit_codes");
+  const TempDir tmp;
+  const fs::path& dir = tmp.path();
   const std::string target = db_url(dir, "db.sqlite");
   cli_json(target, *s_backups, {"restore", s_archive->string()});
   cli_json(target, *s_backups, {"restore", s_archive->string(), "--session", session_ids(*s_source).front(),
