@@ -8,7 +8,8 @@ namespace claudelens::demo {
 
 namespace {
 
-constexpr std::array k_words = {
+// Plain arrays, not std::array: clang 14 caps std::array deduction guides at 256 elements.
+constexpr const char* k_words[] = {
     "the", "to", "and", "a", "of", "is", "in", "that", "it", "this", "for", "we", "be", "with", "on", "not",
     "file", "I", "you", "can", "so", "are", "as", "will", "now", "if", "function", "test", "need", "let",
     "me", "check", "an", "from", "by", "the", "at", "or", "should", "error", "code", "which", "then", "use",
@@ -44,7 +45,7 @@ constexpr std::array k_words = {
     "those", "here", "where", "why", "how", "what", "who", "whose", "while", "until", "since", "though",
 };
 
-constexpr std::array k_idents = {
+constexpr const char* k_idents[] = {
     "get", "set", "data", "value", "result", "config", "user", "id", "name", "item", "items", "list",
     "handle", "process", "update", "create", "delete", "load", "save", "parse", "format", "render", "init",
     "state", "props", "options", "context", "request", "response", "error", "message", "session", "project",
@@ -56,13 +57,13 @@ constexpr std::array k_idents = {
     "layout", "theme", "style", "timer", "job", "task", "worker", "queue", "pool", "batch", "chunk", "frame",
 };
 
-constexpr std::array k_dirs = {"src", "lib", "app", "components", "utils", "tests", "api", "models", "services",
+constexpr const char* k_dirs[] = {"src", "lib", "app", "components", "utils", "tests", "api", "models", "services",
                                "hooks", "pages", "core", "internal", "cmd", "pkg", "scripts", "docs", "config"};
-constexpr std::array k_exts = {".ts", ".tsx", ".py", ".js", ".go", ".rs", ".md", ".json", ".cpp", ".hpp",
+constexpr const char* k_exts[] = {".ts", ".tsx", ".py", ".js", ".go", ".rs", ".md", ".json", ".cpp", ".hpp",
                                ".ex", ".css", ".yaml", ".sh"};
 
 // Code line templates: '@' is replaced by an identifier, '#' by a number, '$' by a camelCase identifier.
-constexpr std::array k_code = {
+constexpr const char* k_code[] = {
     "const @ = $(@, @);",
     "import { $, $ } from './@/@';",
     "export function $(@: string, @: number): @ {",
@@ -96,7 +97,7 @@ constexpr std::array k_code = {
     "SELECT @, @ FROM @ WHERE @ = ? ORDER BY @ LIMIT #;",
 };
 
-constexpr std::array k_shell = {
+constexpr const char* k_shell[] = {
     "PASS  src/@/$.test.ts (#.# s)",
     "  ✓ $ @ (# ms)",
     "  ✕ $ @ (# ms)",
@@ -126,7 +127,7 @@ constexpr std::string_view k_hexdigits = "0123456789abcdef";
 template <class Array>
 std::string_view skewed(Prng& rng, const Array& a) {
   const double u = rng.unit();
-  return a[static_cast<std::size_t>(u * u * static_cast<double>(a.size()))];
+  return a[static_cast<std::size_t>(u * u * static_cast<double>(std::size(a)))];
 }
 
 void append_number(Prng& rng, std::string& out) {
