@@ -44,9 +44,8 @@ struct SectionInfo {
   std::optional<TimeMs> max_time;
   std::uint64_t first_frame = 0;  ///< Index of its first frame in the frame table.
   std::uint64_t frame_count = 0;
-  /// Its bytes within the concatenated content of its frames. Version-1 writers start every section
-  /// on a fresh frame (offset 0, size = sum of content sizes); readers honour both fields so that a
-  /// later writer may pack small sections into shared frames without a new format version.
+  /// Its bytes within the concatenated content of its frames: the writer packs small sections into
+  /// shared frames, so a section may start inside its first frame and end inside its last.
   std::uint64_t content_offset = 0;
   std::uint64_t content_size = 0;
 };

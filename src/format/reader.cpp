@@ -108,6 +108,10 @@ struct ArchiveReader::Impl {
 
   /// Reads frame `i` into `stored` and checks its checksum; with `decompress`, fills `content`.
   Status load_frame(std::size_t i, bool decompress, crypto::Sha256* file_hash) {
+    // Sections share frames: reading them in order would decompress a frame once per section. Keep
+    // the last decompressed frame (verify, which hashes every stored byte, always reads).
+    if (decompress && file_hash == nullptr && cached_frame == i) return {};
+    cached_frame = k_no_frame;
     const FrameInfo& f = index.frames[i];
     CL_CHECK(read(f.offset, f.stored_size, stored));
     if (file_hash != nullptr) file_hash->update(stored);
@@ -117,8 +121,11 @@ struct ArchiveReader::Impl {
     if (!decompress) return {};
     if (Status s = decompressor.decompress(stored, f.content_size, content); !s)
       return fail(Errc::corrupted, frame_name(i, f) + ": " + s.error().message);
+    cached_frame = i;
     return {};
   }
+  static constexpr std::size_t k_no_frame = static_cast<std::size_t>(-1);
+  std::size_t cached_frame = k_no_frame;  ///< the frame whose decompressed bytes are in `content`
 
   Status need_key() const {
     return fail(Errc::wrong_key, "archive is encrypted (" + encryption + "); a key is needed to read its documents");

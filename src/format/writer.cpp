@@ -226,7 +226,6 @@ struct ArchiveWriter::Impl {
     pool->submit(current.get());
     in_flight.push_back(std::move(current));
     ++frames_submitted;
-    ++section->frame_count;
     while (!in_flight.empty() && (in_flight.size() > threads + 1 || pool->is_done(in_flight.front().get())))
       CL_CHECK(write_front());
     return {};
@@ -240,9 +239,19 @@ struct ArchiveWriter::Impl {
     return {};
   }
 
+  /// Ends the open section without ending the frame: the next section continues in the same frame,
+  /// so small sessions share frames (better compression, fewer frames) and a section's range within its
+  /// frames is (content_offset, content_size).
   Status close_section() {
     if (!section) return {};
-    CL_CHECK(submit_current());
+    if (section->documents > 0) {
+      const bool in_current = current && current->documents > 0;
+      section->frame_count = frames_submitted + (in_current ? 1 : 0) - section->first_frame;
+    } else {
+      section->first_frame = frames_submitted;
+      section->content_offset = 0;
+      section->frame_count = 0;
+    }
     std::string record;
     CL_CHECK(encode_section_record(*section, record));
     pending_sections.emplace_back(section->first_frame + section->frame_count, std::move(record));
@@ -271,7 +280,9 @@ struct ArchiveWriter::Impl {
     CL_TRY(manifest, normalize_manifest_json(manifest_json));
     if (manifest.size() > k_max_json_bytes) return fail(Errc::too_large, "archive manifest exceeds 16 MiB");
     CL_CHECK(close_section());
+    CL_CHECK(submit_current());  // the last, shared frame
     while (!in_flight.empty()) CL_CHECK(write_front());
+    CL_CHECK(flush_sections());
     pool->stop();
     Trailer trailer;
     trailer.index_offset = offset;
@@ -355,6 +366,7 @@ Status ArchiveWriter::begin_section(const SectionKey& key) {
   w.section.emplace();
   w.section->key = key;
   w.section->first_frame = w.frames_submitted;
+  w.section->content_offset = w.current ? w.current->content.size() : 0;
   return {};
 }
 
@@ -371,6 +383,11 @@ Status ArchiveWriter::append(std::string_view document, std::optional<TimeMs> ti
     }
   }
   if (!w.current) w.current = w.take_job();
+  SectionInfo& open = *w.section;
+  if (open.documents == 0) {  // the section starts where its first document lands
+    open.first_frame = w.frames_submitted;
+    open.content_offset = w.current->content.size();
+  }
   w.current->content.append(document);
   w.current->content.push_back('\n');
   ++w.current->documents;

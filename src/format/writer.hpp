@@ -59,7 +59,8 @@ class ArchiveWriter {
   ArchiveWriter(const ArchiveWriter&) = delete;
   ArchiveWriter& operator=(const ArchiveWriter&) = delete;
 
-  /// Opens a section; its documents go to frames of their own. Ends the open section, if any.
+  /// Opens a section; its documents follow the previous section's in the current frame (sections share
+  /// frames; a frame closes at frame_bytes). Ends the open section, if any.
   Status begin_section(const SectionKey& key);
   /// Adds one JSON document (one line: no '\n' in it, at most k_max_document_bytes) to the open
   /// section; `timestamp` feeds the section's min/max time. The document is not validated as JSON.

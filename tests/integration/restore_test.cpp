@@ -69,7 +69,7 @@ int sqlite3_cli(const fs::path& db, const std::string& sql, std::string* out = n
 class RestoreCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    s_dir = new fs::path(fs::path(CLAUDELENS_TEST_TMP) / "integration_restore_shared");
+    s_dir = new fs::path(fs::path(CLAUDELENS_TEST_TMP) / ("integration_restore_shared-" + std::to_string(::getpid())));
     fs::remove_all(*s_dir);
     fs::create_directories(*s_dir);
     s_source = new std::string(db_url(*s_dir, "source.sqlite"));

@@ -93,12 +93,16 @@ class Connection {
   Status exec(std::string_view sql);
   /// A cached prepared statement for `sql` (a string literal: cached by its address), reset and unbound.
   Result<Stmt*> prepare(const char* sql);
+  /// A cached prepared statement for a query composed at run time, keyed by its text. nullptr when
+  /// that statement is in use already (a nested scan of the same shape): the caller prepares its own.
+  Result<Stmt*> prepare_text(const std::string& sql);
   /// Steps a statement that returns no rows to completion.
   Status run(Stmt& stmt, std::string_view what);
 
  private:
   sqlite3* m_db = nullptr;
   std::unordered_map<const char*, Stmt> m_cache;
+  std::unordered_map<std::string, Stmt> m_text_cache;
 };
 
 }  // namespace claudelens::store::sqlite

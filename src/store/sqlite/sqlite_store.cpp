@@ -84,9 +84,12 @@ void read_session(const Stmt& s, Session& x, int c = 0) {
   x.bytes = s.i64(c + 15);
 }
 
-constexpr const char* k_entry_cols =
-    "e.seq, e.session_id, e.key, e.has_uuid, e.type, e.ts, e.cwd, e.message_id, e.input_tokens, e.output_tokens, "
-    "e.cache_creation_tokens, e.cache_read_tokens, e.cost_usd, e.json, s.owner_id, s.project_id";
+#define CL_ENTRY_COLS                                                                                          \
+  "e.seq, e.session_id, e.key, e.has_uuid, e.type, e.ts, e.cwd, e.message_id, e.input_tokens, e.output_tokens, " \
+  "e.cache_creation_tokens, e.cache_read_tokens, e.cost_usd, e.json"
+constexpr const char* k_entry_cols = CL_ENTRY_COLS ", s.owner_id, s.project_id";
+constexpr const char* k_entry_cols_only = CL_ENTRY_COLS;
+#undef CL_ENTRY_COLS
 
 void read_entry(const Stmt& s, Entry& e) {
   e.seq = s.i64(0);
@@ -372,21 +375,43 @@ class SqliteReader : public virtual Reader {
     return one<Entry>(db(), *st, read_entry, "get entry");
   }
   Status for_each_entry(const EntryFilter& f, const Visit<Entry>& visit) override {
-    std::string sql = fmt::format("SELECT {} FROM entries e JOIN sessions s ON s.id = e.session_id WHERE 1", k_entry_cols);
-    if (f.session_id) sql += " AND e.session_id = ?";
-    if (f.owner_id) sql += " AND s.owner_id = ?";
+    // One session (the backup and restore hot path): its owner and project are looked up once, and the
+    // scan reads the entries table alone through (session_id, seq).
+    std::optional<Session> session;
+    if (f.session_id) {
+      CL_TRY(found, get_session(*f.session_id));
+      if (!found || (f.owner_id && found->owner_id != *f.owner_id)) return {};
+      session = std::move(found);
+    }
+    std::string sql = session ? fmt::format("SELECT {}, '', '' FROM entries e WHERE e.session_id = ?", k_entry_cols_only)
+                              : fmt::format("SELECT {} FROM entries e JOIN sessions s ON s.id = e.session_id WHERE 1",
+                                            k_entry_cols);
+    if (!session && f.owner_id) sql += " AND s.owner_id = ?";
     if (f.from) sql += " AND (e.ts IS NULL OR e.ts >= ?)";
     if (f.to) sql += " AND (e.ts IS NULL OR e.ts < ?)";
     if (f.after_seq) sql += " AND e.seq > ?";
-    sql += f.session_id ? " ORDER BY e.seq" : " ORDER BY e.session_id, e.seq";
-    OwnedStmt st;
-    CL_CHECK(st.prepare(db(), sql));
-    if (f.session_id) st->bind(*f.session_id);
-    if (f.owner_id) st->bind(*f.owner_id);
+    sql += session ? " ORDER BY e.seq" : " ORDER BY e.session_id, e.seq";
+    OwnedStmt owned;
+    CL_TRY(cached, m_conn->prepare_text(sql));
+    Stmt* st = cached;
+    if (st == nullptr) {
+      CL_CHECK(owned.prepare(db(), sql));
+      st = &*owned;
+    }
+    if (session) st->bind(*f.session_id);
+    if (!session && f.owner_id) st->bind(*f.owner_id);
     if (f.from) st->bind(*f.from);
     if (f.to) st->bind(*f.to);
     if (f.after_seq) st->bind(*f.after_seq);
-    return scan<Entry>(db(), *st, read_entry, visit, "list entries");
+    if (!session) return scan<Entry>(db(), *st, read_entry, visit, "list entries");
+    return scan<Entry>(
+        db(), *st,
+        [&](const Stmt& s, Entry& e) {
+          read_entry(s, e);
+          e.owner_id = session->owner_id;
+          e.project_id = session->project_id;
+        },
+        visit, "list entries");
   }
 
   Result<std::optional<Document>> get_document(Collection c, const std::string& id) override {

@@ -25,7 +25,7 @@ class ArchiveDamage : public ::testing::Test {
     WriterOptions options;
     options.frame_bytes = 4096;
     auto input = test::small_vector_input();
-    for (int i = 0; i < 120; ++i)  // Enough for several data frames in one section.
+    for (int i = 0; i < 240; ++i)  // Enough for several data frames in one section.
       input[0].documents.push_back(R"({"uuid":"x)" + std::to_string(i) + R"(","text":"some text to fill frames"})");
     input[0].times.clear();
     test::write_archive(m_dir / "good.clbk", input, options);

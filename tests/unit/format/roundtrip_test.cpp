@@ -112,22 +112,38 @@ TEST(ArchiveRoundTrip, reading_one_section_touches_only_its_frames) {
   EXPECT_LT((*reader)->bytes_read(), (*reader)->file_size() / 10);
 }
 
-TEST(ArchiveRoundTrip, each_frame_holds_one_section_and_large_sections_span_frames) {
+TEST(ArchiveRoundTrip, sections_tile_the_frames_small_ones_share_a_frame_and_large_ones_span_frames) {
   const auto dir = test::scratch_dir();
   WriterOptions options;
   options.frame_bytes = 64 << 10;
   test::write_archive(dir / "a.clbk", large_input(), options);
   auto reader = ArchiveReader::open(dir / "a.clbk");
   ASSERT_TRUE(reader.has_value());
-  std::uint64_t next_frame = 0;
+  const auto& frames = (*reader)->frames();
+  // Each section starts where the previous one ended: in the same frame when it had room left.
+  std::uint64_t frame = 0, offset = 0, total = 0;
   for (const SectionInfo& s : (*reader)->sections()) {
-    EXPECT_EQ(s.first_frame, next_frame);
-    EXPECT_EQ(s.content_offset, 0u);
-    next_frame += s.frame_count;
+    if (s.documents == 0) continue;
+    if (frame < frames.size() && offset == frames[frame].content_size) ++frame, offset = 0;
+    EXPECT_EQ(s.first_frame, frame);
+    EXPECT_EQ(s.content_offset, offset);
+    std::uint64_t end = offset + s.content_size, last = s.first_frame;
+    while (end > frames[last].content_size) end -= frames[last++].content_size;
+    EXPECT_EQ(s.first_frame + s.frame_count, last + 1);
+    frame = last;
+    offset = end;
+    total += s.content_size;
   }
-  EXPECT_EQ(next_frame, (*reader)->frames().size());
-  EXPECT_GT((*reader)->sections()[7].frame_count, 5u);  // 6000 documents
-  for (const FrameInfo& f : (*reader)->frames()) EXPECT_LE(f.content_size, (64u << 10) + (1u << 20) + 16);
+  std::uint64_t content = 0;
+  for (const FrameInfo& f : frames) content += f.content_size;
+  EXPECT_EQ(total, content);
+  int shared = 0;  // consecutive sections whose boundary lies inside a frame
+  const auto& sections = (*reader)->sections();
+  for (std::size_t i = 1; i < sections.size(); ++i)
+    shared += sections[i].content_offset > 0 && sections[i].first_frame + 1 == sections[i - 1].first_frame + sections[i - 1].frame_count;
+  EXPECT_GT(shared, 10);  // small sections shared frames
+  EXPECT_GT((*reader)->sections()[7].frame_count, 5u);       // 6000 documents
+  for (const FrameInfo& f : frames) EXPECT_LE(f.content_size, (64u << 10) + (1u << 20) + 16);
 }
 
 TEST(ArchiveRoundTrip, a_section_from_elsewhere_is_refused_not_read_out_of_bounds) {
