@@ -210,7 +210,9 @@ class Restorer {
   // ---- stage 3: the transaction ------------------------------------------------------------------------
 
   Status apply() {
-    CL_TRY(writer, m_store.write());
+    // A dry run writes nothing and must leave the database file's bytes as they were: no bulk mode
+    // (which rewrites the journal-mode bytes of the file header).
+    CL_TRY(writer, m_store.write(m_options.dry_run ? store::WriteMode::normal : store::WriteMode::bulk));
     m_writer = writer.get();
     CL_TRY(owners, map_owners(*m_writer, m_catalogue));
     m_owners = std::move(owners);

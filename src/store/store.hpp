@@ -261,11 +261,21 @@ struct StoreOptions {
   bool create = true;
 };
 
+/// What a write transaction is for.
+enum class WriteMode {
+  normal,  ///< short transactions (ingest of a file, metadata): concurrent readers go on reading
+  /// One large transaction (a restore): the implementation may trade concurrency for throughput while
+  /// it runs. SQLite: a rollback journal instead of the WAL when no other connection has the database
+  /// open, so new pages are written once instead of twice; readers of other processes wait until it ends.
+  bulk,
+};
+
 class Store {
  public:
   virtual ~Store() = default;
   virtual Result<std::unique_ptr<Reader>> read() = 0;
-  virtual Result<std::unique_ptr<Writer>> write() = 0;
+  virtual Result<std::unique_ptr<Writer>> write(WriteMode mode) = 0;
+  Result<std::unique_ptr<Writer>> write() { return write(WriteMode::normal); }
   /// The URL it was opened with ("sqlite:./var/claudelens.db").
   virtual const std::string& url() const = 0;
   /// Bytes the store occupies on disk (for estimates and free-space checks).

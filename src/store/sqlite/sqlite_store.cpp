@@ -481,10 +481,26 @@ class SqliteWriter final : public SqliteReader, public Writer {
  public:
   using SqliteReader::SqliteReader;
 
-  Status begin_write() {
+  Status begin_write(WriteMode mode) {
+    if (mode == WriteMode::bulk) {
+      // Leave the WAL for this transaction when this is the only connection: appended pages then go
+      // to the database file once (the WAL would take them, then the checkpoint would copy them).
+      CL_TRY(st, m_conn->prepare("PRAGMA journal_mode=DELETE"));
+      const bool switched = st->step() == SQLITE_ROW && st->text(0) == "delete";
+      st->reset();
+      m_bulk = switched;
+    }
     CL_CHECK(m_conn->exec("BEGIN IMMEDIATE"));
     m_open = true;
     return {};
+  }
+
+  ~SqliteWriter() override {
+    if (m_open) {
+      (void)m_conn->exec("ROLLBACK");
+      m_open = false;
+    }
+    if (m_bulk) (void)m_conn->exec("PRAGMA journal_mode=WAL");
   }
 
   Status commit() override {
@@ -712,6 +728,7 @@ class SqliteWriter final : public SqliteReader, public Writer {
   }
 
  private:
+  bool m_bulk = false;  ///< the connection left WAL mode for this transaction
   std::unordered_map<std::string, std::unordered_map<std::string, std::int64_t>> m_cwd_deltas;
   std::unordered_map<std::string, std::string> m_session_project;
 
@@ -809,10 +826,15 @@ class SqliteStore final : public Store {
     return std::unique_ptr<Reader>(std::move(reader));
   }
 
-  Result<std::unique_ptr<Writer>> write() override {
+  Result<std::unique_ptr<Writer>> write(WriteMode mode) override {
+    if (mode == WriteMode::bulk) {
+      // Our own idle connections would keep the database in WAL mode: close them.
+      std::lock_guard lock(m_mutex);
+      m_idle.clear();
+    }
     CL_TRY(conn, acquire());
     auto writer = std::make_unique<SqliteWriter>(*this, std::move(conn));
-    CL_CHECK(writer->begin_write());
+    CL_CHECK(writer->begin_write(mode));
     return std::unique_ptr<Writer>(std::move(writer));
   }
 
