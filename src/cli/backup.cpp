@@ -3,7 +3,6 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
-#include <csignal>
 #include <filesystem>
 #include <iostream>
 
@@ -11,6 +10,7 @@
 #include "backup/runner.hpp"
 #include "cli/context.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/interrupt.hpp"
 #include "cli/progress_bar.hpp"
 #include "core/time.hpp"
 
@@ -18,18 +18,6 @@ namespace claudelens::cli {
 namespace {
 
 namespace json = boost::json;
-
-std::atomic<bool> g_interrupted{false};
-
-/// Ctrl-C during a backup cancels it cleanly (the temporary file is removed, the record says failed).
-class CancelOnSigint {
- public:
-  CancelOnSigint() { m_previous = std::signal(SIGINT, [](int) { g_interrupted.store(true); }); }
-  ~CancelOnSigint() { std::signal(SIGINT, m_previous); }
-
- private:
-  void (*m_previous)(int) = nullptr;
-};
 
 struct CreateArgs {
   std::string name, description, type;
@@ -95,7 +83,7 @@ int create(Context& ctx, const CreateArgs& args) {
   CancelOnSigint cancel_guard;
   backup::RunOptions options;
   options.backup_dir = ctx.settings.backup_dir;
-  options.cancel = &g_interrupted;
+  options.cancel = cancel_guard.flag();
   options.on_progress = [&](const backup::Progress& p) {
     bar.update(p.operation, p.percentage,
                fmt::format("{} docs  {} → {}  ETA {}", p.documents_processed, human_bytes(p.bytes_processed),

@@ -6,12 +6,12 @@
 #include <fmt/format.h>
 
 #include <atomic>
-#include <csignal>
 #include <iostream>
 
 #include "backup/catalog.hpp"
 #include "cli/context.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/interrupt.hpp"
 #include "cli/progress_bar.hpp"
 #include "restore/preview.hpp"
 #include "restore/restorer.hpp"
@@ -20,20 +20,6 @@ namespace claudelens::cli {
 namespace {
 
 namespace json = boost::json;
-
-std::atomic<bool> g_restore_interrupted{false};
-
-/// Ctrl-C during a restore cancels it: the transaction rolls back and the store is as it was.
-class CancelRestoreOnSigint {
- public:
-  CancelRestoreOnSigint() { m_previous = std::signal(SIGINT, [](int) { g_restore_interrupted.store(true); }); }
-  ~CancelRestoreOnSigint() { std::signal(SIGINT, m_previous); }
-  CancelRestoreOnSigint(const CancelRestoreOnSigint&) = delete;
-  CancelRestoreOnSigint& operator=(const CancelRestoreOnSigint&) = delete;
-
- private:
-  void (*m_previous)(int) = nullptr;
-};
 
 struct RestoreArgs {
   std::string id_or_file;
@@ -141,8 +127,8 @@ int run_restore_command(Context& ctx, const RestoreArgs& a) {
   options->restored_by = *admin;
 
   ProgressBar bar(ctx.interactive());
-  CancelRestoreOnSigint cancel_guard;
-  options->cancel = &g_restore_interrupted;
+  CancelOnSigint cancel_guard;
+  options->cancel = cancel_guard.flag();
   options->on_progress = [&](const restore::Progress& p) {
     bar.update(p.operation, p.percentage,
                fmt::format("{}/{} docs  {}", p.documents_done, p.documents_total, human_seconds(p.elapsed_seconds)));
