@@ -199,16 +199,39 @@ TEST_F(RestoreCli, damaged_archive_exits_3_and_leaves_the_store_untouched) {
 }
 
 TEST_F(RestoreCli, selective_restore_of_one_session_reads_only_its_frames) {
+  // The real transcripts fit in one 2 MiB frame: make an archive of many frames from ten copies of
+  // them under other session ids, then restore one real session from it.
   const TempDir tmp;
   const fs::path& dir = tmp.path();
+  for (int copy = 0; copy < 10; ++copy) {
+    for (const auto& project : fs::directory_iterator(k_transcripts)) {
+      if (!project.is_directory()) continue;
+      const fs::path out_dir = dir / "copies" / (project.path().filename().string() + "-" + std::to_string(copy));
+      fs::create_directories(out_dir);
+      for (const auto& f : fs::directory_iterator(project.path())) {
+        if (f.path().extension() != ".jsonl") continue;
+        std::string text = read_file(f.path());
+        for (std::size_t at = text.find("\"sessionId\":\""); at != std::string::npos; at = text.find("\"sessionId\":\"", at + 1)) {
+          const std::size_t end = text.find('"', at + 13);
+          if (end != std::string::npos) text.insert(end, "-c" + std::to_string(copy));
+        }
+        std::ofstream(out_dir / (f.path().stem().string() + "-c" + std::to_string(copy) + ".jsonl"), std::ios::binary) << text;
+      }
+    }
+  }
+  const std::string big = db_url(dir, "big.sqlite");
+  cli_json(big, dir / "backups", {"ingest", k_transcripts.string(), (dir / "copies").string()});
+  const json::value meta = cli_json(big, dir / "backups", {"backup", "create", "--name", "many frames"});
+  const fs::path archive = dir / "backups" / std::string(meta.at("filename").as_string());
   const std::string target = db_url(dir, "db.sqlite");
   const auto id = session_ids(*s_source).back();
   const json::value r =
-      cli_json(target, *s_backups, {"restore", s_archive->string(), "--mode", "selective", "--session", id, "--no-validate"});
+      cli_json(target, dir / "backups", {"restore", archive.string(), "--mode", "selective", "--session", id, "--no-validate"});
   EXPECT_EQ(r.at("sessions_restored").to_number<std::int64_t>(), 1);
   EXPECT_EQ(session_ids(target), std::vector<std::string>{id});
   const auto read = r.at("bytes_read").to_number<std::int64_t>();
-  const auto size = static_cast<std::int64_t>(fs::file_size(*s_archive));
+  const auto size = static_cast<std::int64_t>(fs::file_size(archive));
+  EXPECT_GT(size, 8 << 20);
   EXPECT_LT(read * 4, size) << read << " of " << size;
   EXPECT_EQ(cli(target, *s_backups, {"export", "--session", id}).out,
             cli(*s_source, *s_backups, {"export", "--session", id}).out);
