@@ -142,9 +142,29 @@ int show(Context& ctx, const std::string& id) {
   auto meta = backup::load_metadata(**reader, id);
   if (!meta) return report(meta.error());
   if (!*meta) return report(Error(Errc::not_found, fmt::format("no backup with id '{}'", id)));
-  json::object o = backup::metadata_to_json(**meta);
-  o["storage_location"] = (std::filesystem::path(ctx.settings.backup_dir) / (*meta)->filepath).string();
-  std::cout << (ctx.json ? json::serialize(o) : json::serialize(o)) << "\n";
+  const backup::BackupMetadata& m = **meta;
+  const std::string location = (std::filesystem::path(ctx.settings.backup_dir) / m.filepath).string();
+  if (ctx.json) {
+    json::object o = backup::metadata_to_json(m);
+    o["storage_location"] = location;
+    std::cout << json::serialize(o) << "\n";
+    return k_exit_ok;
+  }
+  const auto& c = m.contents;
+  std::cout << fmt::format(
+      "id          {}\nname        {}\ntype        {}\nstatus      {}{}\ncreated     {} by {}\nfile        {}\n"
+      "size        {} → {} (level {})\nsha256      {}\ncontents    {} projects, {} sessions, {} messages, {} records "
+      "without uuid, {} prompts, {} prompt folders, {} ai settings\n",
+      m.id, m.name, backup::backup_type_name(m.type), backup::backup_status_name(m.status),
+      m.error_message.empty() ? "" : " (" + m.error_message + ")", format_iso8601(m.created_at), m.created_by, location,
+      human_bytes(m.size_bytes), human_bytes(m.compressed_size_bytes), m.compression_level, m.checksum,
+      c.projects_count, c.sessions_count, c.messages_count, c.records_count, c.prompts_count, c.prompt_folders_count,
+      c.ai_settings_count);
+  if (c.earliest && c.latest)
+    std::cout << fmt::format("time range  {} … {}\n", format_iso8601(*c.earliest), format_iso8601(*c.latest));
+  if (m.validation)
+    std::cout << fmt::format("verified    {} at {}\n", m.validation->is_valid ? "ok" : "DAMAGED",
+                             format_iso8601(m.validation->validated_at));
   return k_exit_ok;
 }
 
