@@ -70,9 +70,8 @@ Result<VerifyOutcome> verify_backup(store::Store& store, const ResolvedBackup& b
   } else {
     out.report = *report;
     if (backup.metadata && !backup.metadata->checksum.empty() && backup.metadata->checksum != report->sha256_hex)
-      damage = Error(Errc::corrupted,
-                     fmt::format("{}: SHA-256 {} differs from the recorded checksum {}", backup.file.string(),
-                                 report->sha256_hex, backup.metadata->checksum));
+      damage = Error(Errc::corrupted, fmt::format("{}: SHA-256 {} differs from the recorded checksum {}",
+                                                  backup.file.string(), report->sha256_hex, backup.metadata->checksum));
   }
   if (backup.metadata) {
     BackupMetadata m = *backup.metadata;

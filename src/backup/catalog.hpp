@@ -44,7 +44,7 @@ struct DeleteOutcome {
 };
 
 /// Removes the file (if present) and the record. not_found for an unknown id.
-Result<DeleteOutcome> delete_backup(store::Store& store, const std::filesystem::path& backup_dir,
-                                    const std::string& id, TimeMs now);
+Result<DeleteOutcome> delete_backup(store::Store& store, const std::filesystem::path& backup_dir, const std::string& id,
+                                    TimeMs now);
 
 }  // namespace claudelens::backup

@@ -1,7 +1,7 @@
 #include "backup/documents.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include "core/json_text.hpp"
 
@@ -43,7 +43,8 @@ void begin(std::string& out, std::string_view collection) {
 Result<json::object> parse_object(std::string_view doc, std::string_view what) {
   boost::system::error_code ec;
   json::value v = json::parse(doc, ec);
-  if (ec || !v.is_object()) return fail(Errc::corrupted, fmt::format("archive: a {} document is not a JSON object", what));
+  if (ec || !v.is_object())
+    return fail(Errc::corrupted, fmt::format("archive: a {} document is not a JSON object", what));
   return std::move(v.as_object());
 }
 
@@ -83,7 +84,8 @@ struct Fields {
     return std::nullopt;
   }
   void bad(std::string_view key) {
-    if (ok) error = Error(Errc::corrupted, fmt::format("archive: {} document has a missing or invalid '{}'", what, key));
+    if (ok)
+      error = Error(Errc::corrupted, fmt::format("archive: {} document has a missing or invalid '{}'", what, key));
     ok = false;
   }
 };

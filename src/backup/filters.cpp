@@ -1,7 +1,7 @@
 #include "backup/filters.hpp"
 
-#include <fnmatch.h>
 #include <fmt/format.h>
+#include <fnmatch.h>
 
 #include <boost/json.hpp>
 
@@ -11,9 +11,12 @@ namespace json = boost::json;
 
 std::string_view backup_type_name(BackupType t) noexcept {
   switch (t) {
-    case BackupType::full: return "full";
-    case BackupType::selective: return "selective";
-    case BackupType::incremental: return "incremental";
+    case BackupType::full:
+      return "full";
+    case BackupType::selective:
+      return "selective";
+    case BackupType::incremental:
+      return "incremental";
   }
   return "";
 }
@@ -25,8 +28,8 @@ std::optional<BackupType> parse_backup_type(std::string_view s) noexcept {
 }
 
 bool Filters::empty() const noexcept {
-  return projects.empty() && sessions.empty() && !date_range && include_patterns.empty() &&
-         exclude_patterns.empty() && !min_message_count && !max_message_count;
+  return projects.empty() && sessions.empty() && !date_range && include_patterns.empty() && exclude_patterns.empty() &&
+         !min_message_count && !max_message_count;
 }
 
 std::vector<FieldError> validate_filters(const Filters& f, BackupType type, TimeMs now) {
@@ -65,10 +68,9 @@ std::optional<FieldError> validate_backup_name(std::string_view name) {
   if (name.size() < 3 || name.size() > 100)
     return FieldError{"name", fmt::format("must be 3 to 100 characters, not {}", name.size()), "VALIDATION_FAILED"};
   for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ' ' ||
-                    c == '-' || c == '_';
-    if (!ok)
-      return FieldError{"name", "may hold only letters, digits, spaces, '-' and '_'", "VALIDATION_FAILED"};
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ' ' || c == '-' || c == '_';
+    if (!ok) return FieldError{"name", "may hold only letters, digits, spaces, '-' and '_'", "VALIDATION_FAILED"};
   }
   return std::nullopt;
 }
@@ -168,8 +170,8 @@ Result<Filters> filters_from_json(const json::value& v, std::vector<FieldError>&
         const auto* str = s ? s->if_string() : nullptr;
         const auto t = str ? parse_iso8601(std::string_view(str->data(), str->size())) : std::nullopt;
         if (!t) {
-          errors.push_back({fmt::format("filters.date_range.{}", side), "must be an ISO 8601 time",
-                            "INVALID_DATE_RANGE"});
+          errors.push_back(
+              {fmt::format("filters.date_range.{}", side), "must be an ISO 8601 time", "INVALID_DATE_RANGE"});
           ok = false;
         } else {
           (std::string_view(side) == "start" ? range.start : range.end) = *t;

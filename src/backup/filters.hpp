@@ -28,11 +28,11 @@ struct DateRange {
 };
 
 struct Filters {
-  std::vector<std::string> projects;          ///< project ids, paths or folder names
-  std::vector<std::string> sessions;          ///< Claude session ids
+  std::vector<std::string> projects;  ///< project ids, paths or folder names
+  std::vector<std::string> sessions;  ///< Claude session ids
   std::optional<DateRange> date_range;
-  std::vector<std::string> include_patterns;  ///< globs on project path and name: one must match
-  std::vector<std::string> exclude_patterns;  ///< globs on project path and name: none may match
+  std::vector<std::string> include_patterns;      ///< globs on project path and name: one must match
+  std::vector<std::string> exclude_patterns;      ///< globs on project path and name: none may match
   std::optional<std::int64_t> min_message_count;  ///< 1–10000, per session
   std::optional<std::int64_t> max_message_count;  ///< 1–10000, per session
 

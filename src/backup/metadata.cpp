@@ -1,7 +1,7 @@
 #include "backup/metadata.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <cmath>
 
@@ -11,12 +11,18 @@ namespace json = boost::json;
 
 std::string_view backup_status_name(BackupStatus s) noexcept {
   switch (s) {
-    case BackupStatus::pending: return "pending";
-    case BackupStatus::in_progress: return "in_progress";
-    case BackupStatus::completed: return "completed";
-    case BackupStatus::failed: return "failed";
-    case BackupStatus::corrupted: return "corrupted";
-    case BackupStatus::deleting: return "deleting";
+    case BackupStatus::pending:
+      return "pending";
+    case BackupStatus::in_progress:
+      return "in_progress";
+    case BackupStatus::completed:
+      return "completed";
+    case BackupStatus::failed:
+      return "failed";
+    case BackupStatus::corrupted:
+      return "corrupted";
+    case BackupStatus::deleting:
+      return "deleting";
   }
   return "";
 }
@@ -155,7 +161,8 @@ Result<BackupMetadata> metadata_from_json(std::string_view text) {
   m.checksum = get_string(o, "checksum");
   m.version = static_cast<int>(get_int(o, "version"));
   m.error_message = get_string(o, "error_message");
-  if (const auto* p = o.if_contains("parent_backup_id"); p && p->is_string()) m.parent_backup_id = std::string(p->as_string());
+  if (const auto* p = o.if_contains("parent_backup_id"); p && p->is_string())
+    m.parent_backup_id = std::string(p->as_string());
   m.duration_seconds = get_double(o, "duration_seconds");
   m.completed_at = get_time(o, "completed_at");
   if (const auto* cv = o.if_contains("compression"); cv && cv->is_object())
@@ -168,7 +175,8 @@ Result<BackupMetadata> metadata_from_json(std::string_view text) {
     for (const char* key : {"errors", "warnings"}) {
       if (const auto* a = vo.if_contains(key); a && a->is_array())
         for (const auto& e : a->as_array())
-          if (e.is_string()) (std::string_view(key) == "errors" ? val.errors : val.warnings).emplace_back(e.as_string());
+          if (e.is_string())
+            (std::string_view(key) == "errors" ? val.errors : val.warnings).emplace_back(e.as_string());
     }
     m.validation = std::move(val);
   }

@@ -48,7 +48,7 @@ struct BackupMetadata {
   std::string filename;  ///< made by the server: backup-<time>-<id>.claudelens
   std::string filepath;  ///< relative to the backup directory (= filename)
   TimeMs created_at = 0;
-  std::string created_by;  ///< user id
+  std::string created_by;                  ///< user id
   std::int64_t size_bytes = 0;             ///< uncompressed (NDJSON bytes)
   std::int64_t compressed_size_bytes = 0;  ///< the file's size
   BackupType type = BackupType::full;

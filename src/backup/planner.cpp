@@ -9,19 +9,20 @@ namespace claudelens::backup {
 namespace {
 
 // Estimates, measured on demo data at level 3 on the 2-core reference machine (docs/performance.md).
-constexpr double k_assumed_ratio = 5.0;            // uncompressed / compressed
+constexpr double k_assumed_ratio = 5.0;               // uncompressed / compressed
 constexpr double k_assumed_bytes_per_second = 300e6;  // uncompressed bytes written per second
-constexpr std::int64_t k_envelope_bytes = 64;       // the archive document around each entry
+constexpr std::int64_t k_envelope_bytes = 64;         // the archive document around each entry
 
 }  // namespace
 
 std::vector<FieldError> validate_request(const BackupRequest& r, TimeMs now) {
   std::vector<FieldError> errors;
   if (auto e = validate_backup_name(r.name)) errors.push_back(*e);
-  if (r.description.size() > 500) errors.push_back({"description", "must be at most 500 characters", "VALIDATION_FAILED"});
+  if (r.description.size() > 500)
+    errors.push_back({"description", "must be at most 500 characters", "VALIDATION_FAILED"});
   if (r.compression_level < 1 || r.compression_level > 9)
-    errors.push_back({"options.compression_level", fmt::format("must be 1 to 9, not {}", r.compression_level),
-                      "VALIDATION_FAILED"});
+    errors.push_back(
+        {"options.compression_level", fmt::format("must be 1 to 9, not {}", r.compression_level), "VALIDATION_FAILED"});
   if (r.type == BackupType::incremental)
     errors.push_back({"type", "incremental backups are not available yet", "INVALID_BACKUP_TYPE"});
   auto filter_errors = validate_filters(r.filters, r.type, now);

@@ -32,10 +32,10 @@ struct Plan {
   bool nothing_selected = false;
   bool include_documents = false;  ///< prompts, prompt folders and ai_settings (full backups)
   std::int64_t session_count = 0;
-  std::int64_t entry_count = 0;  ///< an upper bound when a date range applies
-  std::int64_t entry_bytes = 0;  ///< idem
-  std::int64_t estimated_size_bytes = 0;             ///< uncompressed NDJSON
-  std::int64_t estimated_compressed_bytes = 0;       ///< what the file will take on disk
+  std::int64_t entry_count = 0;                 ///< an upper bound when a date range applies
+  std::int64_t entry_bytes = 0;                 ///< idem
+  std::int64_t estimated_size_bytes = 0;        ///< uncompressed NDJSON
+  std::int64_t estimated_compressed_bytes = 0;  ///< what the file will take on disk
   double estimated_duration_seconds = 0;
 };
 

@@ -1,8 +1,8 @@
 #include "backup/runner.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <fcntl.h>
 #include <sys/file.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -12,15 +12,15 @@
 
 #include <boost/json.hpp>
 #include <unordered_map>
-#include <utility>
 #include <unordered_set>
+#include <utility>
 
 #include "backup/documents.hpp"
 #include "core/ids.hpp"
+#include "core/version.hpp"
 #include "format/grammar.hpp"
 #include "format/partial_files.hpp"
 #include "format/writer.hpp"
-#include "core/version.hpp"
 
 namespace claudelens::backup {
 
@@ -74,8 +74,11 @@ struct SessionCounts {
 class Run {
  public:
   Run(store::Store& store, const BackupRequest& request, const RunOptions& options)
-      : m_store(store), m_request(request), m_options(options),
-        m_clock(options.clock ? *options.clock : system_clock()), m_started(m_clock.now_ms()) {}
+      : m_store(store),
+        m_request(request),
+        m_options(options),
+        m_clock(options.clock ? *options.clock : system_clock()),
+        m_started(m_clock.now_ms()) {}
 
   Result<BackupMetadata> execute() {
     m_meta.id = m_options.backup_id.empty() ? new_id() : m_options.backup_id;
@@ -105,7 +108,8 @@ class Run {
       m_meta.status = BackupStatus::failed;
       m_meta.error_message = written.error().message;
       m_meta.duration_seconds = elapsed();
-      if (auto st = save(); !st) spdlog::error("backup {}: cannot record the failure: {}", m_meta.id, st.error().message);
+      if (auto st = save(); !st)
+        spdlog::error("backup {}: cannot record the failure: {}", m_meta.id, st.error().message);
       return fail(std::move(written).error());
     }
     m_meta.status = BackupStatus::completed;
@@ -132,7 +136,9 @@ class Run {
   Status check_space() {
     std::error_code ec;
     std::filesystem::create_directories(m_options.backup_dir, ec);
-    if (ec) return fail(Errc::io, fmt::format("cannot create backup directory {}: {}", m_options.backup_dir.string(), ec.message()));
+    if (ec)
+      return fail(Errc::io,
+                  fmt::format("cannot create backup directory {}: {}", m_options.backup_dir.string(), ec.message()));
     struct statvfs vfs {};
     if (::statvfs(m_options.backup_dir.c_str(), &vfs) != 0)
       return fail(Errc::io, fmt::format("cannot stat {}: {}", m_options.backup_dir.string(), std::strerror(errno)));
@@ -171,8 +177,8 @@ class Run {
     p.bytes_written = m_writer ? static_cast<std::int64_t>(m_writer->bytes_written()) : 0;
     p.elapsed_seconds = static_cast<double>(now - m_started) / 1000.0;
     p.percentage = operation == "completed" ? 100.0
-                   : p.bytes_total > 0 ? std::min(99.0, 100.0 * static_cast<double>(m_bytes) / p.bytes_total)
-                                       : 0.0;
+                   : p.bytes_total > 0      ? std::min(99.0, 100.0 * static_cast<double>(m_bytes) / p.bytes_total)
+                                            : 0.0;
     p.eta_seconds = p.percentage > 0 ? p.elapsed_seconds * (100.0 - p.percentage) / p.percentage : 0;
     m_options.on_progress(p);
   }
@@ -297,8 +303,8 @@ class Run {
   }
 
   Status write_documents() {
-    for (store::Collection c : {store::Collection::prompt_folders, store::Collection::prompts,
-                                store::Collection::ai_settings}) {
+    for (store::Collection c :
+         {store::Collection::prompt_folders, store::Collection::prompts, store::Collection::ai_settings}) {
       CL_CHECK(m_writer->begin_section({std::string(store::collection_name(c)), "", "", ""}));
       Status inner;
       std::int64_t n = 0;
@@ -339,26 +345,30 @@ class Run {
   std::string manifest_json() {
     Contents& c = m_meta.contents;
     c.total_documents = m_documents;
-    json::object counts{{"users", c.users_count},       {"projects", c.projects_count},
-                        {"sessions", c.sessions_count}, {"messages", c.messages_count},
-                        {"records", c.records_count},   {"prompts", c.prompts_count},
-                        {"prompt_folders", c.prompt_folders_count}, {"ai_settings", c.ai_settings_count}};
-    json::object m{{"format_version", format::k_format_version},
-                   {"creator", fmt::format("claudelens {}", k_version)},
-                   {"backup_id", m_meta.id},
-                   {"name", m_meta.name},
-                   {"type", backup_type_name(m_meta.type)},
-                   {"created_at", format_iso8601_ms(m_meta.created_at)},
-                   {"filters", filters_to_json(m_meta.filters)},
-                   {"counts", std::move(counts)},
-                   {"total_documents", m_documents},
-                   {"date_range",
-                    json::object{{"earliest", c.earliest ? json::value(format_iso8601_ms(*c.earliest)) : nullptr},
-                                 {"latest", c.latest ? json::value(format_iso8601_ms(*c.latest)) : nullptr}}},
-                   {"uncompressed_size", m_bytes},
-                   {"compression", json::object{{"algorithm", "zstd"}, {"level", m_request.compression_level}}},
-                   {"parent_backup_id", nullptr},
-                   {"encryption", nullptr}};
+    json::object counts{{"users", c.users_count},
+                        {"projects", c.projects_count},
+                        {"sessions", c.sessions_count},
+                        {"messages", c.messages_count},
+                        {"records", c.records_count},
+                        {"prompts", c.prompts_count},
+                        {"prompt_folders", c.prompt_folders_count},
+                        {"ai_settings", c.ai_settings_count}};
+    json::object m{
+        {"format_version", format::k_format_version},
+        {"creator", fmt::format("claudelens {}", k_version)},
+        {"backup_id", m_meta.id},
+        {"name", m_meta.name},
+        {"type", backup_type_name(m_meta.type)},
+        {"created_at", format_iso8601_ms(m_meta.created_at)},
+        {"filters", filters_to_json(m_meta.filters)},
+        {"counts", std::move(counts)},
+        {"total_documents", m_documents},
+        {"date_range", json::object{{"earliest", c.earliest ? json::value(format_iso8601_ms(*c.earliest)) : nullptr},
+                                    {"latest", c.latest ? json::value(format_iso8601_ms(*c.latest)) : nullptr}}},
+        {"uncompressed_size", m_bytes},
+        {"compression", json::object{{"algorithm", "zstd"}, {"level", m_request.compression_level}}},
+        {"parent_backup_id", nullptr},
+        {"encryption", nullptr}};
     return json::serialize(m);
   }
 

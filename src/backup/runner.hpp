@@ -39,7 +39,7 @@ struct RunOptions {
   std::filesystem::path backup_dir;  ///< created when missing
   /// The new backup's id; empty: a new one is made. Lets a job record the id before the run.
   std::string backup_id;
-  unsigned threads = 0;  ///< compression threads; 0 = one per core. Default: 0.
+  unsigned threads = 0;          ///< compression threads; 0 = one per core. Default: 0.
   const Clock* clock = nullptr;  ///< Default: the system clock.
   /// Called on the runner's thread about every 100 ms, and once at the end.
   std::function<void(const Progress&)> on_progress;

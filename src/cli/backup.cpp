@@ -1,7 +1,7 @@
 // `claudelens backup create|list|show|verify|delete|download` (SPEC §3, the same operations as API.md's
 // /backups). Exit codes: 0 ok, 1 failure, 2 bad usage, 3 damaged backup, 4 conflict/busy.
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <filesystem>
 #include <iostream>
@@ -57,7 +57,9 @@ Result<backup::BackupRequest> make_request(Context& ctx, const CreateArgs& a) {
     r.type = f.empty() ? backup::BackupType::full : backup::BackupType::selective;
   } else {
     const auto t = backup::parse_backup_type(a.type);
-    if (!t) return fail(Errc::invalid_argument, fmt::format("--type must be full, selective or incremental, not '{}'", a.type));
+    if (!t)
+      return fail(Errc::invalid_argument,
+                  fmt::format("--type must be full, selective or incremental, not '{}'", a.type));
     r.type = *t;
   }
   CL_TRY(owner, ctx.resolve_owner(""));
@@ -115,10 +117,11 @@ int list(Context& ctx) {
   auto reader = (*st)->read();
   if (!reader) return report(reader.error());
   std::vector<backup::BackupMetadata> all;
-  if (auto s = backup::for_each_metadata(**reader, [&](const backup::BackupMetadata& m) {
-        all.push_back(m);
-        return true;
-      });
+  if (auto s = backup::for_each_metadata(**reader,
+                                         [&](const backup::BackupMetadata& m) {
+                                           all.push_back(m);
+                                           return true;
+                                         });
       !s)
     return report(s.error());
   std::reverse(all.begin(), all.end());  // newest first
@@ -174,11 +177,12 @@ int verify(Context& ctx, const std::string& id_or_file) {
   auto resolved = backup::resolve_backup(**st, ctx.settings.backup_dir, id_or_file);
   if (!resolved) return report(resolved.error());
   ProgressBar bar(ctx.interactive());
-  auto outcome = backup::verify_backup(**st, *resolved, system_clock().now_ms(), [&](std::uint64_t done, std::uint64_t total) {
-    bar.update("verifying", total ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 100.0,
-               human_bytes(static_cast<std::int64_t>(done)));
-    return true;
-  });
+  auto outcome =
+      backup::verify_backup(**st, *resolved, system_clock().now_ms(), [&](std::uint64_t done, std::uint64_t total) {
+        bar.update("verifying", total ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 100.0,
+                   human_bytes(static_cast<std::int64_t>(done)));
+        return true;
+      });
   bar.finish();
   if (ctx.json) {
     json::object o{{"file", resolved->file.string()}, {"valid", outcome.has_value()}};
@@ -227,7 +231,8 @@ int download(Context& ctx, const std::string& id, const std::string& output) {
   if (!resolved) return report(resolved.error());
   if (!resolved->metadata) return report(Error(Errc::not_found, fmt::format("no backup with id '{}'", id)));
   const std::filesystem::path target =
-      output.empty() ? std::filesystem::path(fmt::format("backup-{}.claudelens", resolved->metadata->id)) : std::filesystem::path(output);
+      output.empty() ? std::filesystem::path(fmt::format("backup-{}.claudelens", resolved->metadata->id))
+                     : std::filesystem::path(output);
   std::error_code ec;
   if (std::filesystem::exists(target, ec))
     return report(Error(Errc::already_exists, fmt::format("{} exists already", target.string())));
@@ -236,15 +241,16 @@ int download(Context& ctx, const std::string& id, const std::string& output) {
   auto check = format::verify_archive(target);
   if (!check || check->sha256_hex != resolved->metadata->checksum) {
     std::filesystem::remove(target, ec);
-    return report(Error(Errc::corrupted, fmt::format("the copy at {} does not match the recorded checksum", target.string())));
+    return report(
+        Error(Errc::corrupted, fmt::format("the copy at {} does not match the recorded checksum", target.string())));
   }
   if (ctx.json) {
-    std::cout << json::serialize(json::object{{"file", target.string()}, {"checksum", check->sha256_hex},
-                                              {"size_bytes", check->file_size}})
+    std::cout << json::serialize(json::object{
+                     {"file", target.string()}, {"checksum", check->sha256_hex}, {"size_bytes", check->file_size}})
               << "\n";
   } else {
-    std::cout << fmt::format("{} ({}, sha256 {})\n", target.string(), human_bytes(static_cast<std::int64_t>(check->file_size)),
-                             check->sha256_hex);
+    std::cout << fmt::format("{} ({}, sha256 {})\n", target.string(),
+                             human_bytes(static_cast<std::int64_t>(check->file_size)), check->sha256_hex);
   }
   return k_exit_ok;
 }
@@ -271,7 +277,9 @@ void add_backup_command(CLI::App& app, Context& ctx) {
   create_cmd->add_option("--level", a->level, "Compression level 1–9")->capture_default_str();
   create_cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { return create(ctx, *a); }; });
 
-  cmd->add_subcommand("list", "List backups, newest first")->callback([&ctx] { ctx.action = [&ctx] { return list(ctx); }; });
+  cmd->add_subcommand("list", "List backups, newest first")->callback([&ctx] {
+    ctx.action = [&ctx] { return list(ctx); };
+  });
 
   auto id = std::make_shared<std::string>();
   auto* show_cmd = cmd->add_subcommand("show", "Show one backup's metadata (JSON)");
@@ -290,7 +298,8 @@ void add_backup_command(CLI::App& app, Context& ctx) {
   auto* download_cmd = cmd->add_subcommand("download", "Copy a backup's file out of the backup directory, checked");
   download_cmd->add_option("ID", *id, "Backup id")->required();
   download_cmd->add_option("-o,--output", *output, "Target file (default: ./backup-<id>.claudelens)");
-  download_cmd->callback([&ctx, id, output] { ctx.action = [&ctx, id, output] { return download(ctx, *id, *output); }; });
+  download_cmd->callback(
+      [&ctx, id, output] { ctx.action = [&ctx, id, output] { return download(ctx, *id, *output); }; });
 }
 
 }  // namespace claudelens::cli

@@ -1,15 +1,15 @@
+#include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <unistd.h>
 
 #include <fmt/format.h>
 
 #include "cli/context.hpp"
 #include "cli/exit_codes.hpp"
-#include "core/log.hpp"
 #include "core/ids.hpp"
+#include "core/log.hpp"
 #include "core/time.hpp"
 #include "core/version.hpp"
 
@@ -23,7 +23,9 @@ Result<store::Store*> Context::store() {
   return m_store.get();
 }
 
-bool Context::interactive() const { return ::isatty(STDERR_FILENO) == 1; }
+bool Context::interactive() const {
+  return ::isatty(STDERR_FILENO) == 1;
+}
 
 Result<std::string> Context::resolve_owner(const std::string& owner_name) {
   CL_TRY(st, store());

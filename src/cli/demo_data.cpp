@@ -3,8 +3,8 @@
 #include <cstdio>
 #include <string>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include "cli/context.hpp"
 #include "cli/exit_codes.hpp"
@@ -40,8 +40,10 @@ int run_demo_data(Context& ctx, const DemoArgs& args) {
     used = 0;
   }
   if (used != args.messages.size() || used == 0 || n <= 0) {
-    std::fprintf(stderr, "claudelens: demo-data: --messages must be a positive whole number (got '%s')\n"
-                         "usage: claudelens demo-data --messages N [--seed S]\n", args.messages.c_str());
+    std::fprintf(stderr,
+                 "claudelens: demo-data: --messages must be a positive whole number (got '%s')\n"
+                 "usage: claudelens demo-data --messages N [--seed S]\n",
+                 args.messages.c_str());
     return k_exit_usage;
   }
   options.messages = n;
@@ -59,11 +61,10 @@ int run_demo_data(Context& ctx, const DemoArgs& args) {
 
   const demo::DemoSummary& s = *summary;
   if (ctx.json) {
-    boost::json::object o{{"projects", s.projects},     {"sessions", s.sessions},
-                          {"messages", s.messages},     {"records", s.records},
-                          {"prompts", s.prompts},       {"prompt_folders", s.prompt_folders},
-                          {"ai_settings", s.ai_settings}, {"bytes", s.bytes},
-                          {"seconds", s.seconds}};
+    boost::json::object o{
+        {"projects", s.projects},       {"sessions", s.sessions}, {"messages", s.messages},
+        {"records", s.records},         {"prompts", s.prompts},   {"prompt_folders", s.prompt_folders},
+        {"ai_settings", s.ai_settings}, {"bytes", s.bytes},       {"seconds", s.seconds}};
     std::printf("%s\n", boost::json::serialize(o).c_str());
   } else {
     std::printf("%s", fmt::format("demo data: {} projects, {} sessions, {} messages ({} records), {} prompts, "
@@ -80,7 +81,8 @@ int run_demo_data(Context& ctx, const DemoArgs& args) {
 
 void add_demo_data_command(CLI::App& app, Context& ctx) {
   auto args = std::make_shared<DemoArgs>();
-  CLI::App* cmd = app.add_subcommand("demo-data", "Generate realistic synthetic data into the store (same seed, same data)");
+  CLI::App* cmd =
+      app.add_subcommand("demo-data", "Generate realistic synthetic data into the store (same seed, same data)");
   cmd->add_option("--messages", args->messages, "Messages (transcript lines with a uuid) to generate")->required();
   cmd->add_option("--seed", args->seed, "Seed: the same seed and --messages give the same data")->capture_default_str();
   cmd->add_option("--owner", args->owner, "Owner user name (default: the admin user)");

@@ -1,8 +1,8 @@
 // `claudelens ingest [--owner USER] PATH…`: Claude Code transcripts into the store (SPEC §3, §4;
 // rules in docs/ingest.md). Malformed lines are reported and skipped (exit 0); a missing or
 // unreadable path, or a store failure, is exit 1.
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <cstdio>
 #include <iostream>
@@ -24,7 +24,8 @@ struct IngestArgs {
 
 json::object report_json(const ingest::IngestReport& r) {
   json::array errors;
-  for (const auto& e : r.errors) errors.push_back(json::object{{"file", e.file}, {"line", e.line}, {"message", e.message}});
+  for (const auto& e : r.errors)
+    errors.push_back(json::object{{"file", e.file}, {"line", e.line}, {"message", e.message}});
   return json::object{{"files", r.files},
                       {"records", r.records},
                       {"new_records", r.new_records},

@@ -12,8 +12,12 @@ CancelOnSigint::CancelOnSigint() {
   m_previous = std::signal(SIGINT, [](int) { g_interrupted.store(true); });
 }
 
-CancelOnSigint::~CancelOnSigint() { std::signal(SIGINT, m_previous); }
+CancelOnSigint::~CancelOnSigint() {
+  std::signal(SIGINT, m_previous);
+}
 
-const std::atomic<bool>* CancelOnSigint::flag() const { return &g_interrupted; }
+const std::atomic<bool>* CancelOnSigint::flag() const {
+  return &g_interrupted;
+}
 
 }  // namespace claudelens::cli

@@ -1,6 +1,6 @@
 // `claudelens keys create|list|revoke`: users and their API keys (SPEC §3, API.md /keys).
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <iostream>
 
@@ -16,7 +16,8 @@ namespace json = boost::json;
 
 int create_key(Context& ctx, const std::string& name, const std::string& role_text) {
   const auto role = store::parse_role(role_text);
-  if (!role) return report(Error(Errc::invalid_argument, fmt::format("--role must be admin or user, not '{}'", role_text)));
+  if (!role)
+    return report(Error(Errc::invalid_argument, fmt::format("--role must be admin or user, not '{}'", role_text)));
   auto st = ctx.store();
   if (!st) return report(st.error());
   auto writer = (*st)->write();
@@ -66,13 +67,15 @@ int list_keys(Context& ctx) {
     std::cout << json::serialize(out) << "\n";
     return k_exit_ok;
   }
-  std::cout << fmt::format("{:<26} {:<20} {:<6} {:<10} {:<21} {}\n", "ID", "NAME", "ROLE", "PREFIX", "CREATED", "STATE");
+  std::cout << fmt::format("{:<26} {:<20} {:<6} {:<10} {:<21} {}\n", "ID", "NAME", "ROLE", "PREFIX", "CREATED",
+                           "STATE");
   for (const auto& v : out) {
     const auto& o = v.as_object();
     std::cout << fmt::format("{:<26} {:<20} {:<6} {:<10} {:<21} {}\n", json::value_to<std::string>(o.at("_id")),
                              json::value_to<std::string>(o.at("name")),
                              o.at("role").is_string() ? json::value_to<std::string>(o.at("role")) : "?",
-                             json::value_to<std::string>(o.at("prefix")), json::value_to<std::string>(o.at("created_at")),
+                             json::value_to<std::string>(o.at("prefix")),
+                             json::value_to<std::string>(o.at("created_at")),
                              o.at("revoked").as_bool() ? "revoked" : "active");
   }
   return k_exit_ok;

@@ -1,8 +1,8 @@
 // `claudelens stats`, `projects`, `sessions [--project ID_OR_PATH]` and `export --session ID`: what the
 // store holds (SPEC §3, §4), for people (tables) and scripts (--json, one document on stdout).
 // Everything is read from one snapshot; every owner's data is shown (the CLI acts as admin).
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <cstdio>
 #include <iostream>
@@ -21,14 +21,18 @@ json::value time_json(const std::optional<TimeMs>& t) {
   return t ? json::value(format_iso8601_ms(*t)) : json::value(nullptr);
 }
 
-std::string time_text(const std::optional<TimeMs>& t) { return t ? format_iso8601(*t) : "-"; }
+std::string time_text(const std::optional<TimeMs>& t) {
+  return t ? format_iso8601(*t) : "-";
+}
 
 Result<std::unique_ptr<store::Reader>> open_reader(Context& ctx) {
   CL_TRY(st, ctx.store());
   return st->read();
 }
 
-void print_json(const json::value& v) { std::cout << json::serialize(v) << "\n"; }
+void print_json(const json::value& v) {
+  std::cout << json::serialize(v) << "\n";
+}
 
 // ---- stats ---------------------------------------------------------------------------------------
 
@@ -56,8 +60,8 @@ int run_stats(Context& ctx) {
       "projects        {}\nsessions        {}\nmessages        {}\nrecords         {}\nbytes           {}\n"
       "prompts         {}\nprompt folders  {}\nai settings     {}\nusers           {}\napi keys        {}\n"
       "from            {}\nto              {}\n",
-      c->projects, c->sessions, c->messages, c->records, c->entry_bytes, c->prompts, c->prompt_folders,
-      c->ai_settings, c->users, c->api_keys, time_text(c->earliest), time_text(c->latest));
+      c->projects, c->sessions, c->messages, c->records, c->entry_bytes, c->prompts, c->prompt_folders, c->ai_settings,
+      c->users, c->api_keys, time_text(c->earliest), time_text(c->latest));
   return k_exit_ok;
 }
 
@@ -91,8 +95,8 @@ int run_projects(Context& ctx) {
     print_json(out);
     return k_exit_ok;
   }
-  std::cout << fmt::format("{:<24}  {:>8}  {:>8}  {:>8}  {:<40}  {}\n", "ID", "SESSIONS", "MESSAGES", "RECORDS",
-                           "NAME", "PATH");
+  std::cout << fmt::format("{:<24}  {:>8}  {:>8}  {:>8}  {:<40}  {}\n", "ID", "SESSIONS", "MESSAGES", "RECORDS", "NAME",
+                           "PATH");
   for (const auto& p : projects)
     std::cout << fmt::format("{:<24}  {:>8}  {:>8}  {:>8}  {:<40}  {}\n", p.id, p.sessions_count, p.messages_count,
                              p.records_count, p.name, p.path);
@@ -111,7 +115,8 @@ Result<std::vector<std::string>> resolve_projects(store::Reader& reader, std::st
   }));
   if (ids.empty())
     return fail(Errc::not_found, fmt::format("project '{}' not found (give an id, a path or a folder name; see "
-                                             "`claudelens projects`)", what));
+                                             "`claudelens projects`)",
+                                             what));
   return ids;
 }
 
@@ -173,13 +178,12 @@ int run_export(Context& ctx, const std::string& session_id) {
   filter.session_id = session_id;
   bool write_failed = false;
   const Status scan = (*reader)->for_each_entry(filter, [&](const store::Entry& e) {
-    write_failed = std::fwrite(e.json.data(), 1, e.json.size(), stdout) != e.json.size() ||
-                   std::fputc('\n', stdout) == EOF;
+    write_failed =
+        std::fwrite(e.json.data(), 1, e.json.size(), stdout) != e.json.size() || std::fputc('\n', stdout) == EOF;
     return !write_failed;
   });
   if (!scan) return report(scan.error());
-  if (write_failed || std::fflush(stdout) != 0)
-    return report(Error(Errc::io, "export: cannot write to stdout"));
+  if (write_failed || std::fflush(stdout) != 0) return report(Error(Errc::io, "export: cannot write to stdout"));
   return k_exit_ok;
 }
 

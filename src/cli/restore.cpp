@@ -2,8 +2,8 @@
 // a backup (by id or file) into the store with a mode and a conflict strategy, or previews it.
 // Exit codes: 0 ok, 1 failure, 2 bad usage, 3 damaged archive (nothing written), 4 a full restore that
 // would delete without --yes, or the store is busy.
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <atomic>
 #include <iostream>
@@ -47,7 +47,8 @@ Result<std::optional<TimeMs>> parse_time_flag(const std::string& flag, const std
 Result<restore::RestoreOptions> make_options(const RestoreArgs& a) {
   restore::RestoreOptions o;
   const auto mode = restore::parse_mode(a.mode);
-  if (!mode) return fail(Errc::invalid_argument, fmt::format("--mode must be full, selective or merge, not '{}'", a.mode));
+  if (!mode)
+    return fail(Errc::invalid_argument, fmt::format("--mode must be full, selective or merge, not '{}'", a.mode));
   const auto strategy = restore::parse_strategy(a.on_conflict);
   if (!strategy)
     return fail(Errc::invalid_argument,
@@ -84,13 +85,14 @@ Result<std::string> admin_id(store::Store& st) {
 }
 
 void print_text(const restore::RestoreReport& r) {
-  std::cout << fmt::format("{}Restore {} of {} ({} / on conflict {}) in {:.2f}s\n", r.dry_run ? "[dry run] " : "",
-                           r.id, r.backup_id.empty() ? r.backup_file : r.backup_id, restore::mode_name(r.mode),
+  std::cout << fmt::format("{}Restore {} of {} ({} / on conflict {}) in {:.2f}s\n", r.dry_run ? "[dry run] " : "", r.id,
+                           r.backup_id.empty() ? r.backup_file : r.backup_id, restore::mode_name(r.mode),
                            restore::strategy_name(r.on_conflict), r.duration_seconds);
   std::cout << fmt::format("  {:<16} {:>10} {:>10} {:>10} {:>10}\n", "collection", "restored", "updated", "skipped",
                            "deleted");
   for (const auto& [name, t] : r.collections)
-    std::cout << fmt::format("  {:<16} {:>10} {:>10} {:>10} {:>10}\n", name, t.restored, t.updated, t.skipped, t.deleted);
+    std::cout << fmt::format("  {:<16} {:>10} {:>10} {:>10} {:>10}\n", name, t.restored, t.updated, t.skipped,
+                             t.deleted);
   std::cout << fmt::format("  conflicts {}, id mappings {}, read {} of {}\n", r.conflicts_count, r.id_mappings.size(),
                            human_bytes(static_cast<std::int64_t>(r.bytes_read)),
                            human_bytes(static_cast<std::int64_t>(r.archive_size)));
@@ -164,7 +166,8 @@ void add_restore_command(CLI::App& app, Context& ctx) {
                   "Put every restored session into the project of this name (created when missing)");
   cmd->add_option("--suffix", a->suffix, "Suffix for renamed projects and documents")->capture_default_str();
   cmd->add_flag("--maintain-ids", a->maintain_ids, "Keep archived ids; an id taken by another document is an error");
-  cmd->add_flag("--no-validate", a->no_validate, "Skip the whole-archive check before writing (frames are still checked)");
+  cmd->add_flag("--no-validate", a->no_validate,
+                "Skip the whole-archive check before writing (frames are still checked)");
   cmd->add_flag("--dry-run", a->dry_run, "Report the exact plan and counts; change nothing");
   cmd->add_flag("--yes", a->yes, "Allow a full restore to delete what the backup lacks");
   cmd->add_flag("--preview", a->preview, "Print the preview (contents, conflicts, estimates) instead of restoring");

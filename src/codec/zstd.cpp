@@ -13,7 +13,9 @@ Result<int> zstd_level(int level) {
   return level;
 }
 
-std::size_t compress_bound(std::size_t src_size) noexcept { return ZSTD_compressBound(src_size); }
+std::size_t compress_bound(std::size_t src_size) noexcept {
+  return ZSTD_compressBound(src_size);
+}
 
 struct Compressor::Impl {
   ZSTD_CCtx* cctx = nullptr;
@@ -26,7 +28,9 @@ Compressor::Compressor(int zstd_level) : m_impl(std::make_unique<Impl>()) {
   m_impl->level = zstd_level;
 }
 
-Compressor::~Compressor() { ZSTD_freeCCtx(m_impl->cctx); }
+Compressor::~Compressor() {
+  ZSTD_freeCCtx(m_impl->cctx);
+}
 
 Status Compressor::compress(std::string_view src, std::string& dst) {
   dst.resize(ZSTD_compressBound(src.size()));
@@ -48,7 +52,9 @@ Decompressor::Decompressor() : m_impl(std::make_unique<Impl>()) {
   if (m_impl->dctx == nullptr) throw std::bad_alloc();
 }
 
-Decompressor::~Decompressor() { ZSTD_freeDCtx(m_impl->dctx); }
+Decompressor::~Decompressor() {
+  ZSTD_freeDCtx(m_impl->dctx);
+}
 
 Status Decompressor::decompress(std::string_view frame, std::size_t expected_size, std::string& dst) {
   const std::size_t frame_size = ZSTD_findFrameCompressedSize(frame.data(), frame.size());

@@ -65,7 +65,9 @@ std::string new_id() {
   return to_hex(raw + random_bytes(6));
 }
 
-std::string new_api_key() { return "cl_" + base64url(random_bytes(32)); }
+std::string new_api_key() {
+  return "cl_" + base64url(random_bytes(32));
+}
 
 bool is_url_safe_token(std::string_view s) noexcept {
   if (s.empty() || s.size() > 256) return false;

@@ -16,13 +16,17 @@ struct Failure {
   Error error;
 };
 
-inline Failure fail(Errc code, std::string message) { return Failure{Error{code, std::move(message)}}; }
-inline Failure fail(Error error) { return Failure{std::move(error)}; }
+inline Failure fail(Errc code, std::string message) {
+  return Failure{Error{code, std::move(message)}};
+}
+inline Failure fail(Error error) {
+  return Failure{std::move(error)};
+}
 
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : m_v(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : m_v(std::in_place_index<0>, std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Failure f) : m_v(std::in_place_index<1>, std::move(f.error)) {}  // NOLINT(google-explicit-constructor)
   template <class U, class = std::enable_if_t<std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, T> &&
                                               !std::is_same_v<std::decay_t<U>, Failure>>>
@@ -31,16 +35,31 @@ class [[nodiscard]] Result {
   bool has_value() const noexcept { return m_v.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }
 
-  T& value() & { check(true); return std::get<0>(m_v); }
-  const T& value() const& { check(true); return std::get<0>(m_v); }
-  T&& value() && { check(true); return std::get<0>(std::move(m_v)); }
+  T& value() & {
+    check(true);
+    return std::get<0>(m_v);
+  }
+  const T& value() const& {
+    check(true);
+    return std::get<0>(m_v);
+  }
+  T&& value() && {
+    check(true);
+    return std::get<0>(std::move(m_v));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  const Error& error() const& { check(false); return std::get<1>(m_v); }
-  Error&& error() && { check(false); return std::get<1>(std::move(m_v)); }
+  const Error& error() const& {
+    check(false);
+    return std::get<1>(m_v);
+  }
+  Error&& error() && {
+    check(false);
+    return std::get<1>(std::move(m_v));
+  }
 
  private:
   void check(bool want_value) const {
@@ -57,9 +76,17 @@ class [[nodiscard]] Result<void> {
 
   bool has_value() const noexcept { return !m_failed; }
   explicit operator bool() const noexcept { return !m_failed; }
-  void value() const { if (m_failed) std::abort(); }
-  const Error& error() const& { if (!m_failed) std::abort(); return m_error; }
-  Error&& error() && { if (!m_failed) std::abort(); return std::move(m_error); }
+  void value() const {
+    if (m_failed) std::abort();
+  }
+  const Error& error() const& {
+    if (!m_failed) std::abort();
+    return m_error;
+  }
+  Error&& error() && {
+    if (!m_failed) std::abort();
+    return std::move(m_error);
+  }
 
  private:
   Error m_error;
@@ -73,13 +100,13 @@ using Status = Result<void>;
 /// Propagates an error: `CL_TRY(r, expr);` declares `r` as the value of `expr` or returns its error.
 #define CL_CONCAT_INNER(a, b) a##b
 #define CL_CONCAT(a, b) CL_CONCAT_INNER(a, b)
-#define CL_TRY(var, expr)                                                     \
-  auto CL_CONCAT(var, _result_) = (expr);                                     \
+#define CL_TRY(var, expr)                                                                                \
+  auto CL_CONCAT(var, _result_) = (expr);                                                                \
   if (!CL_CONCAT(var, _result_)) return ::claudelens::fail(std::move(CL_CONCAT(var, _result_)).error()); \
   auto&& var = std::move(CL_CONCAT(var, _result_)).value()
 /// Propagates the error of a Status: `CL_CHECK(expr);`
-#define CL_CHECK(expr)                                                                 \
-  do {                                                                                 \
-    auto cl_check_result_ = (expr);                                                    \
+#define CL_CHECK(expr)                                                                     \
+  do {                                                                                     \
+    auto cl_check_result_ = (expr);                                                        \
     if (!cl_check_result_) return ::claudelens::fail(std::move(cl_check_result_).error()); \
   } while (0)

@@ -28,7 +28,9 @@ std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
-bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool leap(int y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 }  // namespace
 
@@ -136,8 +138,12 @@ class SystemClock final : public Clock {
 };
 }  // namespace
 
-std::string format_iso8601_ms(TimeMs t) { return format_impl(t, true); }
-std::string format_iso8601(TimeMs t) { return format_impl(t, false); }
+std::string format_iso8601_ms(TimeMs t) {
+  return format_impl(t, true);
+}
+std::string format_iso8601(TimeMs t) {
+  return format_impl(t, false);
+}
 
 const Clock& system_clock() {
   static const SystemClock clock;

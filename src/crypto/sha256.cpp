@@ -24,7 +24,8 @@ Sha256::Sha256(const Sha256& other) : m_impl(std::make_unique<Impl>()) {
   if (EVP_MD_CTX_copy_ex(m_impl->ctx, other.m_impl->ctx) != 1) throw std::runtime_error("sha256 copy");
 }
 Sha256& Sha256::operator=(const Sha256& other) {
-  if (this != &other && EVP_MD_CTX_copy_ex(m_impl->ctx, other.m_impl->ctx) != 1) throw std::runtime_error("sha256 copy");
+  if (this != &other && EVP_MD_CTX_copy_ex(m_impl->ctx, other.m_impl->ctx) != 1)
+    throw std::runtime_error("sha256 copy");
   return *this;
 }
 
@@ -51,6 +52,8 @@ std::string digest_hex(const Digest& d) {
   return to_hex(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
 }
 
-std::string sha256_hex(std::string_view bytes) { return digest_hex(sha256(bytes)); }
+std::string sha256_hex(std::string_view bytes) {
+  return digest_hex(sha256(bytes));
+}
 
 }  // namespace claudelens::crypto

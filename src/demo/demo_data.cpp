@@ -22,7 +22,8 @@ namespace {
 constexpr TimeMs k_day_ms = 86'400'000;
 constexpr TimeMs k_base_date = 1'748'736'000'000;  // 2025-06-01T00:00:00Z, when the oldest versions ran
 
-constexpr std::array<std::string_view, 8> k_users = {"dain", "alice", "mkumar", "jsmith", "USER", "sofia", "kenji", "ole"};
+constexpr std::array<std::string_view, 8> k_users = {"dain", "alice", "mkumar", "jsmith",
+                                                     "USER", "sofia", "kenji",  "ole"};
 constexpr std::array<std::string_view, 5> k_workspaces = {"workspace", "projects", "code", "src", "dev"};
 
 /// Write transactions of bounded size: a new Writer after every `batch_entries` rows or `batch_bytes`.
@@ -96,8 +97,7 @@ class Generator {
     CL_CHECK(documents());
     for (std::int64_t p = 0; m_summary.messages < m_options.messages; ++p) CL_CHECK(project(p));
     CL_CHECK(m_batch.commit());
-    m_summary.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    m_summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return m_summary;
   }
 
@@ -131,8 +131,9 @@ class Generator {
       session.day = static_cast<int>((t - m_base) / k_day_ms);
       session.previous_leaf = previous_leaf;
       const std::int64_t left = m_options.messages - m_summary.messages;
-      session.messages = srng.chance(0.03) ? 0 : std::min<std::int64_t>(
-                                                      left, static_cast<std::int64_t>(srng.lognormal(40, 1.3, 1, 8000)));
+      session.messages =
+          srng.chance(0.03) ? 0
+                            : std::min<std::int64_t>(left, static_cast<std::int64_t>(srng.lognormal(40, 1.3, 1, 8000)));
       CL_TRY(result, write_session(shape, session, project_id));
       if (!result.last_uuid.empty()) previous_leaf = result.last_uuid;
       t = result.end + static_cast<TimeMs>(srng.lognormal(6 * 3'600'000.0, 1.5, 60'000, 30 * k_day_ms));
@@ -200,7 +201,8 @@ class Generator {
       j += "{\"_id\":\"" + doc.id + "\",\"name\":";
       append_json_string(j, doc.name);
       j += ",\"parent_id\":";
-      j += folder_ids.empty() || rng.chance(0.7) ? std::string("null") : "\"" + folder_ids[rng.below(folder_ids.size())] + "\"";
+      j += folder_ids.empty() || rng.chance(0.7) ? std::string("null")
+                                                 : "\"" + folder_ids[rng.below(folder_ids.size())] + "\"";
       j += fmt::format(",\"color\":\"#{:06x}\",\"position\":{}", rng.below(0x1000000), i);
       times(j, doc.created_at, doc.updated_at);
       folder_ids.push_back(doc.id);

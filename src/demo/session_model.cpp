@@ -9,8 +9,8 @@
 #include <array>
 #include <cstdio>
 #include <map>
-#include <vector>
 #include <string_view>
+#include <vector>
 
 #include "core/ids.hpp"
 #include "crypto/sha256.hpp"
@@ -46,23 +46,44 @@ struct Version {
 
 constexpr unsigned k_v1 = k_summary;
 constexpr unsigned k_v2 = k_summary | k_git_branch | k_agent_id | k_cache_creation | k_system;
-constexpr unsigned k_v21 = k_git_branch | k_snapshot | k_queue | k_slug | k_agent_id | k_cache_creation | k_system |
-                           k_source_tool;
+constexpr unsigned k_v21 =
+    k_git_branch | k_snapshot | k_queue | k_slug | k_agent_id | k_cache_creation | k_system | k_source_tool;
 
 constexpr std::array<Version, 13> k_versions = {{
     {0, "1.0.17", k_v1, {"claude-sonnet-4-20250514", "claude-opus-4-20250514", "claude-sonnet-4-20250514"}},
     {20, "1.0.44", k_v1 | k_system, {"claude-sonnet-4-20250514", "claude-opus-4-20250514", "claude-sonnet-4-20250514"}},
-    {40, "1.0.58", k_v1 | k_system | k_git_branch, {"claude-sonnet-4-20250514", "claude-opus-4-1-20250805", "claude-3-5-haiku-20241022"}},
+    {40,
+     "1.0.58",
+     k_v1 | k_system | k_git_branch,
+     {"claude-sonnet-4-20250514", "claude-opus-4-1-20250805", "claude-3-5-haiku-20241022"}},
     {70, "1.0.98", k_v2, {"claude-sonnet-4-20250514", "claude-opus-4-1-20250805", "claude-3-5-haiku-20241022"}},
     {100, "2.0.14", k_v2, {"claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001", "claude-opus-4-1-20250805"}},
-    {125, "2.0.42", k_v2 | k_queue, {"claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001", "claude-opus-4-1-20250805"}},
-    {145, "2.0.55", k_v2 | k_queue | k_snapshot | k_slug, {"claude-opus-4-5-20251101", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"}},
-    {165, "2.0.76", k_v2 | k_queue | k_snapshot | k_slug, {"claude-opus-4-5-20251101", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"}},
-    {190, "2.1.19", k_v21 | k_progress, {"claude-opus-4-5-20251101", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"}},
+    {125,
+     "2.0.42",
+     k_v2 | k_queue,
+     {"claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001", "claude-opus-4-1-20250805"}},
+    {145,
+     "2.0.55",
+     k_v2 | k_queue | k_snapshot | k_slug,
+     {"claude-opus-4-5-20251101", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"}},
+    {165,
+     "2.0.76",
+     k_v2 | k_queue | k_snapshot | k_slug,
+     {"claude-opus-4-5-20251101", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"}},
+    {190,
+     "2.1.19",
+     k_v21 | k_progress,
+     {"claude-opus-4-5-20251101", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"}},
     {225, "2.1.39", k_v21 | k_progress, {"claude-opus-4-6", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"}},
     {260, "2.1.62", k_v21 | k_progress, {"claude-opus-4-6", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"}},
-    {305, "2.1.104", k_v21 | k_attachment | k_last_prompt, {"claude-opus-4-6", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"}},
-    {325, "2.1.114", k_v21 | k_attachment | k_last_prompt, {"claude-opus-4-7", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"}},
+    {305,
+     "2.1.104",
+     k_v21 | k_attachment | k_last_prompt,
+     {"claude-opus-4-6", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"}},
+    {325,
+     "2.1.114",
+     k_v21 | k_attachment | k_last_prompt,
+     {"claude-opus-4-7", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"}},
 }};
 
 const Version& version_for_day(int day) {
@@ -113,8 +134,8 @@ struct ToolCall {
   std::string text;        ///< raw text the tool carries around (command, prompt)
 };
 
-constexpr std::array<std::string_view, 6> k_slash_commands = {"/clear", "/model", "/compact", "/init", "/review",
-                                                              "/cost"};
+constexpr std::array<std::string_view, 6> k_slash_commands = {"/clear", "/model",  "/compact",
+                                                              "/init",  "/review", "/cost"};
 constexpr std::array<std::string_view, 4> k_todo_status = {"completed", "in_progress", "pending", "pending"};
 
 class Transcript {
@@ -135,9 +156,12 @@ class Transcript {
     }
     if (has(k_git_branch)) {
       const auto r = m_rng.below(20);
-      if (r < 9) m_branch = "main";
-      else if (r == 9) m_branch = "HEAD";
-      else if (r == 10) m_branch = "";
+      if (r < 9)
+        m_branch = "main";
+      else if (r == 9)
+        m_branch = "HEAD";
+      else if (r == 10)
+        m_branch = "";
       else {
         m_branch = r < 16 ? "feature/" : "fix/";
         m_branch += word(m_rng);
@@ -256,8 +280,10 @@ class Transcript {
   void emit_message() {
     m_entry.key = m_uuid;
     m_entry.has_uuid = true;
-    if (m_sidechain) m_side_parent = m_uuid;
-    else m_parent = m_uuid;
+    if (m_sidechain)
+      m_side_parent = m_uuid;
+    else
+      m_parent = m_uuid;
     --m_left;
     ++m_result.messages;
     ++m_since_compaction;
@@ -299,8 +325,10 @@ class Transcript {
       j += "{\"type\":\"summary\",\"summary\":";
       append_json_string(j, m_text);
       j += ",\"leafUuid\":\"";
-      if (m_session.previous_leaf.empty() || i > 0) append_uuid(m_rng, j);
-      else j += m_session.previous_leaf;
+      if (m_session.previous_leaf.empty() || i > 0)
+        append_uuid(m_rng, j);
+      else
+        j += m_session.previous_leaf;
       j += "\"}";
       emit_record("summary");
     }
@@ -423,11 +451,15 @@ class Transcript {
     m_text += ".sh";
     append_json_string(j, m_text);
     j += "},\"parentToolUseID\":\"";
-    if (call) j += call->id;
-    else append_uuid(m_rng, j);
+    if (call)
+      j += call->id;
+    else
+      append_uuid(m_rng, j);
     j += "\",\"toolUseID\":\"";
-    if (call) j += call->id;
-    else append_uuid(m_rng, j);
+    if (call)
+      j += call->id;
+    else
+      append_uuid(m_rng, j);
     j += '"';
     uuid_and_time();
     j += '}';
@@ -549,8 +581,9 @@ class Transcript {
     emit_message();
     tick();
     m_text.clear();
-    m_text += "This session is being continued from a previous conversation that ran out of context. "
-              "The conversation is summarized below:\n";
+    m_text +=
+        "This session is being continued from a previous conversation that ran out of context. "
+        "The conversation is summarized below:\n";
     append_prose(m_rng, m_text, static_cast<std::size_t>(m_rng.lognormal(7000, 0.5, 2000, 30'000)));
     new_uuid();
     std::string& k = begin_line();
@@ -723,9 +756,8 @@ class Transcript {
   }
 
   void expand_command(std::string& out) {
-    static constexpr std::array<std::string_view, 8> k_commands = {"npm test", "git status", "git diff", "ls -la",
-                                                                   "make -j2", "pytest -q", "cargo build",
-                                                                   "grep -rn"};
+    static constexpr std::array<std::string_view, 8> k_commands = {"npm test", "git status", "git diff",    "ls -la",
+                                                                   "make -j2", "pytest -q",  "cargo build", "grep -rn"};
     out += k_commands[m_rng.below(k_commands.size())];
     out += ' ';
     out += identifier(m_rng);
@@ -869,8 +901,8 @@ class Transcript {
       for (auto i = m_rng.between(1, 3); i > 0; --i) hook_progress("PreToolUse", m_hook_name, &call);
     }
     tool_pause();
-    std::string result;          // the tool_result content (raw text)
-    std::string structured;      // toolUseResult (JSON)
+    std::string result;      // the tool_result content (raw text)
+    std::string structured;  // toolUseResult (JSON)
     const bool error = call.tool != Tool::task && m_rng.chance(0.04);
     if (error) {
       result = "Error: ";
@@ -919,8 +951,10 @@ class Transcript {
     Prng file_rng(derive_seed(m_project.files_seed, "file", index));
     append_path(file_rng, path, m_project.cwd);
     const auto size = static_cast<std::size_t>(file_rng.lognormal(1800, 1.1, 60, 110'000));
-    if (path.ends_with(".md")) append_prose(file_rng, content, size);
-    else append_code(file_rng, content, size);
+    if (path.ends_with(".md"))
+      append_prose(file_rng, content, size);
+    else
+      append_code(file_rng, content, size);
   }
 
   void tool_output(const ToolCall& call, std::string& result, std::string& structured) {
@@ -952,14 +986,15 @@ class Transcript {
         append_json_string(structured, path);
         structured += ",\"content\":";
         append_json_string(structured, content);
-        structured += ",\"numLines\":" + std::to_string(lines) + ",\"startLine\":1,\"totalLines\":" +
-                      std::to_string(lines) + "}}";
+        structured += ",\"numLines\":" + std::to_string(lines) +
+                      ",\"startLine\":1,\"totalLines\":" + std::to_string(lines) + "}}";
         break;
       }
       case Tool::edit: {
         std::string path, content;
         project_file(call.file, path, content);
-        result = "The file " + path + " has been updated. Here's the result of running `cat -n` on a snippet of the "
+        result = "The file " + path +
+                 " has been updated. Here's the result of running `cat -n` on a snippet of the "
                  "edited file:\n";
         const auto first = m_rng.between(1, 300);
         std::int64_t line = first;
@@ -981,8 +1016,8 @@ class Transcript {
         append_json_string(structured, std::string_view(call.text).substr(old_part.size()));
         structured += ",\"originalFile\":";
         append_json_string(structured, content);
-        structured += ",\"structuredPatch\":[{\"oldStart\":" + std::to_string(first) + ",\"oldLines\":" +
-                      std::to_string(line - first) + ",\"newStart\":" + std::to_string(first) +
+        structured += ",\"structuredPatch\":[{\"oldStart\":" + std::to_string(first) +
+                      ",\"oldLines\":" + std::to_string(line - first) + ",\"newStart\":" + std::to_string(first) +
                       ",\"newLines\":" + std::to_string(line - first) + ",\"lines\":[";
         m_text.clear();
         append_code(m_rng, m_text, 200);
@@ -1011,8 +1046,9 @@ class Transcript {
         break;
       }
       case Tool::todo_write: {
-        result = "Todos have been modified successfully. Ensure that you continue to use the todo list to track "
-                 "your progress. Please proceed with the current tasks if applicable";
+        result =
+            "Todos have been modified successfully. Ensure that you continue to use the todo list to track "
+            "your progress. Please proceed with the current tasks if applicable";
         structured += "{\"oldTodos\":";
         todos(structured);
         structured += ",\"newTodos\":";
@@ -1033,8 +1069,10 @@ class Transcript {
           append_json_string(names, path);
         }
         names += ']';
-        if (n == 0) result = "No files found";
-        else result.pop_back();
+        if (n == 0)
+          result = "No files found";
+        else
+          result.pop_back();
         structured += call.tool == Tool::glob ? "{\"filenames\":" : "{\"mode\":\"files_with_matches\",\"filenames\":";
         structured += names;
         structured += ",\"durationMs\":" + std::to_string(m_rng.between(2, 400)) + ",\"numFiles\":" + std::to_string(n);
@@ -1043,9 +1081,11 @@ class Transcript {
       }
       case Tool::web_fetch: {
         append_prose(m_rng, result, static_cast<std::size_t>(m_rng.lognormal(1200, 0.8, 100, 20'000)));
-        structured += "{\"bytes\":" + std::to_string(result.size() * 9) + ",\"code\":200,\"codeText\":\"OK\",\"result\":";
+        structured +=
+            "{\"bytes\":" + std::to_string(result.size() * 9) + ",\"code\":200,\"codeText\":\"OK\",\"result\":";
         append_json_string(structured, result);
-        structured += ",\"durationMs\":" + std::to_string(m_rng.between(200, 9000)) + ",\"url\":\"https://docs.example.dev/\"}";
+        structured +=
+            ",\"durationMs\":" + std::to_string(m_rng.between(200, 9000)) + ",\"url\":\"https://docs.example.dev/\"}";
         break;
       }
       case Tool::task: {

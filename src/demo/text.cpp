@@ -8,6 +8,7 @@ namespace claudelens::demo {
 
 namespace {
 
+// clang-format off
 // Plain arrays, not std::array: clang 14 caps std::array deduction guides at 256 elements.
 constexpr const char* k_words[] = {
     "the", "to", "and", "a", "of", "is", "in", "that", "it", "this", "for", "we", "be", "with", "on", "not",
@@ -119,6 +120,7 @@ constexpr const char* k_shell[] = {
     "    $ @ for @",
     "@:#:#: error TS#: Property '@' does not exist on type '$'.",
 };
+// clang-format on
 
 constexpr std::string_view k_base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 constexpr std::string_view k_b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -144,17 +146,25 @@ void append_camel(Prng& rng, std::string& out) {
 
 void expand(Prng& rng, std::string& out, std::string_view tpl) {
   for (char c : tpl) {
-    if (c == '@') out += identifier(rng);
-    else if (c == '#') append_number(rng, out);
-    else if (c == '$') append_camel(rng, out);
-    else out += c;
+    if (c == '@')
+      out += identifier(rng);
+    else if (c == '#')
+      append_number(rng, out);
+    else if (c == '$')
+      append_camel(rng, out);
+    else
+      out += c;
   }
 }
 
 }  // namespace
 
-std::string_view word(Prng& rng) { return skewed(rng, k_words); }
-std::string_view identifier(Prng& rng) { return skewed(rng, k_idents); }
+std::string_view word(Prng& rng) {
+  return skewed(rng, k_words);
+}
+std::string_view identifier(Prng& rng) {
+  return skewed(rng, k_idents);
+}
 
 void append_prose(Prng& rng, std::string& out, std::size_t bytes) {
   const std::size_t end = out.size() + bytes;
@@ -237,8 +247,8 @@ void append_uuid(Prng& rng, std::string& out) {
   for (int i = 0; i < 32; ++i) {
     if (i == 8 || i == 12 || i == 16 || i == 20) buf[j++] = '-';
     unsigned nibble = static_cast<unsigned>(((i < 16 ? a : b) >> ((i % 16) * 4)) & 15);
-    if (i == 12) nibble = 4;                  // version 4
-    if (i == 16) nibble = 8 | (nibble & 3);   // variant 10xx
+    if (i == 12) nibble = 4;                 // version 4
+    if (i == 16) nibble = 8 | (nibble & 3);  // variant 10xx
     buf[j++] = k_hexdigits[nibble];
   }
   out.append(buf, sizeof buf);
@@ -258,7 +268,9 @@ void append_hex(Prng& rng, std::string& out, std::size_t n) {
 }
 
 namespace {
-bool continuation_byte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+bool continuation_byte(char c) {
+  return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
+}
 }  // namespace
 
 std::string_view utf8_prefix(std::string_view s, std::size_t n) {

@@ -30,11 +30,31 @@ class ByteSink {
 class ByteSource {
  public:
   explicit ByteSource(std::string_view in) : m_in(in) {}
-  bool u8(std::uint8_t& v) { std::uint64_t x = 0; bool ok = get(x, 1); v = static_cast<std::uint8_t>(x); return ok; }
-  bool u16(std::uint16_t& v) { std::uint64_t x = 0; bool ok = get(x, 2); v = static_cast<std::uint16_t>(x); return ok; }
-  bool u32(std::uint32_t& v) { std::uint64_t x = 0; bool ok = get(x, 4); v = static_cast<std::uint32_t>(x); return ok; }
+  bool u8(std::uint8_t& v) {
+    std::uint64_t x = 0;
+    bool ok = get(x, 1);
+    v = static_cast<std::uint8_t>(x);
+    return ok;
+  }
+  bool u16(std::uint16_t& v) {
+    std::uint64_t x = 0;
+    bool ok = get(x, 2);
+    v = static_cast<std::uint16_t>(x);
+    return ok;
+  }
+  bool u32(std::uint32_t& v) {
+    std::uint64_t x = 0;
+    bool ok = get(x, 4);
+    v = static_cast<std::uint32_t>(x);
+    return ok;
+  }
   bool u64(std::uint64_t& v) { return get(v, 8); }
-  bool i64(std::int64_t& v) { std::uint64_t x = 0; bool ok = get(x, 8); v = static_cast<std::int64_t>(x); return ok; }
+  bool i64(std::int64_t& v) {
+    std::uint64_t x = 0;
+    bool ok = get(x, 8);
+    v = static_cast<std::int64_t>(x);
+    return ok;
+  }
   bool bytes(std::size_t n, std::string_view& v) {
     if (n > m_in.size() - m_pos) return false;
     v = m_in.substr(m_pos, n);
@@ -48,7 +68,8 @@ class ByteSource {
   bool get(std::uint64_t& v, std::size_t n) {
     if (n > m_in.size() - m_pos) return false;
     v = 0;
-    for (std::size_t i = 0; i < n; ++i) v |= static_cast<std::uint64_t>(static_cast<unsigned char>(m_in[m_pos + i])) << (8 * i);
+    for (std::size_t i = 0; i < n; ++i)
+      v |= static_cast<std::uint64_t>(static_cast<unsigned char>(m_in[m_pos + i])) << (8 * i);
     m_pos += n;
     return true;
   }

@@ -64,7 +64,9 @@ Status File::read_at(std::uint64_t offset, std::size_t size, std::string& out) c
       if (errno == EINTR) continue;
       return errno_failure("read", m_path);
     }
-    if (n == 0) return fail(Errc::corrupted, m_path.string() + ": file ends at offset " + std::to_string(offset + done) + " (truncated?)");
+    if (n == 0)
+      return fail(Errc::corrupted,
+                  m_path.string() + ": file ends at offset " + std::to_string(offset + done) + " (truncated?)");
     done += static_cast<std::size_t>(n);
   }
   return {};

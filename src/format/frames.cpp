@@ -7,7 +7,9 @@
 namespace claudelens::format {
 namespace {
 
-std::string_view as_view(const crypto::Digest& d) { return {reinterpret_cast<const char*>(d.data()), d.size()}; }
+std::string_view as_view(const crypto::Digest& d) {
+  return {reinterpret_cast<const char*>(d.data()), d.size()};
+}
 
 /// Appends SHA-256(out[from..]) to out.
 void append_digest(std::string& out, std::size_t from) {
@@ -16,9 +18,11 @@ void append_digest(std::string& out, std::size_t from) {
 
 /// Splits `payload` into covered bytes and trailing digest, checking the digest and the tag.
 Result<std::string_view> checked_body(std::string_view payload, std::string_view tag, std::string_view what) {
-  if (payload.size() < k_tag_size + k_digest_size) return fail(Errc::corrupted, std::string(what) + " frame is too short");
+  if (payload.size() < k_tag_size + k_digest_size)
+    return fail(Errc::corrupted, std::string(what) + " frame is too short");
   const std::string_view covered = payload.substr(0, payload.size() - k_digest_size);
-  if (covered.substr(0, k_tag_size) != tag) return fail(Errc::corrupted, std::string(what) + " frame has the wrong tag");
+  if (covered.substr(0, k_tag_size) != tag)
+    return fail(Errc::corrupted, std::string(what) + " frame has the wrong tag");
   if (as_view(crypto::sha256(covered)) != payload.substr(covered.size()))
     return fail(Errc::corrupted, std::string(what) + " frame: checksum mismatch");
   return covered.substr(k_tag_size);
@@ -39,7 +43,8 @@ Result<std::uint32_t> parse_skippable_frame_header(std::string_view eight_bytes,
   std::uint32_t magic = 0;
   std::uint32_t size = 0;
   if (!in.u32(magic) || !in.u32(size)) return fail(Errc::corrupted, std::string(what) + " frame header is truncated");
-  if (magic != k_skippable_magic) return fail(Errc::corrupted, std::string(what) + " frame: bad magic (not a ClaudeLens archive?)");
+  if (magic != k_skippable_magic)
+    return fail(Errc::corrupted, std::string(what) + " frame: bad magic (not a ClaudeLens archive?)");
   return size;
 }
 
@@ -61,12 +66,14 @@ Result<Header> decode_header_payload(std::string_view payload) {
   Header h;
   std::uint32_t json_size = 0;
   std::string_view json;
-  if (!in.u16(h.version) || !in.u16(h.flags) || !in.u32(json_size) || json_size > k_max_json_bytes || !in.bytes(json_size, json))
+  if (!in.u16(h.version) || !in.u16(h.flags) || !in.u32(json_size) || json_size > k_max_json_bytes ||
+      !in.bytes(json_size, json))
     return fail(Errc::corrupted, "header frame is truncated");
   if (h.version == 0) return fail(Errc::corrupted, "header frame: format version 0");
   if (h.version > k_format_version)
     return fail(Errc::incompatible_version, "archive format version " + std::to_string(h.version) +
-                                                " is newer than this ClaudeLens reads (" + std::to_string(k_format_version) + ")");
+                                                " is newer than this ClaudeLens reads (" +
+                                                std::to_string(k_format_version) + ")");
   if ((h.flags & ~k_known_flags) != 0)
     return fail(Errc::incompatible_version, "archive uses header flags this ClaudeLens does not know");
   h.json.assign(json);
@@ -131,7 +138,8 @@ std::string encode_trailer(const Trailer& t) {
 Result<Trailer> decode_trailer(std::string_view bytes) {
   if (bytes.size() != k_trailer_size) return fail(Errc::corrupted, "trailer: file too short to hold one");
   CL_TRY(payload_size, parse_skippable_frame_header(bytes.substr(0, k_frame_header_size), "trailer"));
-  if (payload_size != k_trailer_payload_size) return fail(Errc::corrupted, "trailer: wrong size (truncated or appended bytes?)");
+  if (payload_size != k_trailer_payload_size)
+    return fail(Errc::corrupted, "trailer: wrong size (truncated or appended bytes?)");
   CL_TRY(body, checked_body(bytes.substr(k_frame_header_size), k_tag_trailer, "trailer"));
   ByteSource in(body);
   Trailer t;
@@ -142,7 +150,8 @@ Result<Trailer> decode_trailer(std::string_view bytes) {
       !in.bytes(k_digest_size, digest))
     return fail(Errc::corrupted, "trailer is truncated");
   if (t.version == 0 || t.version > k_format_version)
-    return fail(Errc::incompatible_version, "archive trailer version " + std::to_string(t.version) + " is not one this ClaudeLens reads");
+    return fail(Errc::incompatible_version,
+                "archive trailer version " + std::to_string(t.version) + " is not one this ClaudeLens reads");
   std::memcpy(t.body_digest.data(), digest.data(), digest.size());
   return t;
 }

@@ -74,11 +74,11 @@ inline constexpr std::size_t k_trailer_size = k_frame_header_size + k_trailer_pa
 
 /// Limits every reader enforces on lengths read from the file (anything above is Errc::corrupted),
 /// so that a damaged or hostile archive can never make a reader allocate without bound.
-inline constexpr std::size_t k_max_document_bytes = 64u << 20;       ///< One JSON document.
-inline constexpr std::size_t k_max_frame_content = 128u << 20;       ///< One data frame's content.
-inline constexpr std::size_t k_max_json_bytes = 16u << 20;           ///< Header or manifest JSON.
-inline constexpr std::size_t k_max_key_bytes = 4096;                 ///< One section key string.
-inline constexpr std::uint64_t k_max_index_bytes = 1ull << 30;       ///< The index payload.
+inline constexpr std::size_t k_max_document_bytes = 64u << 20;  ///< One JSON document.
+inline constexpr std::size_t k_max_frame_content = 128u << 20;  ///< One data frame's content.
+inline constexpr std::size_t k_max_json_bytes = 16u << 20;      ///< Header or manifest JSON.
+inline constexpr std::size_t k_max_key_bytes = 4096;            ///< One section key string.
+inline constexpr std::uint64_t k_max_index_bytes = 1ull << 30;  ///< The index payload.
 
 /// Temporary files are named ".<final name>.partial-<16 hex>" in the final file's directory.
 inline constexpr std::string_view k_partial_infix = ".partial-";

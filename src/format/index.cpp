@@ -7,7 +7,9 @@
 namespace claudelens::format {
 namespace {
 
-Failure bad(const std::string& what) { return fail(Errc::corrupted, "archive index: " + what); }
+Failure bad(const std::string& what) {
+  return fail(Errc::corrupted, "archive index: " + what);
+}
 
 bool read_key_string(ByteSource& in, std::string& s) {
   std::uint16_t n = 0;
@@ -21,9 +23,12 @@ Status check_frames(const std::vector<FrameInfo>& frames, std::uint64_t data_beg
   std::uint64_t expect = data_begin;
   for (std::size_t i = 0; i < frames.size(); ++i) {
     const FrameInfo& f = frames[i];
-    if (f.offset != expect) return bad("frame " + std::to_string(i) + " does not start where frame " + std::to_string(i) + "-1 ends");
-    if (f.stored_size == 0 || f.stored_size > data_end - expect) return bad("frame " + std::to_string(i) + " runs past the data");
-    if (f.content_size > k_max_frame_content) return bad("frame " + std::to_string(i) + " content size is beyond the limit");
+    if (f.offset != expect)
+      return bad("frame " + std::to_string(i) + " does not start where frame " + std::to_string(i) + "-1 ends");
+    if (f.stored_size == 0 || f.stored_size > data_end - expect)
+      return bad("frame " + std::to_string(i) + " runs past the data");
+    if (f.content_size > k_max_frame_content)
+      return bad("frame " + std::to_string(i) + " content size is beyond the limit");
     expect += f.stored_size;
   }
   if (expect != data_end) return bad("frames do not cover the data region exactly");
@@ -33,9 +38,11 @@ Status check_frames(const std::vector<FrameInfo>& frames, std::uint64_t data_beg
 Status check_section(const SectionInfo& s, std::size_t i, const std::vector<std::uint64_t>& content_prefix) {
   const std::string which = "section " + std::to_string(i);
   const std::uint64_t frames = content_prefix.size() - 1;
-  if (s.first_frame > frames || s.frame_count > frames - s.first_frame) return bad(which + " names frames that do not exist");
+  if (s.first_frame > frames || s.frame_count > frames - s.first_frame)
+    return bad(which + " names frames that do not exist");
   const std::uint64_t content = content_prefix[s.first_frame + s.frame_count] - content_prefix[s.first_frame];
-  if (s.content_offset > content || s.content_size > content - s.content_offset) return bad(which + " content range is outside its frames");
+  if (s.content_offset > content || s.content_size > content - s.content_offset)
+    return bad(which + " content range is outside its frames");
   if (s.min_time.has_value() && *s.min_time > *s.max_time) return bad(which + " has min time after max time");
   return {};
 }
@@ -91,7 +98,8 @@ void encode_frame_record(const FrameInfo& frame, std::string& out) {
 }
 
 Status encode_section_record(const SectionInfo& section, std::string& out) {
-  const std::string* keys[] = {&section.key.collection, &section.key.owner_id, &section.key.project_id, &section.key.session_id};
+  const std::string* keys[] = {&section.key.collection, &section.key.owner_id, &section.key.project_id,
+                               &section.key.session_id};
   std::size_t body = k_section_record_fixed_size;
   for (const std::string* s : keys) {
     if (s->size() > k_max_key_bytes) return fail(Errc::invalid_argument, "section key string longer than 4096 bytes");
@@ -130,7 +138,8 @@ Result<Index> parse_index_records(std::string_view records, std::uint64_t frame_
     std::uint32_t size = 0;
     std::string_view body;
     const std::size_t at = in.position();
-    if (!in.u8(kind) || !in.u32(size) || !in.bytes(size, body)) return bad("truncated record at index byte " + std::to_string(at));
+    if (!in.u8(kind) || !in.u32(size) || !in.bytes(size, body))
+      return bad("truncated record at index byte " + std::to_string(at));
     if (kind == k_record_frame) {
       if (index.frames.size() == frame_count) return bad("more frame records than counted");
       CL_CHECK(parse_frame(body, index));
@@ -140,7 +149,8 @@ Result<Index> parse_index_records(std::string_view records, std::uint64_t frame_
     }
     // Other kinds are records a later writer added: skipped (see the version policy).
   }
-  if (index.frames.size() != frame_count || index.sections.size() != section_count) return bad("fewer records than counted");
+  if (index.frames.size() != frame_count || index.sections.size() != section_count)
+    return bad("fewer records than counted");
   CL_CHECK(check_frames(index.frames, data_begin, data_end));
   std::vector<std::uint64_t> prefix(index.frames.size() + 1, 0);
   for (std::size_t i = 0; i < index.frames.size(); ++i) prefix[i + 1] = prefix[i] + index.frames[i].content_size;

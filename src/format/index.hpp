@@ -29,10 +29,10 @@ struct SectionKey {
 
 /// One data frame as the index records it.
 struct FrameInfo {
-  std::uint64_t offset = 0;        ///< Where the frame starts in the file.
-  std::uint32_t stored_size = 0;   ///< Bytes of the frame on disk (the zstd frame, whole).
-  std::uint32_t content_size = 0;  ///< Bytes of NDJSON it decompresses to.
-  std::uint32_t documents = 0;     ///< Lines in it.
+  std::uint64_t offset = 0;                                    ///< Where the frame starts in the file.
+  std::uint32_t stored_size = 0;                               ///< Bytes of the frame on disk (the zstd frame, whole).
+  std::uint32_t content_size = 0;                              ///< Bytes of NDJSON it decompresses to.
+  std::uint32_t documents = 0;                                 ///< Lines in it.
   std::array<std::uint8_t, k_frame_checksum_size> checksum{};  ///< SHA-256 prefix of the stored bytes.
 };
 

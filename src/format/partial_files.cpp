@@ -22,7 +22,8 @@ bool is_partial_name(const std::string& file_name) {
   if (at == std::string::npos || at < 2) return false;
   const std::string_view rest = std::string_view(file_name).substr(at + k_partial_infix.size());
   if (rest.size() < 16) return false;
-  return std::all_of(rest.begin(), rest.begin() + 16, [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  return std::all_of(rest.begin(), rest.begin() + 16,
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 Result<std::vector<std::filesystem::path>> find_partial_files(const std::filesystem::path& dir) {

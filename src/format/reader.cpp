@@ -25,7 +25,8 @@ std::string frame_name(std::size_t i, const FrameInfo& f) {
 
 /// Checks that `piece` (part of a frame's content) is whole lines; returns how many.
 Result<std::uint64_t> count_lines(std::string_view piece, const std::string& where) {
-  if (!piece.empty() && piece.back() != '\n') return fail(Errc::corrupted, where + ": content does not end with a newline");
+  if (!piece.empty() && piece.back() != '\n')
+    return fail(Errc::corrupted, where + ": content does not end with a newline");
   return static_cast<std::uint64_t>(std::count(piece.begin(), piece.end(), '\n'));
 }
 
@@ -47,7 +48,8 @@ struct ArchiveReader::Impl {
   codec::Decompressor decompressor;
 
   Status read(std::uint64_t offset, std::uint64_t n, std::string& out) {
-    if (offset > size || n > size - offset) return fail(Errc::corrupted, "archive: a range runs past the end of the file");
+    if (offset > size || n > size - offset)
+      return fail(Errc::corrupted, "archive: a range runs past the end of the file");
     CL_CHECK(file.read_at(offset, static_cast<std::size_t>(n), out));
     bytes_read += n;
     return {};
@@ -76,7 +78,8 @@ struct ArchiveReader::Impl {
     CL_CHECK(read(trailer_offset, k_trailer_size, bytes));
     CL_TRY(t, decode_trailer(bytes));
     trailer = t;
-    if (trailer.manifest_offset > trailer_offset || trailer.manifest_frame_size != trailer_offset - trailer.manifest_offset ||
+    if (trailer.manifest_offset > trailer_offset ||
+        trailer.manifest_frame_size != trailer_offset - trailer.manifest_offset ||
         trailer.index_offset > trailer.manifest_offset ||
         trailer.index_frame_size != trailer.manifest_offset - trailer.index_offset)
       return fail(Errc::corrupted, "trailer: index and manifest positions are inconsistent");
@@ -93,14 +96,18 @@ struct ArchiveReader::Impl {
     encryption = enc;
     encrypted = (header.flags & k_flag_encrypted) != 0 || encryption != "null";
 
-    CL_TRY(index_payload, read_meta_frame(trailer.index_offset, trailer.index_frame_size, k_index_fixed_size + k_max_index_bytes, "index"));
+    CL_TRY(index_payload, read_meta_frame(trailer.index_offset, trailer.index_frame_size,
+                                          k_index_fixed_size + k_max_index_bytes, "index"));
     CL_TRY(idx, decode_index_payload(index_payload, header_end, trailer.index_offset));
     index = std::move(idx);
-    if (index.frames.size() != trailer.data_frame_count) return fail(Errc::corrupted, "trailer and index disagree on the frame count");
+    if (index.frames.size() != trailer.data_frame_count)
+      return fail(Errc::corrupted, "trailer and index disagree on the frame count");
     for (std::size_t i = 0; i < index.frames.size(); ++i)
-      if (index.frames[i].stored_size > k_max_stored_frame) return fail(Errc::corrupted, frame_name(i, index.frames[i]) + ": size is beyond the limit");
+      if (index.frames[i].stored_size > k_max_stored_frame)
+        return fail(Errc::corrupted, frame_name(i, index.frames[i]) + ": size is beyond the limit");
 
-    CL_TRY(manifest_payload, read_meta_frame(trailer.manifest_offset, trailer.manifest_frame_size, k_manifest_fixed_size + k_max_json_bytes, "manifest"));
+    CL_TRY(manifest_payload, read_meta_frame(trailer.manifest_offset, trailer.manifest_frame_size,
+                                             k_manifest_fixed_size + k_max_json_bytes, "manifest"));
     CL_TRY(m, decode_manifest_payload(manifest_payload));
     manifest = std::move(m);
     return {};
@@ -160,7 +167,8 @@ struct ArchiveReader::Impl {
       }
       pos = frame_end;
     }
-    if (docs != s.documents) return fail(Errc::corrupted, "section " + s.key.session_id + ": document count differs from the index");
+    if (docs != s.documents)
+      return fail(Errc::corrupted, "section " + s.key.session_id + ": document count differs from the index");
     return {};
   }
 
@@ -175,7 +183,8 @@ struct ArchiveReader::Impl {
       CL_CHECK(load_frame(i, !encrypted, &file_hash));
       if (!encrypted) {
         CL_TRY(lines, count_lines(content, frame_name(i, f)));
-        if (lines != f.documents) return fail(Errc::corrupted, frame_name(i, f) + ": document count differs from the index");
+        if (lines != f.documents)
+          return fail(Errc::corrupted, frame_name(i, f) + ": document count differs from the index");
       }
       report.documents += f.documents;
       report.uncompressed_bytes += f.content_size;
@@ -187,7 +196,8 @@ struct ArchiveReader::Impl {
       file_hash.update(chunk);
     }
     if (file_hash.digest() != trailer.body_digest)
-      return fail(Errc::corrupted, "trailer: the SHA-256 of bytes 0.." + std::to_string(trailer_offset) + " does not match");
+      return fail(Errc::corrupted,
+                  "trailer: the SHA-256 of bytes 0.." + std::to_string(trailer_offset) + " does not match");
     CL_CHECK(read(trailer_offset, k_trailer_size, chunk));
     file_hash.update(chunk);
     report.file_size = size;
@@ -210,14 +220,30 @@ Result<std::unique_ptr<ArchiveReader>> ArchiveReader::open(const std::filesystem
   return std::unique_ptr<ArchiveReader>(new ArchiveReader(std::move(impl)));
 }
 
-int ArchiveReader::format_version() const { return m_impl->header.version; }
-const std::string& ArchiveReader::header_json() const { return m_impl->header.json; }
-const std::string& ArchiveReader::manifest_json() const { return m_impl->manifest; }
-bool ArchiveReader::encrypted() const { return m_impl->encrypted; }
-const std::vector<SectionInfo>& ArchiveReader::sections() const { return m_impl->index.sections; }
-const std::vector<FrameInfo>& ArchiveReader::frames() const { return m_impl->index.frames; }
-std::uint64_t ArchiveReader::file_size() const { return m_impl->size; }
-std::uint64_t ArchiveReader::bytes_read() const { return m_impl->bytes_read; }
+int ArchiveReader::format_version() const {
+  return m_impl->header.version;
+}
+const std::string& ArchiveReader::header_json() const {
+  return m_impl->header.json;
+}
+const std::string& ArchiveReader::manifest_json() const {
+  return m_impl->manifest;
+}
+bool ArchiveReader::encrypted() const {
+  return m_impl->encrypted;
+}
+const std::vector<SectionInfo>& ArchiveReader::sections() const {
+  return m_impl->index.sections;
+}
+const std::vector<FrameInfo>& ArchiveReader::frames() const {
+  return m_impl->index.frames;
+}
+std::uint64_t ArchiveReader::file_size() const {
+  return m_impl->size;
+}
+std::uint64_t ArchiveReader::bytes_read() const {
+  return m_impl->bytes_read;
+}
 
 Status ArchiveReader::read_section(const SectionInfo& section, const DocumentSink& sink) {
   return m_impl->read_section(section, [&sink](const SectionInfo&, std::string_view doc) { return sink(doc); });
@@ -235,7 +261,9 @@ Status ArchiveReader::read_all(const SectionDocumentSink& sink) {
   return {};
 }
 
-Result<VerifyReport> ArchiveReader::verify(const VerifyProgress& progress) { return m_impl->verify(progress); }
+Result<VerifyReport> ArchiveReader::verify(const VerifyProgress& progress) {
+  return m_impl->verify(progress);
+}
 
 Result<VerifyReport> verify_archive(const std::filesystem::path& path, const VerifyProgress& progress) {
   CL_TRY(reader, ArchiveReader::open(path));

@@ -32,7 +32,7 @@ constexpr std::size_t k_index_spill_bytes = 64u << 10;
 struct Job {
   std::string content;  ///< NDJSON lines.
   std::uint32_t documents = 0;
-  std::string stored;   ///< The zstd frame.
+  std::string stored;  ///< The zstd frame.
   std::array<std::uint8_t, k_frame_checksum_size> checksum{};
   Status status;
   bool done = false;  ///< Guarded by Pool::m_mutex.
@@ -268,7 +268,8 @@ struct ArchiveWriter::Impl {
     CL_CHECK(write(prefix));
     std::string chunk;
     for (std::uint64_t at = 0; at < index_spilled; at += chunk.size()) {
-      CL_CHECK(index_spill.read_at(at, static_cast<std::size_t>(std::min<std::uint64_t>(1u << 20, index_spilled - at)), chunk));
+      CL_CHECK(index_spill.read_at(at, static_cast<std::size_t>(std::min<std::uint64_t>(1u << 20, index_spilled - at)),
+                                   chunk));
       index_hash.update(chunk);
       CL_CHECK(write(chunk));
     }
@@ -314,11 +315,17 @@ struct ArchiveWriter::Impl {
   }
 };
 
-ArchiveWriter::ArchiveWriter(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) { m_impl->owner = this; }
+ArchiveWriter::ArchiveWriter(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {
+  m_impl->owner = this;
+}
 
-ArchiveWriter::~ArchiveWriter() { abort(); }
+ArchiveWriter::~ArchiveWriter() {
+  abort();
+}
 
-const std::filesystem::path& ArchiveWriter::temporary_path() const { return m_impl->temp_path; }
+const std::filesystem::path& ArchiveWriter::temporary_path() const {
+  return m_impl->temp_path;
+}
 
 Result<std::unique_ptr<ArchiveWriter>> ArchiveWriter::create(const std::filesystem::path& final_path,
                                                              std::string_view header_json, WriterOptions options) {
@@ -326,7 +333,8 @@ Result<std::unique_ptr<ArchiveWriter>> ArchiveWriter::create(const std::filesyst
   CL_TRY(header, normalize_header_json(header_json));
   if (header.size() > k_max_json_bytes) return fail(Errc::too_large, "archive header exceeds 16 MiB");
   std::error_code ec;
-  if (std::filesystem::exists(final_path, ec)) return fail(Errc::already_exists, final_path.string() + " already exists");
+  if (std::filesystem::exists(final_path, ec))
+    return fail(Errc::already_exists, final_path.string() + " already exists");
   auto impl = std::make_unique<Impl>();
   impl->final_path = final_path;
   impl->temp_path = partial_path_for(final_path);
@@ -376,7 +384,8 @@ Status ArchiveWriter::append(std::string_view document, std::optional<TimeMs> ti
   if (!w.section) return fail(Errc::invalid_argument, "append outside a section: call begin_section first");
   if (document.size() > k_max_document_bytes) return fail(Errc::too_large, "document larger than 64 MiB");
   if (document.find('\n') != std::string_view::npos) return fail(Errc::invalid_argument, "document contains a newline");
-  if (w.current && w.current->documents > 0 && w.current->content.size() + document.size() + 1 > w.options.frame_bytes) {
+  if (w.current && w.current->documents > 0 &&
+      w.current->content.size() + document.size() + 1 > w.options.frame_bytes) {
     if (Status s = w.submit_current(); !s) {
       w.failed = s.error();
       return s;

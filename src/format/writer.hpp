@@ -38,9 +38,9 @@ struct WriterOptions {
 
 /// What finish() wrote.
 struct WrittenArchive {
-  std::filesystem::path path;       ///< The final name.
+  std::filesystem::path path;  ///< The final name.
   std::uint64_t file_size = 0;
-  std::string sha256_hex;           ///< SHA-256 of the whole file (what `sha256sum` prints).
+  std::string sha256_hex;                ///< SHA-256 of the whole file (what `sha256sum` prints).
   std::uint64_t uncompressed_bytes = 0;  ///< NDJSON bytes (documents + newlines).
   std::uint64_t documents = 0;
   std::uint64_t frames = 0;

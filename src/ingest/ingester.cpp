@@ -20,9 +20,9 @@ bool is_blank(std::string_view s) {
 
 /// What one file did to one session.
 struct SessionTouch {
-  bool has_new = false;              ///< an entry was added
-  bool new_messages = false;         ///< a message was added (may be the leaf a summary points at)
-  bool summary_records = false;      ///< the file holds `summary` records for it
+  bool has_new = false;          ///< an entry was added
+  bool new_messages = false;     ///< a message was added (may be the leaf a summary points at)
+  bool summary_records = false;  ///< the file holds `summary` records for it
 };
 
 /// Ingests one file in one transaction. Holds the per-file state: the project, the sessions touched

@@ -45,9 +45,9 @@ struct IngestProgress {
 };
 
 struct IngestOptions {
-  std::string owner_id;  ///< who owns the projects. Required.
+  std::string owner_id;                  ///< who owns the projects. Required.
   const Clock* clock = &system_clock();  ///< for created_at/updated_at. Default: the system clock.
-  std::size_t max_errors = 1000;  ///< errors listed in the report. Default: 1000.
+  std::size_t max_errors = 1000;         ///< errors listed in the report. Default: 1000.
   /// Called after each file (on the calling thread). Default: none.
   std::function<void(const IngestProgress&)> on_progress;
 };

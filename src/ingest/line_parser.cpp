@@ -25,7 +25,8 @@ std::int64_t count_field(dom::object obj, std::string_view key) {
   if (obj[key].get(e) != simdjson::SUCCESS) return 0;
   if (std::int64_t i = 0; e.get_int64().get(i) == simdjson::SUCCESS) return i > 0 ? i : 0;
   if (std::uint64_t u = 0; e.get_uint64().get(u) == simdjson::SUCCESS) return INT64_MAX;
-  if (double d = 0; e.get_double().get(d) == simdjson::SUCCESS && d > 0 && d < 9e18) return static_cast<std::int64_t>(d);
+  if (double d = 0; e.get_double().get(d) == simdjson::SUCCESS && d > 0 && d < 9e18)
+    return static_cast<std::int64_t>(d);
   return 0;
 }
 
@@ -49,11 +50,16 @@ void read_message(dom::object line, store::Entry& entry) {
 
 std::string_view kind_name(dom::element_type t) {
   switch (t) {
-    case dom::element_type::ARRAY: return "an array";
-    case dom::element_type::STRING: return "a string";
-    case dom::element_type::NULL_VALUE: return "null";
-    case dom::element_type::BOOL: return "a boolean";
-    default: return "a number";
+    case dom::element_type::ARRAY:
+      return "an array";
+    case dom::element_type::STRING:
+      return "a string";
+    case dom::element_type::NULL_VALUE:
+      return "null";
+    case dom::element_type::BOOL:
+      return "a boolean";
+    default:
+      return "a number";
   }
 }
 
@@ -66,7 +72,9 @@ struct LineParser::Impl {
 LineParser::LineParser() : m_impl(std::make_unique<Impl>()) {}
 LineParser::~LineParser() = default;
 
-std::size_t LineParser::padding() noexcept { return simdjson::SIMDJSON_PADDING; }
+std::size_t LineParser::padding() noexcept {
+  return simdjson::SIMDJSON_PADDING;
+}
 
 Status LineParser::parse(std::string_view line, ParsedLine& out, std::size_t capacity) {
   store::Entry& e = out.entry;

@@ -18,10 +18,10 @@
 namespace claudelens::ingest {
 
 struct Line {
-  std::string_view text;    ///< without its "\n"
+  std::string_view text;     ///< without its "\n"
   std::size_t capacity = 0;  ///< readable bytes from text.data() (>= text.size() + padding)
-  std::int64_t number = 0;  ///< 1-based line number in the file
-  bool too_long = false;    ///< longer than the limit: `text` is empty and the line was skipped
+  std::int64_t number = 0;   ///< 1-based line number in the file
+  bool too_long = false;     ///< longer than the limit: `text` is empty and the line was skipped
 };
 
 class LineReader {

@@ -11,9 +11,9 @@
 namespace claudelens::ingest {
 
 struct ModelPrice {
-  std::string_view prefix;  ///< matches every model id that starts with it ("claude-sonnet-4")
-  double input = 0;         ///< per Mtok of uncached input
-  double output = 0;        ///< per Mtok of output
+  std::string_view prefix;    ///< matches every model id that starts with it ("claude-sonnet-4")
+  double input = 0;           ///< per Mtok of uncached input
+  double output = 0;          ///< per Mtok of output
   double cache_write_5m = 0;  ///< per Mtok written to the 5-minute cache (1.25 x input)
   double cache_write_1h = 0;  ///< per Mtok written to the 1-hour cache (2 x input)
   double cache_read = 0;      ///< per Mtok read from the cache (0.1 x input)

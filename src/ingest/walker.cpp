@@ -102,8 +102,7 @@ Result<std::vector<SourceFile>> collect_sources(const std::vector<fs::path>& pat
   for (const fs::path& p : paths) {
     std::error_code ec;
     const fs::file_status st = fs::status(p, ec);
-    if (ec || !fs::exists(st))
-      return fail(Errc::not_found, fmt::format("{}: no such file or folder", p.string()));
+    if (ec || !fs::exists(st)) return fail(Errc::not_found, fmt::format("{}: no such file or folder", p.string()));
     if (fs::is_directory(st)) {
       CL_CHECK(c.add_folder(p));
     } else {

@@ -1,7 +1,7 @@
 #include "restore/catalogue.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <algorithm>
 
@@ -79,8 +79,8 @@ Result<Catalogue> read_catalogue(format::ArchiveReader& reader) {
   }
   for (const auto& s : c.sessions)
     if (!std::any_of(c.projects.begin(), c.projects.end(), [&](const auto& p) { return p.id == s.project_id; }))
-      return fail(Errc::corrupted, fmt::format("archive: session '{}' names project '{}' that the catalogue lacks",
-                                               s.id, s.project_id));
+      return fail(Errc::corrupted,
+                  fmt::format("archive: session '{}' names project '{}' that the catalogue lacks", s.id, s.project_id));
   return c;
 }
 

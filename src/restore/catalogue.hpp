@@ -43,14 +43,14 @@ Result<Catalogue> read_catalogue(format::ArchiveReader& reader);
 
 /// What a restore considers, from the catalogue and the selections.
 struct Selection {
-  std::vector<std::size_t> sessions;  ///< indexes into Catalogue::sessions, in catalogue order
-  std::vector<std::size_t> projects;  ///< indexes into Catalogue::projects
-  bool all_documents = false;         ///< every prompt / folder / AI setting
-  std::unordered_set<std::string> document_ids;  ///< else these ids only
+  std::vector<std::size_t> sessions;              ///< indexes into Catalogue::sessions, in catalogue order
+  std::vector<std::size_t> projects;              ///< indexes into Catalogue::projects
+  bool all_documents = false;                     ///< every prompt / folder / AI setting
+  std::unordered_set<std::string> document_ids;   ///< else these ids only
   std::unordered_set<std::string> message_uuids;  ///< empty: every entry of a selected session
   std::optional<TimeMs> from, to;                 ///< entry timestamp range (selections)
-  std::uint64_t entry_documents = 0;  ///< documents in the selected sessions' sections
-  std::uint64_t entry_bytes = 0;      ///< their uncompressed bytes
+  std::uint64_t entry_documents = 0;              ///< documents in the selected sessions' sections
+  std::uint64_t entry_bytes = 0;                  ///< their uncompressed bytes
   bool entry_filter() const { return !message_uuids.empty() || from || to; }
 };
 

@@ -6,9 +6,12 @@ namespace claudelens::restore {
 
 std::string_view mode_name(Mode m) noexcept {
   switch (m) {
-    case Mode::full: return "full";
-    case Mode::selective: return "selective";
-    case Mode::merge: return "merge";
+    case Mode::full:
+      return "full";
+    case Mode::selective:
+      return "selective";
+    case Mode::merge:
+      return "merge";
   }
   return "merge";
 }
@@ -22,10 +25,14 @@ std::optional<Mode> parse_mode(std::string_view s) noexcept {
 
 std::string_view strategy_name(Strategy s) noexcept {
   switch (s) {
-    case Strategy::skip: return "skip";
-    case Strategy::overwrite: return "overwrite";
-    case Strategy::rename: return "rename";
-    case Strategy::merge: return "merge";
+    case Strategy::skip:
+      return "skip";
+    case Strategy::overwrite:
+      return "overwrite";
+    case Strategy::rename:
+      return "rename";
+    case Strategy::merge:
+      return "merge";
   }
   return "skip";
 }
@@ -42,17 +49,22 @@ bool Selections::any_session_selection() const noexcept {
   return !projects.empty() || !sessions.empty() || !messages.empty() || from || to;
 }
 
-bool Selections::any() const noexcept { return any_session_selection() || !prompts.empty(); }
+bool Selections::any() const noexcept {
+  return any_session_selection() || !prompts.empty();
+}
 
 Status validate_options(const RestoreOptions& o) {
   const Selections& s = o.selections;
   if (o.mode == Mode::selective && !s.any())
-    return fail(Errc::invalid_argument,
-                "selections: a selective restore needs at least one of projects, sessions, messages, prompts or a date range");
+    return fail(
+        Errc::invalid_argument,
+        "selections: a selective restore needs at least one of projects, sessions, messages, prompts or a date range");
   if (o.mode == Mode::full && (s.any() || !s.exclude_projects.empty() || !s.exclude_sessions.empty()))
-    return fail(Errc::invalid_argument, "selections: a full restore restores the whole backup; use mode selective to choose");
+    return fail(Errc::invalid_argument,
+                "selections: a full restore restores the whole backup; use mode selective to choose");
   if (o.mode == Mode::full && (!o.target_project_id.empty() || !o.target_project_name.empty()))
-    return fail(Errc::invalid_argument, "target: a full restore keeps the backup's projects; a target project needs merge or selective");
+    return fail(Errc::invalid_argument,
+                "target: a full restore keeps the backup's projects; a target project needs merge or selective");
   if (!o.target_project_id.empty() && !o.target_project_name.empty())
     return fail(Errc::invalid_argument, "target: give project_id or project_name, not both");
   if (o.maintain_ids && o.on_conflict == Strategy::rename)

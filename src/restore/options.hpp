@@ -64,7 +64,7 @@ struct Progress {
 };
 
 struct RestoreOptions {
-  Mode mode = Mode::merge;              ///< Default: merge (SPEC §3: add what is missing)
+  Mode mode = Mode::merge;                ///< Default: merge (SPEC §3: add what is missing)
   Strategy on_conflict = Strategy::skip;  ///< Default: skip
   Selections selections;
   /// Run the whole restore in a transaction that is rolled back: the report is the exact plan and
@@ -92,7 +92,7 @@ struct RestoreOptions {
   std::string backup_id;
   /// The checksum the backup's metadata records; when set, validation compares it. Default: "".
   std::string expected_sha256;
-  const std::atomic<bool>* cancel = nullptr;  ///< set to true to stop; the restore rolls back. Default: none
+  const std::atomic<bool>* cancel = nullptr;         ///< set to true to stop; the restore rolls back. Default: none
   std::function<void(const Progress&)> on_progress;  ///< Default: none
   const Clock* clock = nullptr;                      ///< Default: the system clock
 };

@@ -1,7 +1,7 @@
 #include "restore/preview.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <map>
 
@@ -15,14 +15,18 @@ namespace json = boost::json;
 
 namespace {
 
-json::value time_or_null(std::optional<TimeMs> t) { return t ? json::value(format_iso8601(*t)) : json::value(nullptr); }
+json::value time_or_null(std::optional<TimeMs> t) {
+  return t ? json::value(format_iso8601(*t)) : json::value(nullptr);
+}
 
 json::value field_or(const json::object& o, std::string_view key, json::value fallback) {
   const auto* v = o.if_contains(key);
   return v ? *v : fallback;
 }
 
-std::string resolution(Strategy s) { return std::string(strategy_name(s)); }
+std::string resolution(Strategy s) {
+  return std::string(strategy_name(s));
+}
 
 /// Counts the archived entries of `session_id` whose key the store holds already.
 Result<std::int64_t> message_conflicts(store::Reader& reader, format::ArchiveReader& archive,
@@ -64,9 +68,12 @@ Result<boost::json::object> preview_restore(store::Store& store, const std::file
                           std::string backup_name, std::int64_t count) {
     conflicts_count += count;
     if (conflicts.size() < 1000)
-      conflicts.push_back(json::object{{"type", type},           {"existing_id", existing_id},
-                                       {"backup_id", backup_id}, {"existing_name", existing_name},
-                                       {"backup_name", backup_name}, {"resolution", resolution(options.on_conflict)},
+      conflicts.push_back(json::object{{"type", type},
+                                       {"existing_id", existing_id},
+                                       {"backup_id", backup_id},
+                                       {"existing_name", existing_name},
+                                       {"backup_name", backup_name},
+                                       {"resolution", resolution(options.on_conflict)},
                                        {"count", count}});
   };
 
@@ -189,9 +196,10 @@ Result<boost::json::object> preview_restore(store::Store& store, const std::file
         "copies under new ids",
         existing_sessions)));
   if (existing_projects > 0)
-    recommendations.push_back(json::value(fmt::format(
-        "{} projects exist already (same owner and path): their sessions are restored into them unless on_conflict=rename",
-        existing_projects)));
+    recommendations.push_back(
+        json::value(fmt::format("{} projects exist already (same owner and path): their sessions are restored into "
+                                "them unless on_conflict=rename",
+                                existing_projects)));
   if (conflicts_count == 0) recommendations.push_back(json::value("no conflicts: a merge restore adds everything"));
   if (entry_bytes > (1u << 30))
     recommendations.push_back(json::value("a large backup: restore selected projects or sessions for a faster result"));
@@ -202,28 +210,28 @@ Result<boost::json::object> preview_restore(store::Store& store, const std::file
       {"created_at", time_or_null(cat.created_at)},
       {"backup_type", cat.type},
       {"contents",
-       json::object{
-           {"projects", std::move(projects)},
-           {"sessions_summary", json::object{{"total", sessions_total},
-                                             {"by_project", std::move(by_project)},
-                                             {"date_range", json::object{{"earliest", time_or_null(earliest)},
-                                                                         {"latest", time_or_null(latest)}}}}},
-           {"messages_summary",
-            json::object{{"total", total_messages},
-                         {"by_type", json::object{{"messages", total_messages}, {"records", total_records}}},
-                         {"records_without_uuid", total_records},
-                         {"average_per_session",
-                          sessions_total ? static_cast<double>(total_messages) / static_cast<double>(sessions_total) : 0.0}}},
-           {"prompts", std::move(prompts)},
-           {"users_count", static_cast<std::int64_t>(cat.users.size())}}},
-      {"restore_analysis",
-       json::object{{"can_restore", !ar.encrypted()},
-                    {"has_conflicts", conflicts_count > 0},
-                    {"conflicts_count", conflicts_count},
-                    {"conflicts", std::move(conflicts)},
-                    {"estimated_time_seconds", static_cast<double>(entry_bytes + document_bytes) / k_restore_bytes_per_second},
-                    {"required_space_bytes", required},
-                    {"recommendations", std::move(recommendations)}}},
+       json::object{{"projects", std::move(projects)},
+                    {"sessions_summary", json::object{{"total", sessions_total},
+                                                      {"by_project", std::move(by_project)},
+                                                      {"date_range", json::object{{"earliest", time_or_null(earliest)},
+                                                                                  {"latest", time_or_null(latest)}}}}},
+                    {"messages_summary",
+                     json::object{{"total", total_messages},
+                                  {"by_type", json::object{{"messages", total_messages}, {"records", total_records}}},
+                                  {"records_without_uuid", total_records},
+                                  {"average_per_session", sessions_total ? static_cast<double>(total_messages) /
+                                                                               static_cast<double>(sessions_total)
+                                                                         : 0.0}}},
+                    {"prompts", std::move(prompts)},
+                    {"users_count", static_cast<std::int64_t>(cat.users.size())}}},
+      {"restore_analysis", json::object{{"can_restore", !ar.encrypted()},
+                                        {"has_conflicts", conflicts_count > 0},
+                                        {"conflicts_count", conflicts_count},
+                                        {"conflicts", std::move(conflicts)},
+                                        {"estimated_time_seconds", static_cast<double>(entry_bytes + document_bytes) /
+                                                                       k_restore_bytes_per_second},
+                                        {"required_space_bytes", required},
+                                        {"recommendations", std::move(recommendations)}}},
       {"bytes_read", ar.bytes_read()},
       {"archive_size_bytes", ar.file_size()}};
 }

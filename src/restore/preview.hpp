@@ -18,8 +18,8 @@
 namespace claudelens::restore {
 
 struct PreviewOptions {
-  bool detailed = false;                ///< list each project's sessions. Default: false
-  bool check_conflicts = true;          ///< look the natural keys up in the store. Default: true
+  bool detailed = false;        ///< list each project's sessions. Default: false
+  bool check_conflicts = true;  ///< look the natural keys up in the store. Default: true
   /// Count message conflicts by reading the entries of sessions that exist in the store. Default: true
   bool check_message_conflicts = true;
   Strategy on_conflict = Strategy::skip;  ///< the resolution shown for each conflict. Default: skip

@@ -55,15 +55,15 @@ struct RestoreReport {
   double duration_seconds = 0;
   /// Per collection: users, projects, sessions, messages, records, prompts, prompt_folders, ai_settings.
   std::map<std::string, Tally> collections;
-  std::vector<Conflict> conflicts;     ///< at most k_max_listed_conflicts listed
-  std::int64_t conflicts_count = 0;    ///< all of them (messages counted one by one)
+  std::vector<Conflict> conflicts;                 ///< at most k_max_listed_conflicts listed
+  std::int64_t conflicts_count = 0;                ///< all of them (messages counted one by one)
   std::map<std::string, std::string> id_mappings;  ///< old id → new id (renames, moved projects, owners)
   std::vector<std::string> deleted_sessions;       ///< full mode: sessions removed (first 1000)
   std::vector<std::string> deleted_projects;       ///< full mode: projects removed (first 1000)
-  std::uint64_t bytes_read = 0;       ///< archive bytes read by the restore itself
-  std::uint64_t bytes_verified = 0;   ///< archive bytes read by validation (the whole file)
+  std::uint64_t bytes_read = 0;                    ///< archive bytes read by the restore itself
+  std::uint64_t bytes_verified = 0;                ///< archive bytes read by validation (the whole file)
   std::uint64_t archive_size = 0;
-  std::int64_t entry_bytes = 0;       ///< bytes of transcript lines written
+  std::int64_t entry_bytes = 0;  ///< bytes of transcript lines written
 
   Tally& tally(const std::string& collection) { return collections[collection]; }
   std::int64_t total(std::int64_t Tally::*field) const;

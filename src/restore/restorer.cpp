@@ -68,10 +68,14 @@ std::int64_t kill_after_from_env() {
 
 std::string resolution_name(Strategy s) {
   switch (s) {
-    case Strategy::skip: return "skipped";
-    case Strategy::overwrite: return "overwritten";
-    case Strategy::rename: return "renamed";
-    case Strategy::merge: return "merged";
+    case Strategy::skip:
+      return "skipped";
+    case Strategy::overwrite:
+      return "overwritten";
+    case Strategy::rename:
+      return "renamed";
+    case Strategy::merge:
+      return "merged";
   }
   return "skipped";
 }
@@ -89,8 +93,11 @@ struct Deletions {
 class Restorer {
  public:
   Restorer(store::Store& store, const std::filesystem::path& archive, const RestoreOptions& options)
-      : m_store(store), m_archive(archive), m_options(options),
-        m_clock(options.clock ? *options.clock : system_clock()), m_kill_after(kill_after_from_env()) {
+      : m_store(store),
+        m_archive(archive),
+        m_options(options),
+        m_clock(options.clock ? *options.clock : system_clock()),
+        m_kill_after(kill_after_from_env()) {
     m_report.id = new_id();
     m_report.backup_id = options.backup_id;
     m_report.backup_file = archive.string();
@@ -139,7 +146,8 @@ class Restorer {
     m_reader = std::move(reader);
     m_report.archive_size = m_reader->file_size();
     if (m_reader->encrypted())
-      return fail(Errc::wrong_key, fmt::format("{} is encrypted: encrypted restores are not supported yet", m_archive.string()));
+      return fail(Errc::wrong_key,
+                  fmt::format("{} is encrypted: encrypted restores are not supported yet", m_archive.string()));
     progress("reading catalogue", true);
     CL_TRY(catalogue, read_catalogue(*m_reader));
     m_catalogue = std::move(catalogue);
@@ -192,18 +200,20 @@ class Restorer {
       }));
       CL_CHECK(inner);
     }
-    for (store::Collection c : {store::Collection::prompt_folders, store::Collection::prompts, store::Collection::ai_settings})
+    for (store::Collection c :
+         {store::Collection::prompt_folders, store::Collection::prompts, store::Collection::ai_settings})
       CL_CHECK(reader->for_each_document(c, std::nullopt, [&](const store::Document& d) {
         if (!archived_docs.contains(std::string(store::collection_name(c)) + "/" + d.id))
           m_deletions.documents.emplace_back(c, d.id);
         return true;
       }));
     if (!m_deletions.empty() && !m_options.allow_delete && !m_options.dry_run)
-      return fail(Errc::conflict,
-                  fmt::format("a full restore would delete {} projects, {} sessions ({} entries) and {} documents that the "
-                              "backup lacks: confirm with --yes (or preview with --dry-run)",
-                              m_deletions.projects.size(), m_deletions.sessions.size() + m_deletions.sessions_in_projects,
-                              m_deletions.entries, m_deletions.documents.size()));
+      return fail(
+          Errc::conflict,
+          fmt::format("a full restore would delete {} projects, {} sessions ({} entries) and {} documents that the "
+                      "backup lacks: confirm with --yes (or preview with --dry-run)",
+                      m_deletions.projects.size(), m_deletions.sessions.size() + m_deletions.sessions_in_projects,
+                      m_deletions.entries, m_deletions.documents.size()));
     return {};
   }
 
@@ -251,7 +261,8 @@ class Restorer {
   Status resolve_target() {
     if (!m_options.target_project_id.empty()) {
       CL_TRY(p, m_writer->get_project(m_options.target_project_id));
-      if (!p) return fail(Errc::not_found, fmt::format("target project '{}' does not exist", m_options.target_project_id));
+      if (!p)
+        return fail(Errc::not_found, fmt::format("target project '{}' does not exist", m_options.target_project_id));
       m_target = p->id;
       return {};
     }
@@ -295,15 +306,16 @@ class Restorer {
       CL_TRY(taken, m_writer->get_project(p.id));
       if (taken) {
         if (m_options.maintain_ids)
-          return fail(Errc::conflict, fmt::format("project id '{}' is taken by project '{}' (maintain_ids)", p.id, taken->name));
+          return fail(Errc::conflict,
+                      fmt::format("project id '{}' is taken by project '{}' (maintain_ids)", p.id, taken->name));
         p.id = new_id();
       }
       CL_CHECK(put_project(p, archived.id));
       ++tally.restored;
       return {};
     }
-    m_report.add_conflict({"project", existing->id, archived.id, existing->name, archived.name,
-                           resolution_name(m_options.on_conflict)});
+    m_report.add_conflict(
+        {"project", existing->id, archived.id, existing->name, archived.name, resolution_name(m_options.on_conflict)});
     switch (m_options.on_conflict) {
       case Strategy::skip:
         m_projects[archived.id] = existing->id;
@@ -375,11 +387,13 @@ class Restorer {
     if (!existing) {
       plan.write_row = true;
     } else {
-      m_report.add_conflict({"session", existing->id, archived.id, existing->summary, archived.summary,
-                             resolution_name(strategy)});
+      m_report.add_conflict(
+          {"session", existing->id, archived.id, existing->summary, archived.summary, resolution_name(strategy)});
       m_touched_projects.insert(existing->project_id);
       switch (strategy) {
-        case Strategy::skip: ++tally.skipped; break;
+        case Strategy::skip:
+          ++tally.skipped;
+          break;
         case Strategy::overwrite:
           plan.write_row = true;
           plan.on_entry = OnExisting::replace;
@@ -413,7 +427,8 @@ class Restorer {
     }
     if (plan.conflicts > 0)
       m_report.add_conflict({"message", archived.id, archived.id, "", "",
-                             resolution_name(strategy == Strategy::rename ? Strategy::skip : strategy), plan.conflicts});
+                             resolution_name(strategy == Strategy::rename ? Strategy::skip : strategy),
+                             plan.conflicts});
     return {};
   }
 
@@ -555,7 +570,8 @@ class Restorer {
     CL_TRY(existing, m_writer->get_document(archived.collection, d.id));
     if (existing) {
       std::string type = name == "prompts" ? "prompt" : name == "prompt_folders" ? "prompt_folder" : "ai_setting";
-      m_report.add_conflict({type, existing->id, archived_id, existing->name, d.name, resolution_name(m_options.on_conflict)});
+      m_report.add_conflict(
+          {type, existing->id, archived_id, existing->name, d.name, resolution_name(m_options.on_conflict)});
       const Strategy s = m_options.on_conflict;
       if (s == Strategy::skip || (s == Strategy::merge && d.updated_at <= existing->updated_at)) {
         ++tally.skipped;
@@ -625,7 +641,9 @@ class Restorer {
   void record_failure() {
     auto writer = m_store.write();
     if (writer) {
-      if (auto st = (*writer)->put_system(store::SystemTable::restores, history_record(m_report, m_options.restored_by)); st)
+      if (auto st =
+              (*writer)->put_system(store::SystemTable::restores, history_record(m_report, m_options.restored_by));
+          st)
         if (auto c = (*writer)->commit(); c) return;
     }
     spdlog::error("restore {}: cannot record the failed attempt", m_report.id);
@@ -660,10 +678,11 @@ class Restorer {
     p.operation = m_operation;
     p.documents_done = m_documents_done;
     p.documents_total = std::max(m_documents_total, m_documents_done);
-    p.percentage = operation == "completed" ? 100.0
-                   : p.documents_total > 0
-                       ? std::min(99.0, 100.0 * static_cast<double>(p.documents_done) / static_cast<double>(p.documents_total))
-                       : 0.0;
+    p.percentage =
+        operation == "completed" ? 100.0
+        : p.documents_total > 0
+            ? std::min(99.0, 100.0 * static_cast<double>(p.documents_done) / static_cast<double>(p.documents_total))
+            : 0.0;
     p.elapsed_seconds = elapsed();
     m_options.on_progress(p);
   }
@@ -693,7 +712,8 @@ class Restorer {
 
 }  // namespace
 
-Result<RestoreReport> run_restore(store::Store& store, const std::filesystem::path& archive, const RestoreOptions& options) {
+Result<RestoreReport> run_restore(store::Store& store, const std::filesystem::path& archive,
+                                  const RestoreOptions& options) {
   Restorer restorer(store, archive, options);
   return restorer.execute();
 }

@@ -29,7 +29,8 @@ namespace claudelens::restore {
 /// for a damaged archive (nothing written), conflict when a full restore would delete without
 /// `allow_delete`, busy when another writer holds the store, cancelled; in every error case the
 /// store's data is as it was before.
-Result<RestoreReport> run_restore(store::Store& store, const std::filesystem::path& archive, const RestoreOptions& options);
+Result<RestoreReport> run_restore(store::Store& store, const std::filesystem::path& archive,
+                                  const RestoreOptions& options);
 
 /// A new Claude-style session id (a random UUID v4, lower-case) for renamed sessions.
 std::string new_session_id();

@@ -24,7 +24,9 @@ Result<User> ensure_user(Writer& writer, const std::string& name, Role role, Tim
 
 }  // namespace
 
-std::string hash_api_key(std::string_view key) { return crypto::sha256_hex(key); }
+std::string hash_api_key(std::string_view key) {
+  return crypto::sha256_hex(key);
+}
 
 Result<NewKey> create_user_key(Writer& writer, const std::string& name, Role role, TimeMs now) {
   if (name.empty() || name.size() > 100)
@@ -33,8 +35,9 @@ Result<NewKey> create_user_key(Writer& writer, const std::string& name, Role rol
   NewKey out;
   out.user = user;
   out.plaintext = new_api_key();
-  out.key = ApiKey{new_id(), user.id, name, hash_api_key(out.plaintext), out.plaintext.substr(0, k_prefix_chars), now,
-                   std::nullopt, std::nullopt};
+  out.key =
+      ApiKey{new_id(), user.id,      name,        hash_api_key(out.plaintext), out.plaintext.substr(0, k_prefix_chars),
+             now,      std::nullopt, std::nullopt};
   CL_CHECK(writer.put_api_key(out.key));
   return out;
 }
@@ -46,8 +49,8 @@ Status adopt_admin_key(Writer& writer, const std::string& plaintext, TimeMs now)
   CL_TRY(known, writer.find_api_key(hash));
   if (known) return {};
   CL_TRY(admin, ensure_user(writer, "admin", Role::admin, now));
-  return writer.put_api_key(
-      ApiKey{new_id(), admin.id, "configured", hash, plaintext.substr(0, k_prefix_chars), now, std::nullopt, std::nullopt});
+  return writer.put_api_key(ApiKey{new_id(), admin.id, "configured", hash, plaintext.substr(0, k_prefix_chars), now,
+                                   std::nullopt, std::nullopt});
 }
 
 Result<std::optional<User>> authenticate(Reader& reader, std::string_view key) {

@@ -3,7 +3,9 @@
 
 namespace claudelens::store {
 
-std::string_view role_name(Role r) noexcept { return r == Role::admin ? "admin" : "user"; }
+std::string_view role_name(Role r) noexcept {
+  return r == Role::admin ? "admin" : "user";
+}
 
 std::optional<Role> parse_role(std::string_view s) noexcept {
   if (s == "admin") return Role::admin;
@@ -13,9 +15,12 @@ std::optional<Role> parse_role(std::string_view s) noexcept {
 
 std::string_view collection_name(Collection c) noexcept {
   switch (c) {
-    case Collection::prompts: return "prompts";
-    case Collection::prompt_folders: return "prompt_folders";
-    case Collection::ai_settings: return "ai_settings";
+    case Collection::prompts:
+      return "prompts";
+    case Collection::prompt_folders:
+      return "prompt_folders";
+    case Collection::ai_settings:
+      return "ai_settings";
   }
   return "";
 }
@@ -28,11 +33,16 @@ std::optional<Collection> parse_collection(std::string_view s) noexcept {
 
 std::string_view system_table_name(SystemTable t) noexcept {
   switch (t) {
-    case SystemTable::backups: return "backups";
-    case SystemTable::jobs: return "jobs";
-    case SystemTable::restores: return "restores";
-    case SystemTable::settings: return "settings";
-    case SystemTable::schedules: return "schedules";
+    case SystemTable::backups:
+      return "backups";
+    case SystemTable::jobs:
+      return "jobs";
+    case SystemTable::restores:
+      return "restores";
+    case SystemTable::settings:
+      return "settings";
+    case SystemTable::schedules:
+      return "schedules";
   }
   return "";
 }

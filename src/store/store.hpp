@@ -141,9 +141,9 @@ struct ProjectFilter {
 };
 
 struct SessionFilter {
-  std::optional<std::string> owner_id;    ///< Default: every owner.
-  std::vector<std::string> project_ids;   ///< Default: empty = every project.
-  std::vector<std::string> session_ids;   ///< Default: empty = every session.
+  std::optional<std::string> owner_id;       ///< Default: every owner.
+  std::vector<std::string> project_ids;      ///< Default: empty = every project.
+  std::vector<std::string> session_ids;      ///< Default: empty = every session.
   std::optional<std::int64_t> min_messages;  ///< message_count >= this
   std::optional<std::int64_t> max_messages;  ///< message_count <= this
 };
@@ -228,7 +228,7 @@ class Writer : public virtual Reader {
 
   /// The id of project (owner_id, name), created empty when missing.
   virtual Result<std::string> ensure_project(const std::string& owner_id, const std::string& name, TimeMs now) = 0;
-  virtual Status put_project(const Project& project) = 0;  ///< insert or replace by id
+  virtual Status put_project(const Project& project) = 0;    ///< insert or replace by id
   virtual Status delete_project(const std::string& id) = 0;  ///< with its sessions and their entries
 
   /// Creates session `id` in `project_id` when missing; an existing session keeps its project.

@@ -21,7 +21,9 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
-fs::path transcripts_dir() { return fs::path(CLAUDELENS_SHARED_DIR) / "data" / "claude-transcripts"; }
+fs::path transcripts_dir() {
+  return fs::path(CLAUDELENS_SHARED_DIR) / "data" / "claude-transcripts";
+}
 
 /// (session, line bytes) of every entry document in an archive, and the session catalogue.
 struct ArchiveLines {
@@ -66,8 +68,8 @@ class BackupOfRealTranscripts : public ::testing::Test {
   }
 
   static CliResult cli(std::vector<std::string> args) {
-    args.insert(args.begin(), {"--db", "sqlite:" + (*s_dir / "db.sqlite").string(), "--backup-dir",
-                               (*s_dir / "backups").string()});
+    args.insert(args.begin(),
+                {"--db", "sqlite:" + (*s_dir / "db.sqlite").string(), "--backup-dir", (*s_dir / "backups").string()});
     return run_cli(args);
   }
   /// Runs `backup create --json` with extra arguments; returns the file it wrote.
@@ -153,8 +155,18 @@ TEST_F(BackupOfRealTranscripts, verify_exits_3_on_any_flipped_byte_truncation_or
   const fs::path bad = *s_dir / "damaged.claudelens";
   auto write = [&](const std::string& content) { std::ofstream(bad, std::ios::binary | std::ios::trunc) << content; };
   // Positions spread over the whole file, including the first and last bytes (header, frames, index, trailer).
-  std::vector<std::size_t> positions{0, 1, 4, 8, 13, 40, 100, bytes.size() - 1, bytes.size() - 8, bytes.size() - 40,
-                                     bytes.size() - 100, bytes.size() - 200};
+  std::vector<std::size_t> positions{0,
+                                     1,
+                                     4,
+                                     8,
+                                     13,
+                                     40,
+                                     100,
+                                     bytes.size() - 1,
+                                     bytes.size() - 8,
+                                     bytes.size() - 40,
+                                     bytes.size() - 100,
+                                     bytes.size() - 200};
   for (int i = 1; i < 40; ++i) positions.push_back(bytes.size() * static_cast<std::size_t>(i) / 40);
   for (std::size_t pos : positions) {
     std::string copy = bytes;
@@ -178,8 +190,8 @@ TEST_F(BackupOfRealTranscripts, verify_exits_3_on_any_flipped_byte_truncation_or
 TEST_F(BackupOfRealTranscripts, project_filter_selects_that_folders_sessions) {
   const std::string project = "handgemacht-ai__claude-code-log";
   const ArchiveLines got = read_archive(create("one project", {"--project", project}));
-  EXPECT_EQ(got.entries, expected_entries(
-                             [&](const std::string& s, auto&) { return s_expected->session_project.at(s) == project; },
+  EXPECT_EQ(got.entries,
+            expected_entries([&](const std::string& s, auto&) { return s_expected->session_project.at(s) == project; },
                              all_lines));
   EXPECT_EQ(got.projects, std::set<std::string>{project});
 }
@@ -190,8 +202,8 @@ TEST_F(BackupOfRealTranscripts, session_filter_selects_exactly_those_sessions) {
     if (picked.size() < 2 && lines.size() > 5) picked.push_back(s);
   const ArchiveLines got = read_archive(create("two sessions", {"--session", picked[0], "--session", picked[1]}));
   EXPECT_EQ(got.sessions, std::set<std::string>(picked.begin(), picked.end()));
-  EXPECT_EQ(got.entries, expected_entries(
-                             [&](const std::string& s, auto&) { return s == picked[0] || s == picked[1]; }, all_lines));
+  EXPECT_EQ(got.entries,
+            expected_entries([&](const std::string& s, auto&) { return s == picked[0] || s == picked[1]; }, all_lines));
 }
 
 TEST_F(BackupOfRealTranscripts, message_count_filters_select_sessions_by_their_messages) {
@@ -246,7 +258,9 @@ TEST_F(BackupOfRealTranscripts, bad_requests_exit_2_and_write_nothing) {
   auto archives = [] {
     std::size_t n = 0;
     if (fs::exists(*s_dir / "backups"))
-      for (const auto& e : fs::directory_iterator(*s_dir / "backups")) n += e.path().filename().string().find(".claudelens") != std::string::npos && e.path().filename() != ".claudelens.lock";
+      for (const auto& e : fs::directory_iterator(*s_dir / "backups"))
+        n += e.path().filename().string().find(".claudelens") != std::string::npos &&
+             e.path().filename() != ".claudelens.lock";
     return n;
   };
   const auto before = archives();

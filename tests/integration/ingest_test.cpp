@@ -28,7 +28,9 @@ fs::path scratch(const std::string& name) {
   return p;
 }
 
-std::string db_flag(const fs::path& dir) { return "sqlite:" + (dir / "db.sqlite").string(); }
+std::string db_flag(const fs::path& dir) {
+  return "sqlite:" + (dir / "db.sqlite").string();
+}
 
 json::value run_json(const std::string& db, std::vector<std::string> args) {
   args.insert(args.begin(), {"--db", db, "--json"});
@@ -37,7 +39,9 @@ json::value run_json(const std::string& db, std::vector<std::string> args) {
   return json::parse(r.out);
 }
 
-std::int64_t num(const json::value& v, std::string_view key) { return v.as_object().at(key).to_number<std::int64_t>(); }
+std::int64_t num(const json::value& v, std::string_view key) {
+  return v.as_object().at(key).to_number<std::int64_t>();
+}
 
 /// Every row of every table, as sorted text: the database's logical content.
 std::vector<std::string> dump_db(const fs::path& file) {
@@ -110,7 +114,8 @@ TEST_F(RealTranscripts, stats_equal_an_independent_reading_of_the_files) {
   EXPECT_EQ(num(stats, "messages"), static_cast<std::int64_t>(s_expected->messages.size()));
   EXPECT_EQ(num(stats, "records"), s_expected->records);
   EXPECT_EQ(num(stats, "bytes"), s_expected->bytes);
-  for (const char* key : {"prompts", "prompt_folders", "ai_settings", "users"}) EXPECT_TRUE(stats.as_object().contains(key));
+  for (const char* key : {"prompts", "prompt_folders", "ai_settings", "users"})
+    EXPECT_TRUE(stats.as_object().contains(key));
   // The folder holds what FORMAT.md says it does: 27 files, 5 projects.
   EXPECT_EQ(s_expected->files.size(), 27u);
   EXPECT_EQ(s_expected->projects.size(), 5u);
@@ -202,8 +207,7 @@ TEST_F(RealTranscripts, summaries_come_from_summary_records) {
     const std::string id(v.at("_id").as_string());
     std::set<std::string> texts;
     for (const auto& l : s_expected->sessions.at(id))
-      if (auto* s = l.value.as_object().if_contains("summary"); s && s->is_string() &&
-                                                                l.value.at("type") == "summary")
+      if (auto* s = l.value.as_object().if_contains("summary"); s && s->is_string() && l.value.at("type") == "summary")
         texts.insert(std::string(s->as_string()));
     const std::string summary(v.at("summary").as_string());
     if (texts.empty()) {

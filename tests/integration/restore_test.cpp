@@ -22,8 +22,9 @@ namespace json = boost::json;
 
 const fs::path k_transcripts = fs::path(CLAUDELENS_SHARED_DIR) / "data" / "claude-transcripts";
 
-
-std::string db_url(const fs::path& dir, const std::string& name) { return "sqlite:" + (dir / name).string(); }
+std::string db_url(const fs::path& dir, const std::string& name) {
+  return "sqlite:" + (dir / name).string();
+}
 
 CliResult cli(const std::string& db, const fs::path& backups, std::vector<std::string> args) {
   args.insert(args.begin(), {"--db", db, "--backup-dir", backups.string()});
@@ -40,8 +41,7 @@ json::value cli_json(const std::string& db, const fs::path& backups, std::vector
 std::vector<std::string> session_ids(const std::string& db) {
   std::vector<std::string> ids;
   const json::value all = cli_json(db, "/nonexistent", {"sessions"});
-  for (const auto& s : all.as_array())
-    ids.emplace_back(s.as_object().at("_id").as_string());
+  for (const auto& s : all.as_array()) ids.emplace_back(s.as_object().at("_id").as_string());
   return ids;
 }
 
@@ -130,14 +130,15 @@ TEST_F(RestoreCli, dry_run_leaves_the_database_file_byte_for_byte_unchanged) {
   const fs::path file = dir / "db.sqlite";
   // A store that differs from the backup: one project only, restored, plus a session of its own.
   const json::value projects = cli_json(*s_source, *s_backups, {"projects"});
-  cli_json(target, *s_backups, {"restore", s_archive->string(), "--mode", "selective", "--project",
-                                std::string(projects.as_array()[0].at("_id").as_string())});
+  cli_json(target, *s_backups,
+           {"restore", s_archive->string(), "--mode", "selective", "--project",
+            std::string(projects.as_array()[0].at("_id").as_string())});
   ASSERT_EQ(sqlite3_cli(file, "PRAGMA wal_checkpoint(TRUNCATE);"), 0);
   const std::string db_before = file_sha(file), wal_before = file_sha(dir / "db.sqlite-wal");
   for (const char* mode : {"merge", "full"}) {
     for (const char* strategy : {"skip", "overwrite", "rename", "merge"}) {
-      const json::value r =
-          cli_json(target, *s_backups, {"restore", s_archive->string(), "--mode", mode, "--on-conflict", strategy, "--dry-run"});
+      const json::value r = cli_json(
+          target, *s_backups, {"restore", s_archive->string(), "--mode", mode, "--on-conflict", strategy, "--dry-run"});
       EXPECT_TRUE(r.at("dry_run").as_bool());
       EXPECT_GT(r.at("total_documents").to_number<std::int64_t>(), 0) << mode << " " << strategy;
     }
@@ -157,7 +158,8 @@ TEST_F(RestoreCli, sigkill_inside_the_transaction_leaves_the_store_as_before) {
   const std::string before = snapshot(target);
   for (const char* after : {"0", "1", "50", "700", "3000"}) {
     ::setenv("CLAUDELENS_TEST_KILL_AFTER_DOCUMENTS", after, 1);
-    const CliResult r = cli(target, *s_backups, {"restore", s_archive->string(), "--mode", "merge", "--on-conflict", "overwrite"});
+    const CliResult r =
+        cli(target, *s_backups, {"restore", s_archive->string(), "--mode", "merge", "--on-conflict", "overwrite"});
     ::unsetenv("CLAUDELENS_TEST_KILL_AFTER_DOCUMENTS");
     EXPECT_EQ(r.exit_code, 128 + 9) << "killed after " << after << " documents: " << r.err;
     std::string check;
@@ -211,11 +213,13 @@ TEST_F(RestoreCli, selective_restore_of_one_session_reads_only_its_frames) {
       for (const auto& f : fs::directory_iterator(project.path())) {
         if (f.path().extension() != ".jsonl") continue;
         std::string text = read_file(f.path());
-        for (std::size_t at = text.find("\"sessionId\":\""); at != std::string::npos; at = text.find("\"sessionId\":\"", at + 1)) {
+        for (std::size_t at = text.find("\"sessionId\":\""); at != std::string::npos;
+             at = text.find("\"sessionId\":\"", at + 1)) {
           const std::size_t end = text.find('"', at + 13);
           if (end != std::string::npos) text.insert(end, "-c" + std::to_string(copy));
         }
-        std::ofstream(out_dir / (f.path().stem().string() + "-c" + std::to_string(copy) + ".jsonl"), std::ios::binary) << text;
+        std::ofstream(out_dir / (f.path().stem().string() + "-c" + std::to_string(copy) + ".jsonl"), std::ios::binary)
+            << text;
       }
     }
   }
@@ -225,8 +229,8 @@ TEST_F(RestoreCli, selective_restore_of_one_session_reads_only_its_frames) {
   const fs::path archive = dir / "backups" / std::string(meta.at("filename").as_string());
   const std::string target = db_url(dir, "db.sqlite");
   const auto id = session_ids(*s_source).back();
-  const json::value r =
-      cli_json(target, dir / "backups", {"restore", archive.string(), "--mode", "selective", "--session", id, "--no-validate"});
+  const json::value r = cli_json(
+      target, dir / "backups", {"restore", archive.string(), "--mode", "selective", "--session", id, "--no-validate"});
   EXPECT_EQ(r.at("sessions_restored").to_number<std::int64_t>(), 1);
   EXPECT_EQ(session_ids(target), std::vector<std::string>{id});
   const auto read = r.at("bytes_read").to_number<std::int64_t>();
@@ -268,7 +272,8 @@ TEST_F(RestoreCli, preview_lists_contents_and_conflicts_without_writing) {
             static_cast<std::int64_t>(session_ids(*s_source).size()));
   EXPECT_GT(analysis.at("required_space_bytes").to_number<std::int64_t>(), 0);
   // Against an empty store: no conflicts and no entry frame read.
-  const json::value empty = cli_json(db_url(dir, "empty.sqlite"), *s_backups, {"restore", s_archive->string(), "--preview"});
+  const json::value empty =
+      cli_json(db_url(dir, "empty.sqlite"), *s_backups, {"restore", s_archive->string(), "--preview"});
   EXPECT_FALSE(empty.at("restore_analysis").at("has_conflicts").as_bool());
   EXPECT_LT(empty.at("bytes_read").to_number<std::int64_t>() * 4, static_cast<std::int64_t>(fs::file_size(*s_archive)));
 }
@@ -278,8 +283,9 @@ TEST_F(RestoreCli, full_restore_that_deletes_needs_yes_and_bad_usage_exits_2) {
   const fs::path& dir = tmp.path();
   const std::string target = db_url(dir, "db.sqlite");
   cli_json(target, *s_backups, {"restore", s_archive->string()});
-  cli_json(target, *s_backups, {"restore", s_archive->string(), "--session", session_ids(*s_source).front(),
-                                "--on-conflict", "rename"});  // a copy the backup lacks
+  cli_json(target, *s_backups,
+           {"restore", s_archive->string(), "--session", session_ids(*s_source).front(), "--on-conflict",
+            "rename"});  // a copy the backup lacks
   const std::string before = snapshot(target);
   const CliResult refused = cli(target, *s_backups, {"restore", s_archive->string(), "--mode", "full"});
   EXPECT_EQ(refused.exit_code, 4) << refused.err;

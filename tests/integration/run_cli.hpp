@@ -29,8 +29,7 @@ struct CliResult {
 /// Runs `program args...` and waits for it.
 inline CliResult run_program(const std::string& program, const std::vector<std::string>& args) {
   int out_pipe[2], err_pipe[2];
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0)
-    throw std::runtime_error("pipe failed");
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
@@ -81,6 +80,8 @@ inline CliResult run_program(const std::string& program, const std::vector<std::
 }
 
 /// Runs `claudelens args...`.
-inline CliResult run_cli(const std::vector<std::string>& args) { return run_program(CLAUDELENS_BIN, args); }
+inline CliResult run_cli(const std::vector<std::string>& args) {
+  return run_program(CLAUDELENS_BIN, args);
+}
 
 }  // namespace claudelens::testing

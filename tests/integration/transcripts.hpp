@@ -22,11 +22,11 @@ struct TranscriptLine {
 };
 
 struct TranscriptSet {
-  std::set<std::string> projects;                                     ///< folder names
-  std::map<std::string, std::vector<TranscriptLine>> sessions;        ///< session -> lines in file order
-  std::map<std::string, std::string> session_project;                 ///< session -> project folder name
-  std::map<std::string, std::map<std::string, std::int64_t>> cwds;    ///< project -> cwd -> records
-  std::set<std::pair<std::string, std::string>> messages;             ///< (session, uuid)
+  std::set<std::string> projects;                                   ///< folder names
+  std::map<std::string, std::vector<TranscriptLine>> sessions;      ///< session -> lines in file order
+  std::map<std::string, std::string> session_project;               ///< session -> project folder name
+  std::map<std::string, std::map<std::string, std::int64_t>> cwds;  ///< project -> cwd -> records
+  std::set<std::pair<std::string, std::string>> messages;           ///< (session, uuid)
   std::int64_t records = 0;
   std::int64_t bytes = 0;  ///< sum of line sizes
   std::vector<std::filesystem::path> files;

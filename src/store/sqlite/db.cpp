@@ -9,16 +9,22 @@ Error sqlite_error(sqlite3* db, int rc, std::string_view what) {
   const std::string text = fmt::format("database: {}: {}", what, msg ? msg : "unknown error");
   switch (rc & 0xff) {
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: return Error(Errc::busy, text);
+    case SQLITE_LOCKED:
+      return Error(Errc::busy, text);
     case SQLITE_CORRUPT:
-    case SQLITE_NOTADB: return Error(Errc::corrupted, text);
-    case SQLITE_FULL: return Error(Errc::no_space, text);
+    case SQLITE_NOTADB:
+      return Error(Errc::corrupted, text);
+    case SQLITE_FULL:
+      return Error(Errc::no_space, text);
     case SQLITE_IOERR:
     case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
-    case SQLITE_PERM: return Error(Errc::io, text);
-    case SQLITE_CONSTRAINT: return Error(Errc::conflict, text);
-    default: return Error(Errc::database, text);
+    case SQLITE_PERM:
+      return Error(Errc::io, text);
+    case SQLITE_CONSTRAINT:
+      return Error(Errc::conflict, text);
+    default:
+      return Error(Errc::database, text);
   }
 }
 

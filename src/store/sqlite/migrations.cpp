@@ -99,7 +99,9 @@ constexpr std::array<const char*, 1> k_migrations = {k_v1};
 
 }  // namespace
 
-int current_schema_version() noexcept { return static_cast<int>(k_migrations.size()); }
+int current_schema_version() noexcept {
+  return static_cast<int>(k_migrations.size());
+}
 
 /// Brings the database to the current schema, each migration in its own transaction.
 Status migrate(Connection& conn) {

@@ -84,7 +84,7 @@ void read_session(const Stmt& s, Session& x, int c = 0) {
   x.bytes = s.i64(c + 15);
 }
 
-#define CL_ENTRY_COLS                                                                                          \
+#define CL_ENTRY_COLS                                                                                            \
   "e.seq, e.session_id, e.key, e.has_uuid, e.type, e.ts, e.cwd, e.message_id, e.input_tokens, e.output_tokens, " \
   "e.cache_creation_tokens, e.cache_read_tokens, e.cost_usd, e.json"
 constexpr const char* k_entry_cols = CL_ENTRY_COLS ", s.owner_id, s.project_id";
@@ -188,7 +188,8 @@ const SystemSql& system_sql(SystemTable t) {
     std::array<SystemSql, 5> out;
     for (int i = 0; i < 5; ++i) {
       const auto name = system_table_name(static_cast<SystemTable>(i));
-      out[i].get = fmt::format("SELECT id, owner_id, kind, status, created_at, updated_at, json FROM {} WHERE id = ?", name);
+      out[i].get =
+          fmt::format("SELECT id, owner_id, kind, status, created_at, updated_at, json FROM {} WHERE id = ?", name);
       out[i].scan = fmt::format(
           "SELECT id, owner_id, kind, status, created_at, updated_at, json FROM {} ORDER BY created_at, id", name);
       out[i].put = fmt::format(
@@ -318,7 +319,8 @@ class SqliteReader : public virtual Reader {
     return one<Project>(db(), *st, read_project, "get project");
   }
   Result<std::optional<Project>> find_project_by_name(const std::string& owner_id, const std::string& name) override {
-    static const std::string sql = fmt::format("SELECT {} FROM projects WHERE owner_id = ? AND name = ?", k_project_cols);
+    static const std::string sql =
+        fmt::format("SELECT {} FROM projects WHERE owner_id = ? AND name = ?", k_project_cols);
     CL_TRY(st, m_conn->prepare(sql.c_str()));
     st->bind(owner_id).bind(name);
     return one<Project>(db(), *st, read_project, "find project");
@@ -346,7 +348,8 @@ class SqliteReader : public virtual Reader {
     static const std::string sql = fmt::format("SELECT {} FROM sessions WHERE id = ?", k_session_cols);
     CL_TRY(st, m_conn->prepare(sql.c_str()));
     st->bind(id);
-    return one<Session>(db(), *st, [](const Stmt& s, Session& x) { read_session(s, x); }, "get session");
+    return one<Session>(
+        db(), *st, [](const Stmt& s, Session& x) { read_session(s, x); }, "get session");
   }
   Status for_each_session(const SessionFilter& f, const Visit<Session>& visit) override {
     std::string sql = fmt::format("SELECT {} FROM sessions WHERE 1", k_session_cols);
@@ -363,7 +366,8 @@ class SqliteReader : public virtual Reader {
     if (!f.session_ids.empty()) st->bind(json_array(f.session_ids));
     if (f.min_messages) st->bind(*f.min_messages);
     if (f.max_messages) st->bind(*f.max_messages);
-    return scan<Session>(db(), *st, [](const Stmt& s, Session& x) { read_session(s, x); }, visit, "list sessions");
+    return scan<Session>(
+        db(), *st, [](const Stmt& s, Session& x) { read_session(s, x); }, visit, "list sessions");
   }
 
   Result<std::optional<Entry>> get_entry(const std::string& session_id, const std::string& key) override {
@@ -383,9 +387,9 @@ class SqliteReader : public virtual Reader {
       if (!found || (f.owner_id && found->owner_id != *f.owner_id)) return {};
       session = std::move(found);
     }
-    std::string sql = session ? fmt::format("SELECT {}, '', '' FROM entries e WHERE e.session_id = ?", k_entry_cols_only)
-                              : fmt::format("SELECT {} FROM entries e JOIN sessions s ON s.id = e.session_id WHERE 1",
-                                            k_entry_cols);
+    std::string sql =
+        session ? fmt::format("SELECT {}, '', '' FROM entries e WHERE e.session_id = ?", k_entry_cols_only)
+                : fmt::format("SELECT {} FROM entries e JOIN sessions s ON s.id = e.session_id WHERE 1", k_entry_cols);
     if (!session && f.owner_id) sql += " AND s.owner_id = ?";
     if (f.from) sql += " AND (e.ts IS NULL OR e.ts >= ?)";
     if (f.to) sql += " AND (e.ts IS NULL OR e.ts < ?)";
@@ -519,8 +523,14 @@ class SqliteWriter final : public SqliteReader, public Writer {
   Status put_api_key(const ApiKey& k) override {
     CL_TRY(st, m_conn->prepare("INSERT OR REPLACE INTO api_keys(id, user_id, name, key_hash, prefix, created_at, "
                                "revoked_at, last_used_at) VALUES(?,?,?,?,?,?,?,?)"));
-    st->bind(k.id).bind(k.user_id).bind(k.name).bind(k.key_hash).bind(k.prefix).bind(k.created_at).bind(k.revoked_at).bind(
-        k.last_used_at);
+    st->bind(k.id)
+        .bind(k.user_id)
+        .bind(k.name)
+        .bind(k.key_hash)
+        .bind(k.prefix)
+        .bind(k.created_at)
+        .bind(k.revoked_at)
+        .bind(k.last_used_at);
     return conn().run(*st, "put api key");
   }
   Status revoke_api_key(const std::string& id, TimeMs when) override {
@@ -549,15 +559,24 @@ class SqliteWriter final : public SqliteReader, public Writer {
   }
   Status put_project(const Project& p) override {
     // An upsert, not INSERT OR REPLACE: replacing would delete the row and cascade to its sessions.
-    CL_TRY(st, m_conn->prepare(
-                   "INSERT INTO projects(id, owner_id, name, path, description, created_at, updated_at, sessions_count, "
-                   "messages_count, records_count) VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
-                   "owner_id = excluded.owner_id, name = excluded.name, path = excluded.path, "
-                   "description = excluded.description, created_at = excluded.created_at, "
-                   "updated_at = excluded.updated_at, sessions_count = excluded.sessions_count, "
-                   "messages_count = excluded.messages_count, records_count = excluded.records_count"));
-    st->bind(p.id).bind(p.owner_id).bind(p.name).bind(p.path).bind(p.description).bind(p.created_at).bind(
-        p.updated_at).bind(p.sessions_count).bind(p.messages_count).bind(p.records_count);
+    CL_TRY(st,
+           m_conn->prepare(
+               "INSERT INTO projects(id, owner_id, name, path, description, created_at, updated_at, sessions_count, "
+               "messages_count, records_count) VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+               "owner_id = excluded.owner_id, name = excluded.name, path = excluded.path, "
+               "description = excluded.description, created_at = excluded.created_at, "
+               "updated_at = excluded.updated_at, sessions_count = excluded.sessions_count, "
+               "messages_count = excluded.messages_count, records_count = excluded.records_count"));
+    st->bind(p.id)
+        .bind(p.owner_id)
+        .bind(p.name)
+        .bind(p.path)
+        .bind(p.description)
+        .bind(p.created_at)
+        .bind(p.updated_at)
+        .bind(p.sessions_count)
+        .bind(p.messages_count)
+        .bind(p.records_count);
     return conn().run(*st, "put project");
   }
   Status delete_project(const std::string& id) override {
@@ -581,21 +600,34 @@ class SqliteWriter final : public SqliteReader, public Writer {
       // The session moves: its entries' cwds now count for the new project.
       CL_CHECK(shift_session_cwds(x.id, old->project_id, -1));
     }
-    CL_TRY(st, m_conn->prepare(
-                   "INSERT INTO sessions(id, project_id, owner_id, started_at, ended_at, message_count, records_count, "
-                   "summary, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd, "
-                   "created_at, updated_at, bytes) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
-                   "project_id = excluded.project_id, owner_id = excluded.owner_id, started_at = excluded.started_at, "
-                   "ended_at = excluded.ended_at, message_count = excluded.message_count, "
-                   "records_count = excluded.records_count, summary = excluded.summary, "
-                   "input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, "
-                   "cache_creation_tokens = excluded.cache_creation_tokens, "
-                   "cache_read_tokens = excluded.cache_read_tokens, cost_usd = excluded.cost_usd, "
-                   "created_at = excluded.created_at, updated_at = excluded.updated_at, bytes = excluded.bytes"));
-    st->bind(x.id).bind(x.project_id).bind(x.owner_id).bind(x.started_at).bind(x.ended_at).bind(x.message_count).bind(
-        x.records_count).bind(x.summary).bind(x.usage.input_tokens).bind(x.usage.output_tokens).bind(
-        x.usage.cache_creation_tokens).bind(x.usage.cache_read_tokens).bind(x.usage.cost_usd).bind(x.created_at).bind(
-        x.updated_at).bind(x.bytes);
+    CL_TRY(st,
+           m_conn->prepare(
+               "INSERT INTO sessions(id, project_id, owner_id, started_at, ended_at, message_count, records_count, "
+               "summary, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd, "
+               "created_at, updated_at, bytes) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+               "project_id = excluded.project_id, owner_id = excluded.owner_id, started_at = excluded.started_at, "
+               "ended_at = excluded.ended_at, message_count = excluded.message_count, "
+               "records_count = excluded.records_count, summary = excluded.summary, "
+               "input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, "
+               "cache_creation_tokens = excluded.cache_creation_tokens, "
+               "cache_read_tokens = excluded.cache_read_tokens, cost_usd = excluded.cost_usd, "
+               "created_at = excluded.created_at, updated_at = excluded.updated_at, bytes = excluded.bytes"));
+    st->bind(x.id)
+        .bind(x.project_id)
+        .bind(x.owner_id)
+        .bind(x.started_at)
+        .bind(x.ended_at)
+        .bind(x.message_count)
+        .bind(x.records_count)
+        .bind(x.summary)
+        .bind(x.usage.input_tokens)
+        .bind(x.usage.output_tokens)
+        .bind(x.usage.cache_creation_tokens)
+        .bind(x.usage.cache_read_tokens)
+        .bind(x.usage.cost_usd)
+        .bind(x.created_at)
+        .bind(x.updated_at)
+        .bind(x.bytes);
     CL_CHECK(conn().run(*st, "put session"));
     if (old && old->project_id != x.project_id) CL_CHECK(shift_session_cwds(x.id, x.project_id, +1));
     return {};
@@ -643,18 +675,20 @@ class SqliteWriter final : public SqliteReader, public Writer {
     const std::string old_cwd(exists ? find->text(1) : std::string_view());
     find->reset();
     if (exists) {
-      CL_TRY(up, m_conn->prepare("UPDATE entries SET has_uuid = ?, type = ?, ts = ?, cwd = ?, message_id = ?, "
-                                 "input_tokens = ?, output_tokens = ?, cache_creation_tokens = ?, cache_read_tokens = ?, "
-                                 "cost_usd = ?, json = ? WHERE seq = ?"));
+      CL_TRY(up,
+             m_conn->prepare("UPDATE entries SET has_uuid = ?, type = ?, ts = ?, cwd = ?, message_id = ?, "
+                             "input_tokens = ?, output_tokens = ?, cache_creation_tokens = ?, cache_read_tokens = ?, "
+                             "cost_usd = ?, json = ? WHERE seq = ?"));
       bind_entry_fields(*up, e).bind(seq);
       CL_CHECK(conn().run(*up, "replace entry"));
       add_cwd(project_id, old_cwd, -1);
       add_cwd(project_id, e.cwd, +1);
       return false;
     }
-    CL_TRY(ins, m_conn->prepare("INSERT INTO entries(session_id, key, has_uuid, type, ts, cwd, message_id, "
-                                "input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd, json) "
-                                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+    CL_TRY(ins,
+           m_conn->prepare("INSERT INTO entries(session_id, key, has_uuid, type, ts, cwd, message_id, "
+                           "input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd, json) "
+                           "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"));
     ins->bind_static(e.session_id).bind_static(e.key);
     bind_entry_fields(*ins, e);
     CL_CHECK(conn().run(*ins, "insert entry"));
@@ -692,15 +726,16 @@ class SqliteWriter final : public SqliteReader, public Writer {
   }
   Status refresh_project_stats(const std::string& project_id) override {
     CL_CHECK(flush_cwds());
-    CL_TRY(st, m_conn->prepare(
-                   "UPDATE projects SET "
-                   "sessions_count = (SELECT COUNT(*) FROM sessions WHERE project_id = ?1), "
-                   "messages_count = (SELECT COALESCE(SUM(message_count), 0) FROM sessions WHERE project_id = ?1), "
-                   "records_count = (SELECT COALESCE(SUM(records_count), 0) FROM sessions WHERE project_id = ?1), "
-                   "path = COALESCE((SELECT cwd FROM project_cwds WHERE project_id = ?1 AND cwd <> '' AND n > 0 "
-                   "ORDER BY n DESC, cwd LIMIT 1), path), "
-                   "updated_at = MAX(updated_at, COALESCE((SELECT MAX(ended_at) FROM sessions WHERE project_id = ?1), 0)) "
-                   "WHERE id = ?1"));
+    CL_TRY(st,
+           m_conn->prepare(
+               "UPDATE projects SET "
+               "sessions_count = (SELECT COUNT(*) FROM sessions WHERE project_id = ?1), "
+               "messages_count = (SELECT COALESCE(SUM(message_count), 0) FROM sessions WHERE project_id = ?1), "
+               "records_count = (SELECT COALESCE(SUM(records_count), 0) FROM sessions WHERE project_id = ?1), "
+               "path = COALESCE((SELECT cwd FROM project_cwds WHERE project_id = ?1 AND cwd <> '' AND n > 0 "
+               "ORDER BY n DESC, cwd LIMIT 1), path), "
+               "updated_at = MAX(updated_at, COALESCE((SELECT MAX(ended_at) FROM sessions WHERE project_id = ?1), 0)) "
+               "WHERE id = ?1"));
     st->bind(project_id);
     return conn().run(*st, "refresh project");
   }

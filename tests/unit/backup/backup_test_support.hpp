@@ -18,8 +18,8 @@ inline std::unique_ptr<store::Store> open_store_in(const claudelens::testing::Te
 
 /// Session `id` in project (owner, name, cwd) with `messages` messages one minute apart from `start`,
 /// plus one record without a uuid and without a timestamp.
-inline void add_session(store::Writer& w, const std::string& owner, const std::string& project,
-                        const std::string& cwd, const std::string& id, int messages, TimeMs start) {
+inline void add_session(store::Writer& w, const std::string& owner, const std::string& project, const std::string& cwd,
+                        const std::string& id, int messages, TimeMs start) {
   const std::string pid = w.ensure_project(owner, project, start).value();
   ASSERT_TRUE(w.ensure_session(id, pid, owner, start));
   for (int i = 0; i < messages; ++i) {
@@ -57,8 +57,10 @@ inline void seed(store::Store& st) {
   add_session(*w, "alice", "-w-api", "/w/api", "s2", 10, k_t0 + 2 * k_day);
   add_session(*w, "alice", "-w-web", "/w/web", "s3", 5, k_t0 + 4 * k_day);
   add_session(*w, "bob", "-w-cli", "/w/cli", "s4", 1, k_t0 + 6 * k_day);
-  ASSERT_TRUE(w->put_document(store::Collection::prompts, {"p1", "alice", "Review", 1, 2, R"({"name":"Review","content":"Check it"})"}));
-  ASSERT_TRUE(w->put_document(store::Collection::ai_settings, {"a1", "alice", "default", 1, 2, R"({"model":"claude"})"}));
+  ASSERT_TRUE(w->put_document(store::Collection::prompts,
+                              {"p1", "alice", "Review", 1, 2, R"({"name":"Review","content":"Check it"})"}));
+  ASSERT_TRUE(
+      w->put_document(store::Collection::ai_settings, {"a1", "alice", "default", 1, 2, R"({"model":"claude"})"}));
   ASSERT_TRUE(w->commit());
 }
 

@@ -82,10 +82,10 @@ TEST(Filters, json_round_trip_and_type_errors) {
   auto bad = boost::json::parse(R"({"projects":"x","min_message_count":"3","date_range":{"start":"yesterday"}})");
   errors.clear();
   (void)filters_from_json(bad, errors);
-  EXPECT_EQ(fields(errors), (std::vector<std::string>{"filters.projects/VALIDATION_FAILED",
-                                                       "filters.min_message_count/VALIDATION_FAILED",
-                                                       "filters.date_range.start/INVALID_DATE_RANGE",
-                                                       "filters.date_range.end/INVALID_DATE_RANGE"}));
+  EXPECT_EQ(fields(errors),
+            (std::vector<std::string>{
+                "filters.projects/VALIDATION_FAILED", "filters.min_message_count/VALIDATION_FAILED",
+                "filters.date_range.start/INVALID_DATE_RANGE", "filters.date_range.end/INVALID_DATE_RANGE"}));
 }
 
 }  // namespace

@@ -12,7 +12,8 @@ TEST(ZstdCodec, compress_then_decompress_returns_the_input_with_reused_contexts)
   Decompressor d;
   std::string frame;
   std::string out;
-  for (const std::string& input : {std::string(), std::string("hello\n"), std::string(1 << 20, 'z'), std::string("ünï\n") + std::string(5000, 'q')}) {
+  for (const std::string& input : {std::string(), std::string("hello\n"), std::string(1 << 20, 'z'),
+                                   std::string("ünï\n") + std::string(5000, 'q')}) {
     ASSERT_TRUE(c.compress(input, frame).has_value());
     ASSERT_TRUE(d.decompress(frame, input.size(), out).has_value());
     EXPECT_EQ(out, input);

@@ -160,7 +160,7 @@ TEST_F(DemoLines, sizes_follow_the_model_with_a_long_tail) {
   const double mean = static_cast<double>(bytes) / static_cast<double>(lines);
   EXPECT_GT(mean, 1000);  // real: 1,923 B (1,680 without the two image lines)
   EXPECT_LT(mean, 4000);
-  EXPECT_GT(over_20k, 20);  // real: 0.75% of lines are over 20 KB
+  EXPECT_GT(over_20k, 20);                                                     // real: 0.75% of lines are over 20 KB
   EXPECT_GT(static_cast<double>(under_1k) / static_cast<double>(lines), 0.4);  // real: 70%
 }
 

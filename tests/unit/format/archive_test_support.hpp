@@ -61,7 +61,9 @@ inline std::vector<SectionInput> small_vector_input() {
   return in;
 }
 
-inline const char* small_vector_header() { return R"({"backup_id":"0123456789abcdef01234567","type":"full","creator":"claudelens-test"})"; }
+inline const char* small_vector_header() {
+  return R"({"backup_id":"0123456789abcdef01234567","type":"full","creator":"claudelens-test"})";
+}
 inline const char* small_vector_manifest() {
   return R"({"format_version":1,"creator_version":"0.1.0","counts":{"messages":4,"prompts":2},"date_range":{"start":"2023-11-14T22:13:20Z","end":"2023-11-14T22:15:00Z"}})";
 }

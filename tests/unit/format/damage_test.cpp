@@ -40,7 +40,9 @@ class ArchiveDamage : public ::testing::Test {
   std::vector<FrameInfo> m_frames;
 };
 
-TEST_F(ArchiveDamage, intact_archive_verifies) { EXPECT_FALSE(check_damaged(m_dir / "copy.clbk", m_good).has_value()); }
+TEST_F(ArchiveDamage, intact_archive_verifies) {
+  EXPECT_FALSE(check_damaged(m_dir / "copy.clbk", m_good).has_value());
+}
 
 TEST_F(ArchiveDamage, every_single_byte_flip_is_detected_as_corrupted) {
   for (std::size_t pos = 0; pos < m_good.size(); ++pos) {
@@ -61,7 +63,8 @@ TEST_F(ArchiveDamage, a_damaged_data_frame_is_named_with_its_offset) {
   const auto err = check_damaged(m_dir / "bad.clbk", bad);
   ASSERT_TRUE(err.has_value());
   EXPECT_EQ(err->code, Errc::corrupted);
-  EXPECT_NE(err->message.find("frame 1 at offset " + std::to_string(f.offset) + ": checksum mismatch"), std::string::npos)
+  EXPECT_NE(err->message.find("frame 1 at offset " + std::to_string(f.offset) + ": checksum mismatch"),
+            std::string::npos)
       << err->message;
 }
 
@@ -75,8 +78,8 @@ TEST_F(ArchiveDamage, every_truncation_is_detected_as_corrupted) {
 
 TEST_F(ArchiveDamage, appended_bytes_are_detected_as_corrupted) {
   const std::string trailer = m_good.substr(m_good.size() - k_trailer_size);
-  for (const std::string& extra : {std::string(1, '\0'), std::string(1, 'x'), std::string(4096, 'y'), trailer,
-                                   m_good.substr(0, 100)}) {
+  for (const std::string& extra :
+       {std::string(1, '\0'), std::string(1, 'x'), std::string(4096, 'y'), trailer, m_good.substr(0, 100)}) {
     const auto err = check_damaged(m_dir / "bad.clbk", m_good + extra);
     ASSERT_TRUE(err.has_value()) << "appending " << extra.size() << " bytes went unnoticed";
     EXPECT_EQ(err->code, Errc::corrupted) << err->message;
@@ -86,8 +89,8 @@ TEST_F(ArchiveDamage, appended_bytes_are_detected_as_corrupted) {
 TEST_F(ArchiveDamage, swapped_data_frames_are_detected) {
   const FrameInfo& a = m_frames[0];
   const FrameInfo& b = m_frames[1];
-  std::string bad = m_good.substr(0, a.offset) + m_good.substr(b.offset, b.stored_size) + m_good.substr(a.offset, a.stored_size) +
-                    m_good.substr(b.offset + b.stored_size);
+  std::string bad = m_good.substr(0, a.offset) + m_good.substr(b.offset, b.stored_size) +
+                    m_good.substr(a.offset, a.stored_size) + m_good.substr(b.offset + b.stored_size);
   const auto err = check_damaged(m_dir / "bad.clbk", bad);
   ASSERT_TRUE(err.has_value());
   EXPECT_EQ(err->code, Errc::corrupted);

@@ -24,7 +24,8 @@ std::string expected_jsonl() {
 
 TEST(ArchiveGolden, writer_reproduces_the_checked_in_vector_byte_for_byte) {
   const auto dir = test::scratch_dir();
-  const WrittenArchive w = test::write_archive(dir / "small.clbk", test::small_vector_input(), WriterOptions{.threads = 2});
+  const WrittenArchive w =
+      test::write_archive(dir / "small.clbk", test::small_vector_input(), WriterOptions{.threads = 2});
   const std::string bytes = test::read_file(dir / "small.clbk");
   if (std::getenv("CLAUDELENS_UPDATE_VECTORS") != nullptr) {
     test::write_file(k_vectors / "archive-v1-small.clbk", bytes);
@@ -73,7 +74,8 @@ TEST(ArchiveGolden, checked_in_vector_has_the_documented_layout) {
 
 TEST(ArchiveGolden, zstd_command_line_prints_the_vector_documents) {
   const auto dir = test::scratch_dir();
-  const std::string cmd = "zstd -q -dc '" + (k_vectors / "archive-v1-small.clbk").string() + "' > '" + (dir / "out").string() + "'";
+  const std::string cmd =
+      "zstd -q -dc '" + (k_vectors / "archive-v1-small.clbk").string() + "' > '" + (dir / "out").string() + "'";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   EXPECT_EQ(test::read_file(dir / "out"), expected_jsonl());
 }

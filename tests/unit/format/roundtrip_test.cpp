@@ -14,7 +14,8 @@ using test::SectionInput;
 std::string synthetic_document(std::mt19937_64& rng, std::size_t i) {
   std::string text;
   const std::size_t words = rng() % 60;
-  for (std::size_t w = 0; w < words; ++w) text += (rng() % 7 == 0) ? "ünïcödé " : "word" + std::to_string(rng() % 1000) + " ";
+  for (std::size_t w = 0; w < words; ++w)
+    text += (rng() % 7 == 0) ? "ünïcödé " : "word" + std::to_string(rng() % 1000) + " ";
   return R"({"uuid":"u)" + std::to_string(i) + R"(","type":"assistant","message":{"content":")" + text + R"("}})";
 }
 
@@ -104,10 +105,17 @@ TEST(ArchiveRoundTrip, reading_one_section_touches_only_its_frames) {
   const std::uint64_t after_open = (*reader)->bytes_read();
   const SectionInfo& s = (*reader)->sections()[12];
   std::vector<std::string> docs;
-  ASSERT_TRUE((*reader)->read_section(s, [&](std::string_view d) { docs.emplace_back(d); return true; }).has_value());
+  ASSERT_TRUE((*reader)
+                  ->read_section(s,
+                                 [&](std::string_view d) {
+                                   docs.emplace_back(d);
+                                   return true;
+                                 })
+                  .has_value());
   EXPECT_EQ(docs, input[12].documents);
   std::uint64_t section_bytes = 0;
-  for (std::uint64_t f = s.first_frame; f < s.first_frame + s.frame_count; ++f) section_bytes += (*reader)->frames()[f].stored_size;
+  for (std::uint64_t f = s.first_frame; f < s.first_frame + s.frame_count; ++f)
+    section_bytes += (*reader)->frames()[f].stored_size;
   EXPECT_EQ((*reader)->bytes_read() - after_open, section_bytes);
   EXPECT_LT((*reader)->bytes_read(), (*reader)->file_size() / 10);
 }
@@ -140,9 +148,10 @@ TEST(ArchiveRoundTrip, sections_tile_the_frames_small_ones_share_a_frame_and_lar
   int shared = 0;  // consecutive sections whose boundary lies inside a frame
   const auto& sections = (*reader)->sections();
   for (std::size_t i = 1; i < sections.size(); ++i)
-    shared += sections[i].content_offset > 0 && sections[i].first_frame + 1 == sections[i - 1].first_frame + sections[i - 1].frame_count;
-  EXPECT_GT(shared, 10);  // small sections shared frames
-  EXPECT_GT((*reader)->sections()[7].frame_count, 5u);       // 6000 documents
+    shared += sections[i].content_offset > 0 &&
+              sections[i].first_frame + 1 == sections[i - 1].first_frame + sections[i - 1].frame_count;
+  EXPECT_GT(shared, 10);                                // small sections shared frames
+  EXPECT_GT((*reader)->sections()[7].frame_count, 5u);  // 6000 documents
   for (const FrameInfo& f : frames) EXPECT_LE(f.content_size, (64u << 10) + (1u << 20) + 16);
 }
 

@@ -58,7 +58,10 @@ TEST(ArchiveVersion, unknown_header_fields_and_index_records_are_ignored) {
   const auto dir = test::scratch_dir();
   Header h;
   h.json = R"({"future_field":{"x":1},"encryption":null})";
-  const std::string unknown_record("\x09\x03\x00\x00\x00" "abc", 8);  // kind 9, 3-byte body
+  const std::string unknown_record(
+      "\x09\x03\x00\x00\x00"
+      "abc",
+      8);  // kind 9, 3-byte body
   test::write_file(dir / "future.clbk", assemble(h, unknown_record));
   auto r = ArchiveReader::open(dir / "future.clbk");
   ASSERT_TRUE(r.has_value()) << r.error().message;

@@ -102,8 +102,8 @@ TEST_F(Ingest, stores_lines_byte_for_byte_with_project_and_session) {
 }
 
 TEST_F(Ingest, project_path_is_the_majority_cwd) {
-  m_tmp.write("p/-x/s.jsonl", user_line("1", "s", "/a") + "\n" + user_line("2", "s", "/b") + "\n" +
-                                  user_line("3", "s", "/b") + "\n");
+  m_tmp.write("p/-x/s.jsonl",
+              user_line("1", "s", "/a") + "\n" + user_line("2", "s", "/b") + "\n" + user_line("3", "s", "/b") + "\n");
   ingest({m_tmp.path() / "p" / "-x"});
   ASSERT_EQ(projects().size(), 1u);
   EXPECT_EQ(projects()[0].path, "/b");
@@ -111,7 +111,8 @@ TEST_F(Ingest, project_path_is_the_majority_cwd) {
 
 TEST_F(Ingest, second_ingest_changes_nothing) {
   m_tmp.write("p/-x/s.jsonl", user_line("1", "s") + "\n" + summary_line("T", "1") + "\n" +
-                                  R"({"type":"permission-mode","permissionMode":"default","sessionId":"s"})" "\n");
+                                  R"({"type":"permission-mode","permissionMode":"default","sessionId":"s"})"
+                                  "\n");
   const IngestReport first = ingest({m_tmp.path() / "p"});
   const store::Counts before = counts();
   const auto entries_before = entries("s");
@@ -185,8 +186,8 @@ TEST_F(Ingest, empty_and_summary_only_files) {
 }
 
 TEST_F(Ingest, summary_prefers_the_record_whose_leaf_is_in_the_session) {
-  m_tmp.write("p/-x/s.jsonl", summary_line("Mine", "u1") + "\n" + summary_line("Other", "zzz") + "\n" +
-                                  user_line("u1", "s") + "\n");
+  m_tmp.write("p/-x/s.jsonl",
+              summary_line("Mine", "u1") + "\n" + summary_line("Other", "zzz") + "\n" + user_line("u1", "s") + "\n");
   ingest({m_tmp.path() / "p"});
   EXPECT_EQ(session("s")->summary, "Mine");
   EXPECT_EQ(entries("s").size(), 3u);  // the summary records are kept as entries too
@@ -205,7 +206,8 @@ TEST_F(Ingest, subagent_layouts_belong_to_the_parent_session_and_project) {
   m_tmp.write("p/-proj/parent.jsonl", user_line("1", "parent", "/proj") + "\n");
   m_tmp.write("p/-proj/agent-1234abcd.jsonl", user_line("2", "parent", "/proj") + "\n");
   m_tmp.write("p/-proj/parent/subagents/agent-a1b2c3d.jsonl", user_line("3", "parent", "/proj") + "\n" +
-                                                                  R"({"type":"queue-operation"})" "\n");
+                                                                  R"({"type":"queue-operation"})"
+                                                                  "\n");
   const IngestReport r = ingest({m_tmp.path() / "p"});
   EXPECT_EQ(r.files, 3);
   EXPECT_EQ(r.sessions, 1);
@@ -217,7 +219,8 @@ TEST_F(Ingest, subagent_layouts_belong_to_the_parent_session_and_project) {
 }
 
 TEST_F(Ingest, subagent_file_given_alone_goes_to_the_project_above_its_session) {
-  const auto f = m_tmp.write("p/-proj/parent/subagents/agent-a1.jsonl", R"({"type":"summary","summary":"s"})" "\n");
+  const auto f = m_tmp.write("p/-proj/parent/subagents/agent-a1.jsonl", R"({"type":"summary","summary":"s"})"
+                                                                        "\n");
   ingest({f});
   ASSERT_EQ(projects().size(), 1u);
   EXPECT_EQ(projects()[0].name, "-proj");
@@ -227,7 +230,8 @@ TEST_F(Ingest, subagent_file_given_alone_goes_to_the_project_above_its_session) 
 TEST_F(Ingest, one_megabyte_line) {
   const std::string data(1 << 20, 'Q');
   const std::string line = R"({"type":"user","uuid":"big","sessionId":"s","message":{"content":[{"type":"image",)"
-                           R"("source":{"type":"base64","media_type":"image/png","data":")" + data + "\"}}]}}";
+                           R"("source":{"type":"base64","media_type":"image/png","data":")" +
+                           data + "\"}}]}}";
   m_tmp.write("p/-x/s.jsonl", user_line("a", "s") + "\n" + line + "\n" + user_line("b", "s") + "\n");
   const IngestReport r = ingest({m_tmp.path() / "p"});
   EXPECT_EQ(r.records, 3);
@@ -262,8 +266,10 @@ TEST_F(Ingest, errors_list_is_capped_but_all_are_counted) {
 
 TEST_F(Ingest, usage_is_summed_once_per_message_id) {
   auto line = [](const std::string& uuid, int out) {
-    return R"({"type":"assistant","uuid":")" + uuid + R"(","sessionId":"s","message":{"id":"msg_1","model":)"
-           R"("claude-sonnet-4-20250514","usage":{"input_tokens":10,"output_tokens":)" + std::to_string(out) + "}}}";
+    return R"({"type":"assistant","uuid":")" + uuid +
+           R"(","sessionId":"s","message":{"id":"msg_1","model":)"
+           R"("claude-sonnet-4-20250514","usage":{"input_tokens":10,"output_tokens":)" +
+           std::to_string(out) + "}}}";
   };
   m_tmp.write("p/-x/s.jsonl", line("a", 1) + "\n" + line("b", 50) + "\n");
   ingest({m_tmp.path() / "p"});

@@ -105,8 +105,7 @@ TEST(LineParser, every_record_type_of_format_md) {
        "queue-operation", false},
       {R"({"type":"progress","uuid":"x2","data":{"type":"bash_progress","output":"o"},"toolUseID":"t","sessionId":"s"})",
        "progress", true},
-      {R"({"type":"attachment","uuid":"x3","attachment":{"type":"hook_success"},"sessionId":"s"})", "attachment",
-       true},
+      {R"({"type":"attachment","uuid":"x3","attachment":{"type":"hook_success"},"sessionId":"s"})", "attachment", true},
       {R"({"type":"permission-mode","permissionMode":"default","sessionId":"s"})", "permission-mode", false},
       {R"({"type":"last-prompt","lastPrompt":"do it","sessionId":"s"})", "last-prompt", false},
       {R"({"type":"ai-title","aiTitle":"T","sessionId":"s"})", "ai-title", false},
@@ -138,12 +137,11 @@ TEST(LineParser, non_string_or_empty_uuid_is_no_uuid) {
 TEST(LineParser, rejects_bad_json_truncated_lines_and_non_objects) {
   LineParser p;
   const std::string good = R"({"type":"user","uuid":"u","message":{"content":"abc"}})";
-  for (std::string_view bad : {std::string_view(good).substr(0, good.size() - 1),
-                               std::string_view(good).substr(0, 20), std::string_view("{"),
-                               std::string_view("{\"a\":1,}"), std::string_view("{\"a\":1} {\"b\":2}"),
-                               std::string_view("{\"a\":\"\xff\"}"), std::string_view("[1]"),
-                               std::string_view("42"), std::string_view("\"text\""), std::string_view("null"),
-                               std::string_view("")}) {
+  for (std::string_view bad :
+       {std::string_view(good).substr(0, good.size() - 1), std::string_view(good).substr(0, 20), std::string_view("{"),
+        std::string_view("{\"a\":1,}"), std::string_view("{\"a\":1} {\"b\":2}"), std::string_view("{\"a\":\"\xff\"}"),
+        std::string_view("[1]"), std::string_view("42"), std::string_view("\"text\""), std::string_view("null"),
+        std::string_view("")}) {
     auto r = p.parse(bad);
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.error().code, Errc::malformed_input);

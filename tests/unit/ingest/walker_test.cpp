@@ -27,7 +27,7 @@ std::vector<std::string> must_collect(const std::vector<std::filesystem::path>& 
 /// A ~/.claude/projects folder with the three subagent layouts (inline isSidechain needs no file).
 void make_projects(const TempDir& t) {
   t.write("projects/-home-a/s1.jsonl", "{}\n");
-  t.write("projects/-home-a/agent-1234abcd.jsonl", "{}\n");          // 2.0.x: beside the sessions
+  t.write("projects/-home-a/agent-1234abcd.jsonl", "{}\n");              // 2.0.x: beside the sessions
   t.write("projects/-home-a/s1/subagents/agent-a1b2c3d.jsonl", "{}\n");  // 2.1.x: under the session
   t.write("projects/-home-a/s1/subagents/agent-acompact-946d2b.jsonl", "{}\n");
   t.write("projects/-home-a/s1/tool-results/x.txt", "not a transcript");
@@ -58,8 +58,7 @@ TEST(Walker, project_folder_given_directly_with_trailing_slash) {
   make_projects(t);
   EXPECT_EQ(must_collect({(t.path() / "projects" / "-home-a").string() + "/"}),
             (std::vector<std::string>{"-home-a|agent-1234abcd|agent-1234abcd.jsonl", "-home-a|s1|s1.jsonl",
-                                      "-home-a|s1|agent-a1b2c3d.jsonl",
-                                      "-home-a|s1|agent-acompact-946d2b.jsonl"}));
+                                      "-home-a|s1|agent-a1b2c3d.jsonl", "-home-a|s1|agent-acompact-946d2b.jsonl"}));
 }
 
 TEST(Walker, folder_with_only_session_subagents_is_a_project) {
@@ -72,8 +71,7 @@ TEST(Walker, folder_with_only_session_subagents_is_a_project) {
 TEST(Walker, file_given_alone_belongs_to_its_folder) {
   TempDir t;
   make_projects(t);
-  EXPECT_EQ(must_collect({t.path() / "projects/-home-a/s1.jsonl"}),
-            (std::vector<std::string>{"-home-a|s1|s1.jsonl"}));
+  EXPECT_EQ(must_collect({t.path() / "projects/-home-a/s1.jsonl"}), (std::vector<std::string>{"-home-a|s1|s1.jsonl"}));
 }
 
 TEST(Walker, subagent_file_given_alone_belongs_to_the_folder_above_its_session) {

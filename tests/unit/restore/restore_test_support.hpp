@@ -23,11 +23,11 @@
 namespace claudelens::testing {
 
 /// A transcript line of `session` with `uuid` at second `second` of 2025-01-01, in `cwd`.
-inline std::string line(const std::string& session, const std::string& uuid, int second, const std::string& cwd = "/w/app",
-                        const std::string& extra = "") {
-  return "{\"type\":\"user\",\"uuid\":\"" + uuid + "\",\"sessionId\":\"" + session + "\",\"timestamp\":\"2025-01-01T00:00:" +
-         (second < 10 ? "0" : "") + std::to_string(second) + "Z\",\"cwd\":\"" + cwd +
-         "\",\"message\":{\"role\":\"user\",\"content\":\"hello " + uuid + "\"}" + extra + "}";
+inline std::string line(const std::string& session, const std::string& uuid, int second,
+                        const std::string& cwd = "/w/app", const std::string& extra = "") {
+  return "{\"type\":\"user\",\"uuid\":\"" + uuid + "\",\"sessionId\":\"" + session +
+         "\",\"timestamp\":\"2025-01-01T00:00:" + (second < 10 ? "0" : "") + std::to_string(second) + "Z\",\"cwd\":\"" +
+         cwd + "\",\"message\":{\"role\":\"user\",\"content\":\"hello " + uuid + "\"}" + extra + "}";
 }
 
 class RestoreFixture {

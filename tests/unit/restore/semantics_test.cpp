@@ -110,7 +110,7 @@ TEST_P(Semantics, each_cell_does_what_the_table_says) {
       break;
     case Strategy::merge:
       EXPECT_EQ(f->keys("A"), (std::set<std::string>{"a1", "a2", "a3"}));  // union, even in full mode
-      EXPECT_EQ(a.at("a1"), k_a1_edited);  // same timestamp: the stored one is not older
+      EXPECT_EQ(a.at("a1"), k_a1_edited);                  // same timestamp: the stored one is not older
       EXPECT_EQ(doc("X")->json, "{\"text\":\"edited\"}");  // stored updated_at is newer
       break;
     case Strategy::rename: {
@@ -226,7 +226,8 @@ TEST(SelectiveRestore, reads_only_the_chosen_sessions_frames_of_a_large_archive)
   source.ingest("app", "B", {line("B", "b1", 3)});
   std::vector<std::string> big;  // about 4 MB: several frames of its own
   for (int i = 0; i < 8000; ++i)
-    big.push_back(line("big", "u" + std::to_string(i), i % 60, "/w/app", ",\"pad\":\"" + std::to_string(i * 7919) + std::string(400, 'x') + "\""));
+    big.push_back(line("big", "u" + std::to_string(i), i % 60, "/w/app",
+                       ",\"pad\":\"" + std::to_string(i * 7919) + std::string(400, 'x') + "\""));
   source.ingest("app", "big", big);
   const auto archive = source.backup();
   RestoreFixture target(dir, "target");

@@ -35,7 +35,9 @@ std::string seed(Store& st) {
   auto w = st.write().value();
   const std::string pid = w->ensure_project("o", "-w-app", 1000).value();
   EXPECT_TRUE(w->ensure_session("s1", pid, "o", 1000));
-  EXPECT_TRUE(w->insert_entry(make_entry("s1", "u1", true, 3000, "/w/app", R"({"uuid":"u1","x":"é"})"), OnExisting::keep).value());
+  EXPECT_TRUE(
+      w->insert_entry(make_entry("s1", "u1", true, 3000, "/w/app", R"({"uuid":"u1","x":"é"})"), OnExisting::keep)
+          .value());
   EXPECT_TRUE(w->insert_entry(make_entry("s1", "u2", true, 2000, "/w/app"), OnExisting::keep).value());
   EXPECT_TRUE(w->insert_entry(make_entry("s1", "u3", true, 5000, "/w/other"), OnExisting::keep).value());
   EXPECT_TRUE(w->insert_entry(make_entry("s1", "~abc:0", false, std::nullopt, ""), OnExisting::keep).value());
@@ -261,12 +263,11 @@ TEST(SqliteStore, concurrent_writers_serialise) {
 TEST(SqliteStore, newer_schema_is_refused) {
   TempDir dir;
   { auto st = open_in(dir); }
-  {
-    auto st = open_in(dir);
-  }
+  { auto st = open_in(dir); }
   // Simulate a database written by a future version.
   std::string path = (dir / "db.sqlite").string();
-  ASSERT_EQ(std::system(("sqlite3 " + path + " \"UPDATE meta SET value='999' WHERE key='schema_version'\"").c_str()), 0);
+  ASSERT_EQ(std::system(("sqlite3 " + path + " \"UPDATE meta SET value='999' WHERE key='schema_version'\"").c_str()),
+            0);
   auto s = open_store("sqlite:" + path);
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code, Errc::incompatible_version);
