@@ -133,13 +133,17 @@ void encode_session(const store::Session& s, std::int64_t message_count, std::in
   out += '}';
 }
 
-void encode_entry(const store::Entry& e, std::string& out) {
+void encode_entry_head(const store::Entry& e, std::string& out) {
   begin(out, e.has_uuid ? k_messages : k_records);
   add_string(out, "s", e.session_id);
   add_string(out, "k", e.key);
   out += ",\"d\":";
+}
+
+void encode_entry(const store::Entry& e, std::string& out) {
+  encode_entry_head(e, out);
   out += e.json;  // verbatim: ingest accepted it as one JSON object
-  out += '}';
+  out += k_entry_tail;
 }
 
 void encode_document(store::Collection c, const store::Document& d, std::string& out) {

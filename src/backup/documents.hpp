@@ -29,6 +29,10 @@ void encode_project(const store::Project& p, std::string& out);
 /// part of it); the other figures are the store's.
 void encode_session(const store::Session& s, std::int64_t message_count, std::int64_t records_count, std::string& out);
 void encode_entry(const store::Entry& e, std::string& out);
+/// An entry document is head + the entry's JSON + "}": the head alone, for writers that append the
+/// pieces without joining them.
+void encode_entry_head(const store::Entry& e, std::string& out);
+inline constexpr std::string_view k_entry_tail = "}";
 void encode_document(store::Collection c, const store::Document& d, std::string& out);
 
 /// The collection of a document ("_c"), without parsing the rest. corrupted when absent.

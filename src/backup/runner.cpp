@@ -152,15 +152,19 @@ class Run {
 
   bool cancelled() const { return m_options.cancel && m_options.cancel->load(std::memory_order_relaxed); }
 
-  /// Appends one encoded document; counts it and reports progress now and then.
-  Status append(std::optional<TimeMs> timestamp) {
+  /// Appends the encoded document in m_doc; counts it and reports progress now and then.
+  Status append(std::optional<TimeMs> timestamp) { return append_parts({m_doc}, timestamp); }
+
+  Status append_parts(std::initializer_list<std::string_view> parts, std::optional<TimeMs> timestamp) {
     if (cancelled()) return fail(Errc::cancelled, "backup cancelled");
-    CL_CHECK(m_writer->append(m_doc, timestamp));
+    CL_CHECK(m_writer->append(parts, timestamp));
     ++m_documents;
-    m_bytes += static_cast<std::int64_t>(m_doc.size()) + 1;
+    for (std::string_view part : parts) m_bytes += static_cast<std::int64_t>(part.size());
+    m_bytes += 1;
     if ((m_documents & 255) == 0) report(m_operation, false);
     return {};
   }
+
 
   void report(std::string_view operation, bool force) {
     m_operation = std::string(operation);
@@ -247,8 +251,8 @@ class Run {
     Status inner;
     CL_CHECK(m_reader->for_each_entry(ef, [&](const store::Entry& e) {
       m_doc.clear();
-      encode_entry(e, m_doc);
-      inner = append(e.timestamp);
+      encode_entry_head(e, m_doc);
+      inner = append_parts({m_doc, e.json, k_entry_tail}, e.timestamp);
       if (!inner) return false;
       (e.has_uuid ? counts.messages : counts.records) += 1;
       if (e.timestamp) {

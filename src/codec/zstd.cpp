@@ -32,14 +32,22 @@ Compressor::~Compressor() {
   ZSTD_freeCCtx(m_impl->cctx);
 }
 
+Result<std::size_t> Compressor::compress_into(std::string_view src, std::string& buffer) {
+  const std::size_t bound = ZSTD_compressBound(src.size());
+  if (buffer.size() < bound) buffer.resize(bound);
+  const std::size_t n =
+      ZSTD_compressCCtx(m_impl->cctx, buffer.data(), buffer.size(), src.data(), src.size(), m_impl->level);
+  if (ZSTD_isError(n) != 0) return fail(Errc::internal, std::string("zstd compression failed: ") + ZSTD_getErrorName(n));
+  return n;
+}
+
 Status Compressor::compress(std::string_view src, std::string& dst) {
-  dst.resize(ZSTD_compressBound(src.size()));
-  const std::size_t n = ZSTD_compressCCtx(m_impl->cctx, dst.data(), dst.size(), src.data(), src.size(), m_impl->level);
-  if (ZSTD_isError(n) != 0) {
+  auto n = compress_into(src, dst);
+  if (!n) {
     dst.clear();
-    return fail(Errc::internal, std::string("zstd compression failed: ") + ZSTD_getErrorName(n));
+    return fail(std::move(n).error());
   }
-  dst.resize(n);
+  dst.resize(*n);
   return {};
 }
 

@@ -36,6 +36,9 @@ class Compressor {
 
   /// Replaces `dst` with one zstd frame holding `src`. `dst`'s capacity is reused.
   Status compress(std::string_view src, std::string& dst);
+  /// Writes one zstd frame holding `src` at the start of `buffer` and returns its size. `buffer` only
+  /// grows (to the compression bound) and keeps its size, so a reused buffer is never zero-filled again.
+  Result<std::size_t> compress_into(std::string_view src, std::string& buffer);
 
  private:
   struct Impl;

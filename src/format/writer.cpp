@@ -32,7 +32,9 @@ constexpr std::size_t k_index_spill_bytes = 64u << 10;
 struct Job {
   std::string content;  ///< NDJSON lines.
   std::uint32_t documents = 0;
-  std::string stored;  ///< The zstd frame.
+  std::string stored;  ///< The zstd frame in its first `stored_size` bytes (the buffer keeps its size).
+  std::size_t stored_size = 0;
+  std::string_view frame() const { return std::string_view(stored.data(), stored_size); }
   std::array<std::uint8_t, k_frame_checksum_size> checksum{};
   Status status;
   bool done = false;  ///< Guarded by Pool::m_mutex.
@@ -88,9 +90,11 @@ class Pool {
         job = m_pending.front();
         m_pending.pop_front();
       }
-      job->status = compressor.compress(job->content, job->stored);
+      auto size = compressor.compress_into(job->content, job->stored);
+      job->stored_size = size ? *size : 0;
+      job->status = size ? Status() : Status(fail(std::move(size).error()));
       if (job->status) {
-        const crypto::Digest d = crypto::sha256(job->stored);
+        const crypto::Digest d = crypto::sha256(job->frame());
         std::memcpy(job->checksum.data(), d.data(), job->checksum.size());
       }
       {
@@ -201,11 +205,11 @@ struct ArchiveWriter::Impl {
     CL_CHECK(job->status);
     FrameInfo info;
     info.offset = offset;
-    info.stored_size = static_cast<std::uint32_t>(job->stored.size());
+    info.stored_size = static_cast<std::uint32_t>(job->stored_size);
     info.content_size = static_cast<std::uint32_t>(job->content.size());
     info.documents = job->documents;
     info.checksum = job->checksum;
-    CL_CHECK(write(job->stored));
+    CL_CHECK(write(job->frame()));
     std::string record;
     encode_frame_record(info, record);
     CL_CHECK(add_index_record(record));
@@ -379,36 +383,43 @@ Status ArchiveWriter::begin_section(const SectionKey& key) {
 }
 
 Status ArchiveWriter::append(std::string_view document, std::optional<TimeMs> timestamp) {
+  return append({document}, timestamp);
+}
+
+Status ArchiveWriter::append(std::initializer_list<std::string_view> parts, std::optional<TimeMs> timestamp) {
   Impl& w = *m_impl;
   if (w.failed) return fail(*w.failed);
   if (!w.section) return fail(Errc::invalid_argument, "append outside a section: call begin_section first");
-  if (document.size() > k_max_document_bytes) return fail(Errc::too_large, "document larger than 64 MiB");
-  if (document.find('\n') != std::string_view::npos) return fail(Errc::invalid_argument, "document contains a newline");
-  if (w.current && w.current->documents > 0 &&
-      w.current->content.size() + document.size() + 1 > w.options.frame_bytes) {
+  std::size_t size = 0;
+  for (std::string_view part : parts) {
+    if (part.find('\n') != std::string_view::npos)
+      return fail(Errc::invalid_argument, "document contains a newline");
+    size += part.size();
+  }
+  if (size > k_max_document_bytes) return fail(Errc::too_large, "document larger than 64 MiB");
+  if (w.current && w.current->documents > 0 && w.current->content.size() + size + 1 > w.options.frame_bytes) {
     if (Status s = w.submit_current(); !s) {
       w.failed = s.error();
       return s;
     }
   }
   if (!w.current) w.current = w.take_job();
-  SectionInfo& open = *w.section;
-  if (open.documents == 0) {  // the section starts where its first document lands
-    open.first_frame = w.frames_submitted;
-    open.content_offset = w.current->content.size();
+  SectionInfo& sec = *w.section;
+  if (sec.documents == 0) {  // the section starts where its first document lands
+    sec.first_frame = w.frames_submitted;
+    sec.content_offset = w.current->content.size();
   }
-  w.current->content.append(document);
+  for (std::string_view part : parts) w.current->content.append(part);
   w.current->content.push_back('\n');
   ++w.current->documents;
-  SectionInfo& sec = *w.section;
   ++sec.documents;
-  sec.content_size += document.size() + 1;
+  sec.content_size += size + 1;
   if (timestamp) {
     sec.min_time = std::min(sec.min_time.value_or(*timestamp), *timestamp);
     sec.max_time = std::max(sec.max_time.value_or(*timestamp), *timestamp);
   }
   ++w.documents;
-  w.uncompressed += document.size() + 1;
+  w.uncompressed += size + 1;
   m_documents.store(w.documents, std::memory_order_relaxed);
   return {};
 }

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -66,6 +67,8 @@ class ArchiveWriter {
   /// Adds one JSON document (one line: no '\n' in it, at most k_max_document_bytes) to the open
   /// section; `timestamp` feeds the section's min/max time. The document is not validated as JSON.
   Status append(std::string_view document_json, std::optional<TimeMs> timestamp = std::nullopt);
+  /// The same for a document given in pieces (written one after the other, no copy to join them).
+  Status append(std::initializer_list<std::string_view> parts, std::optional<TimeMs> timestamp = std::nullopt);
   /// Closes the open section (no-op when none is open).
   Status end_section();
   /// Writes the index, `manifest_json` (a JSON object: counts, date range, filters, …), the trailer,
