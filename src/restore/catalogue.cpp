@@ -77,8 +77,10 @@ Result<Catalogue> read_catalogue(format::ArchiveReader& reader) {
       c.document_section_docs += s.documents;
     }
   }
+  std::unordered_set<std::string_view> project_ids;
+  for (const auto& p : c.projects) project_ids.insert(p.id);
   for (const auto& s : c.sessions)
-    if (!std::any_of(c.projects.begin(), c.projects.end(), [&](const auto& p) { return p.id == s.project_id; }))
+    if (!project_ids.contains(s.project_id))
       return fail(Errc::corrupted,
                   fmt::format("archive: session '{}' names project '{}' that the catalogue lacks", s.id, s.project_id));
   return c;
