@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <limits>
 
 #include "backup/documents.hpp"
 
@@ -51,7 +52,7 @@ bool matches_project(const store::Project& p, const std::vector<std::string>& wh
   });
 }
 
-bool contains(const std::vector<std::string>& v, const std::string& s) {
+bool contains(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
@@ -61,65 +62,128 @@ Result<Catalogue> read_catalogue(format::ArchiveReader& reader) {
   Catalogue c;
   CL_CHECK(read_header(reader, c));
   const auto& sections = reader.sections();
+  if (sections.size() > std::numeric_limits<std::uint32_t>::max())
+    return fail(Errc::corrupted, "archive: too many sections");
   for (std::size_t i = 0; i < sections.size(); ++i) {
     const auto& s = sections[i];
     const std::string& col = s.key.collection;
     if (col == backup::k_entries) {
-      c.entry_sections.emplace(s.key.session_id, i);
+      c.entries_by_session.push_back(static_cast<std::uint32_t>(i));
     } else if (col == backup::k_users) {
       CL_CHECK(read_all(reader, s, c.users, backup::decode_user));
     } else if (col == backup::k_projects) {
       CL_CHECK(read_all(reader, s, c.projects, backup::decode_project));
     } else if (col == backup::k_sessions) {
-      CL_CHECK(read_all(reader, s, c.sessions, backup::decode_session));
+      c.session_sections.push_back(i);
+      c.sessions_count += s.documents;
     } else if (store::parse_collection(col)) {
       c.document_sections.push_back(i);
       c.document_section_docs += s.documents;
     }
   }
-  std::unordered_set<std::string_view> project_ids;
-  for (const auto& p : c.projects) project_ids.insert(p.id);
-  for (const auto& s : c.sessions)
-    if (!project_ids.contains(s.project_id))
-      return fail(Errc::corrupted,
-                  fmt::format("archive: session '{}' names project '{}' that the catalogue lacks", s.id, s.project_id));
+  if (c.sessions_count > std::numeric_limits<std::uint32_t>::max())
+    return fail(Errc::corrupted, "archive: too many sessions");
+  std::stable_sort(c.entries_by_session.begin(), c.entries_by_session.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return sections[a].key.session_id < sections[b].key.session_id;
+  });
+  for (const auto& p : c.projects) c.project_ids.insert(p.id);
   return c;
 }
 
-Selection select(const Catalogue& c, const format::ArchiveReader& reader, const Selections& sel) {
+std::optional<std::size_t> find_entries(const Catalogue& c, const format::ArchiveReader& reader,
+                                        std::string_view session_id) {
+  const auto& sections = reader.sections();
+  const auto& v = c.entries_by_session;
+  const auto it = std::lower_bound(v.begin(), v.end(), session_id, [&](std::uint32_t i, std::string_view id) {
+    return std::string_view(sections[i].key.session_id) < id;
+  });
+  if (it == v.end() || sections[*it].key.session_id != session_id) return std::nullopt;
+  return static_cast<std::size_t>(it - v.begin());
+}
+
+std::optional<std::size_t> entry_section(const Catalogue& c, const format::ArchiveReader& reader,
+                                         std::string_view session_id) {
+  const auto pos = find_entries(c, reader, session_id);
+  if (!pos) return std::nullopt;
+  return c.entries_by_session[*pos];
+}
+
+Status for_each_archived_session(format::ArchiveReader& reader, const Catalogue& c, std::uint64_t first,
+                                 const ArchivedSessionVisit& visit) {
+  std::uint64_t base = 0;  // ordinal of the section's first document
+  for (std::size_t i : c.session_sections) {
+    const auto& section = reader.sections()[i];
+    if (base + section.documents <= first) {  // skip whole sections without reading them
+      base += section.documents;
+      continue;
+    }
+    std::uint64_t ordinal = base;
+    bool stopped = false;
+    Status inner;
+    CL_CHECK(reader.read_section(section, [&](std::string_view doc) {
+      const std::uint64_t n = ordinal++;
+      if (n < first) return true;
+      auto s = backup::decode_session(doc);
+      if (!s) {
+        inner = fail(std::move(s).error());
+        return false;
+      }
+      if (!c.project_ids.contains(s->project_id)) {
+        inner = fail(Errc::corrupted, fmt::format("archive: session '{}' names project '{}' that the catalogue lacks",
+                                                  s->id, s->project_id));
+        return false;
+      }
+      stopped = !visit(n, *s);
+      return !stopped;
+    }));
+    CL_CHECK(inner);
+    if (stopped) return {};
+    base += section.documents;
+  }
+  return {};
+}
+
+Result<Selection> select(const Catalogue& c, format::ArchiveReader& reader, const Selections& sel) {
   Selection out;
   out.from = sel.from;
   out.to = sel.to;
   out.message_uuids.insert(sel.messages.begin(), sel.messages.end());
   out.all_documents = !sel.any();
   out.document_ids.insert(sel.prompts.begin(), sel.prompts.end());
+  out.listed.assign(c.entries_by_session.size(), false);
 
   const bool by_session = sel.any_session_selection();
   const bool by_ids = !sel.projects.empty() || !sel.sessions.empty();
-  std::unordered_map<std::string, std::size_t> project_index;
+  std::unordered_map<std::string_view, std::size_t> project_index;
   for (std::size_t i = 0; i < c.projects.size(); ++i) project_index.emplace(c.projects[i].id, i);
   auto excluded_project = [&](const store::Project& p) { return matches_project(p, sel.exclude_projects); };
 
   std::unordered_set<std::size_t> projects;
-  for (std::size_t i = 0; i < c.sessions.size(); ++i) {
-    const store::Session& s = c.sessions[i];
-    const store::Project& p = c.projects[project_index.at(s.project_id)];
-    if (!by_session && sel.any()) continue;  // only prompts were chosen
-    if (excluded_project(p) || contains(sel.exclude_sessions, s.id)) continue;
-    if (by_ids && !contains(sel.sessions, s.id) && !matches_project(p, sel.projects)) continue;
-    const auto sec = c.entry_sections.find(s.id);
-    if (sec == c.entry_sections.end()) continue;
-    const auto& info = reader.sections()[sec->second];
+  CL_CHECK(for_each_archived_session(reader, c, 0, [&](std::uint64_t ordinal, store::Session& s) {
+    const auto pos = find_entries(c, reader, s.id);
+    if (pos)
+      out.listed[*pos] = true;
+    else
+      out.listed_without_entries.push_back(s.id);
+    const std::size_t project = project_index.at(s.project_id);
+    const store::Project& p = c.projects[project];
+    if (!by_session && sel.any()) return true;  // only prompts were chosen
+    if (excluded_project(p) || contains(sel.exclude_sessions, s.id)) return true;
+    if (by_ids && !contains(sel.sessions, s.id) && !matches_project(p, sel.projects)) return true;
+    if (!pos) return true;
+    const auto& info = reader.sections()[c.entries_by_session[*pos]];
     if (sel.from || sel.to) {  // the section's time range must meet the selected one
-      if (!info.min_time) continue;
-      if (sel.from && *info.max_time < *sel.from) continue;
-      if (sel.to && *info.min_time >= *sel.to) continue;
+      if (!info.min_time) return true;
+      if (sel.from && *info.max_time < *sel.from) return true;
+      if (sel.to && *info.min_time >= *sel.to) return true;
     }
-    out.sessions.push_back(i);
+    out.sessions.push_back(static_cast<std::uint32_t>(ordinal));
     out.entry_documents += info.documents;
     out.entry_bytes += info.content_size;
-    projects.insert(project_index.at(s.project_id));
-  }
+    projects.insert(project);
+    if (out.first_sessions.size() < k_session_batch) out.first_sessions.push_back(std::move(s));
+    return true;
+  }));
   // Projects: those of the selected sessions; with no session selection (or a project selection) the
   // archive's empty projects too, so that a full backup's empty projects come back.
   for (std::size_t i = 0; i < c.projects.size(); ++i) {
@@ -129,6 +193,29 @@ Selection select(const Catalogue& c, const format::ArchiveReader& reader, const 
     if (chosen || projects.contains(i)) out.projects.push_back(i);
   }
   return out;
+}
+
+bool lists_session(const Catalogue& c, const format::ArchiveReader& reader, const Selection& selection,
+                   std::string_view id) {
+  const auto pos = find_entries(c, reader, id);
+  if (pos && selection.listed[*pos]) return true;
+  return contains(selection.listed_without_entries, id);
+}
+
+Status read_session_batch(format::ArchiveReader& reader, const Catalogue& c, const Selection& selection,
+                          std::size_t first, std::vector<store::Session>& batch) {
+  batch.clear();
+  const auto& wanted = selection.sessions;
+  if (first >= wanted.size()) return {};
+  std::size_t next = first;
+  CL_CHECK(for_each_archived_session(reader, c, wanted[first], [&](std::uint64_t ordinal, store::Session& s) {
+    if (ordinal != wanted[next]) return true;
+    batch.push_back(std::move(s));
+    ++next;
+    return next < wanted.size() && batch.size() < k_session_batch;
+  }));
+  if (batch.empty()) return fail(Errc::corrupted, "archive: the sessions catalogue ended before a selected session");
+  return {};
 }
 
 bool entry_selected(const Selection& s, bool has_uuid, const std::string& key, std::optional<TimeMs> ts) {

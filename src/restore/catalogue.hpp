@@ -1,14 +1,19 @@
-// The archive's catalogue as a restore sees it: the header (type, date range of the backup), the users,
-// projects and sessions sections, and where each session's entries and each document collection live.
-// Reading it touches the index and the small catalogue sections only, never an entry frame. Memory is
-// proportional to the number of sessions and projects, not to the archive's size.
+// The archive's catalogue as a restore sees it: the header (type, date range of the backup), the users
+// and projects, and where the sessions catalogue, each session's entries and each document collection
+// live. Reading it touches the index and the small users / projects sections only, never an entry frame.
+// The archived sessions are NOT held: they are streamed from the `sessions` sections in catalogue order
+// (for_each_archived_session, read_session_batch), a bounded batch at a time, so that memory does not
+// grow with the number of sessions beyond a few bytes each (entries_by_session, Selection::sessions).
 // Also the selection (which archived sessions, projects and documents a restore considers) and the
 // lookups of natural keys in the store shared by preview and restore. Not thread-safe (one per restore).
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -21,6 +26,9 @@
 
 namespace claudelens::restore {
 
+/// Most archived sessions decoded and held at once (about 600 bytes each). Default: 2048
+inline constexpr std::size_t k_session_batch = 2048;
+
 struct Catalogue {
   std::string backup_id;  ///< from the header; "" when absent
   std::string type;       ///< the backup's type: full | selective | incremental
@@ -28,22 +36,46 @@ struct Catalogue {
   std::optional<backup::DateRange> date_range;  ///< the backup's own date-range filter
   std::vector<store::User> users;
   std::vector<store::Project> projects;
-  /// Sessions as archived; message_count / records_count are what the archive holds.
-  std::vector<store::Session> sessions;
-  /// Session id → index of its "entries" section in ArchiveReader::sections().
-  std::unordered_map<std::string, std::size_t> entry_sections;
+  std::unordered_set<std::string> project_ids;  ///< of `projects`
+  /// Indexes of the "sessions" sections in ArchiveReader::sections(), in archive order. A session's
+  /// ordinal is its position in their concatenated documents (catalogue order).
+  std::vector<std::size_t> session_sections;
+  std::uint64_t sessions_count = 0;  ///< documents in those sections
+  /// Indexes of the "entries" sections in ArchiveReader::sections(), sorted by session id (archive
+  /// order among equal ids): 4 bytes per session, the ids stay in the reader's index.
+  std::vector<std::uint32_t> entries_by_session;
   /// Indexes of the prompt_folders, prompts and ai_settings sections (in archive order).
   std::vector<std::size_t> document_sections;
   std::uint64_t document_section_docs = 0;  ///< documents in those sections
 };
 
-/// Reads the header and the users, projects and sessions sections. corrupted when a catalogue
-/// document is malformed or the header is not JSON.
+/// Reads the header and the users and projects sections, and indexes the other sections (no session
+/// document is read). corrupted when a catalogue document is malformed or the header is not JSON.
 Result<Catalogue> read_catalogue(format::ArchiveReader& reader);
+
+/// Position in Catalogue::entries_by_session of the first "entries" section of `session_id`, if any.
+std::optional<std::size_t> find_entries(const Catalogue& catalogue, const format::ArchiveReader& reader,
+                                        std::string_view session_id);
+/// Index in ArchiveReader::sections() of the first "entries" section of `session_id`, if any.
+std::optional<std::size_t> entry_section(const Catalogue& catalogue, const format::ArchiveReader& reader,
+                                         std::string_view session_id);
+
+/// Called with each archived session (message_count / records_count are what the archive holds) and
+/// its ordinal; return false to stop.
+using ArchivedSessionVisit = std::function<bool(std::uint64_t ordinal, store::Session& session)>;
+
+/// Streams the archived sessions in catalogue order from ordinal `first` on, decoding only those.
+/// corrupted when a document is malformed or names a project that the catalogue lacks.
+Status for_each_archived_session(format::ArchiveReader& reader, const Catalogue& catalogue, std::uint64_t first,
+                                 const ArchivedSessionVisit& visit);
 
 /// What a restore considers, from the catalogue and the selections.
 struct Selection {
-  std::vector<std::size_t> sessions;              ///< indexes into Catalogue::sessions, in catalogue order
+  /// Ordinals of the selected sessions, ascending (catalogue order): 4 bytes per session.
+  std::vector<std::uint32_t> sessions;
+  /// The first (at most k_session_batch) selected sessions, kept from the selection's pass over the
+  /// catalogue so that a restore of a few sessions reads the sessions catalogue once.
+  std::vector<store::Session> first_sessions;
   std::vector<std::size_t> projects;              ///< indexes into Catalogue::projects
   bool all_documents = false;                     ///< every prompt / folder / AI setting
   std::unordered_set<std::string> document_ids;   ///< else these ids only
@@ -51,10 +83,23 @@ struct Selection {
   std::optional<TimeMs> from, to;                 ///< entry timestamp range (selections)
   std::uint64_t entry_documents = 0;              ///< documents in the selected sessions' sections
   std::uint64_t entry_bytes = 0;                  ///< their uncompressed bytes
+  /// Which sessions the catalogue lists (selected or not): a bit per Catalogue::entries_by_session
+  /// position, plus the ids of listed sessions without an entries section (none in a ClaudeLens backup).
+  std::vector<bool> listed;
+  std::vector<std::string> listed_without_entries;
   bool entry_filter() const { return !message_uuids.empty() || from || to; }
 };
 
-Selection select(const Catalogue& catalogue, const format::ArchiveReader& reader, const Selections& selections);
+/// One pass over the sessions catalogue. corrupted as for_each_archived_session.
+Result<Selection> select(const Catalogue& catalogue, format::ArchiveReader& reader, const Selections& selections);
+
+/// True when the catalogue lists session `id` (as Selection::listed records).
+bool lists_session(const Catalogue& catalogue, const format::ArchiveReader& reader, const Selection& selection,
+                   std::string_view id);
+
+/// Replaces `batch` with the selected sessions selection.sessions[first …], at most k_session_batch.
+Status read_session_batch(format::ArchiveReader& reader, const Catalogue& catalogue, const Selection& selection,
+                          std::size_t first, std::vector<store::Session>& batch);
 
 /// True when a selected session's entry (timestamp `ts`, uuid when `has_uuid`) passes the entry
 /// filter. Records without a timestamp pass a date range (they go with their session).

@@ -81,38 +81,51 @@ Result<boost::json::object> preview_restore(store::Store& store, const std::file
   std::map<std::string, json::array> sessions_of;
   std::map<std::string, std::int64_t> sessions_count, messages_count;
   std::optional<TimeMs> earliest, latest;
-  std::int64_t total_messages = 0, total_records = 0, existing_sessions = 0;
+  std::int64_t total_messages = 0, total_records = 0, existing_sessions = 0, sessions_total = 0;
   std::uint64_t entry_bytes = 0;
-  for (const auto& s : cat.sessions) {
-    ++sessions_count[s.project_id];
-    messages_count[s.project_id] += s.message_count;
-    total_messages += s.message_count;
-    total_records += s.records_count - s.message_count;
-    if (s.started_at) earliest = std::min(earliest.value_or(*s.started_at), *s.started_at);
-    if (s.ended_at) latest = std::max(latest.value_or(*s.ended_at), *s.ended_at);
-    const auto sec = cat.entry_sections.find(s.id);
-    if (sec != cat.entry_sections.end()) entry_bytes += ar.sections()[sec->second].content_size;
-    bool exists = false;
-    if (options.check_conflicts) {
-      CL_TRY(stored, db.get_session(s.id));
-      if (stored) {
-        exists = true;
-        ++existing_sessions;
-        add_conflict("session", stored->id, s.id, stored->summary, s.summary, 1);
-        if (options.check_message_conflicts && sec != cat.entry_sections.end()) {
-          CL_TRY(n, message_conflicts(db, ar, ar.sections()[sec->second], s.id));
-          if (n > 0) add_conflict("message", s.id, s.id, "", "", n);
+  // The archived sessions in bounded batches: the message conflicts of a batch read entry frames,
+  // which a read of the sessions catalogue cannot be interleaved with.
+  std::vector<store::Session> batch;
+  for (std::uint64_t next = 0; next < cat.sessions_count;) {
+    batch.clear();
+    CL_CHECK(for_each_archived_session(ar, cat, next, [&](std::uint64_t, store::Session& s) {
+      batch.push_back(std::move(s));
+      return batch.size() < k_session_batch;
+    }));
+    if (batch.empty()) break;
+    next += batch.size();
+    for (const auto& s : batch) {
+      ++sessions_total;
+      ++sessions_count[s.project_id];
+      messages_count[s.project_id] += s.message_count;
+      total_messages += s.message_count;
+      total_records += s.records_count - s.message_count;
+      if (s.started_at) earliest = std::min(earliest.value_or(*s.started_at), *s.started_at);
+      if (s.ended_at) latest = std::max(latest.value_or(*s.ended_at), *s.ended_at);
+      const auto sec = entry_section(cat, ar, s.id);
+      if (sec) entry_bytes += ar.sections()[*sec].content_size;
+      bool exists = false;
+      if (options.check_conflicts) {
+        CL_TRY(stored, db.get_session(s.id));
+        if (stored) {
+          exists = true;
+          ++existing_sessions;
+          add_conflict("session", stored->id, s.id, stored->summary, s.summary, 1);
+          if (options.check_message_conflicts && sec) {
+            CL_TRY(n, message_conflicts(db, ar, ar.sections()[*sec], s.id));
+            if (n > 0) add_conflict("message", s.id, s.id, "", "", n);
+          }
         }
       }
+      if (options.detailed)
+        sessions_of[s.project_id].push_back(json::object{{"_id", s.id},
+                                                         {"summary", s.summary},
+                                                         {"started_at", time_or_null(s.started_at)},
+                                                         {"ended_at", time_or_null(s.ended_at)},
+                                                         {"message_count", s.message_count},
+                                                         {"records_count", s.records_count},
+                                                         {"exists_in_system", exists}});
     }
-    if (options.detailed)
-      sessions_of[s.project_id].push_back(json::object{{"_id", s.id},
-                                                       {"summary", s.summary},
-                                                       {"started_at", time_or_null(s.started_at)},
-                                                       {"ended_at", time_or_null(s.ended_at)},
-                                                       {"message_count", s.message_count},
-                                                       {"records_count", s.records_count},
-                                                       {"exists_in_system", exists}});
   }
 
   json::array projects;
@@ -204,7 +217,6 @@ Result<boost::json::object> preview_restore(store::Store& store, const std::file
   if (entry_bytes > (1u << 30))
     recommendations.push_back(json::value("a large backup: restore selected projects or sessions for a faster result"));
 
-  const auto& sessions_total = static_cast<std::int64_t>(cat.sessions.size());
   return json::object{
       {"backup_id", options.backup_id.empty() ? cat.backup_id : options.backup_id},
       {"created_at", time_or_null(cat.created_at)},

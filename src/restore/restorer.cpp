@@ -83,7 +83,7 @@ std::string resolution_name(Strategy s) {
 /// What a full restore removes, found before the write transaction so that it can be confirmed.
 struct Deletions {
   std::vector<store::Project> projects;
-  std::vector<store::Session> sessions;  ///< outside the deleted projects
+  std::vector<std::string> sessions;  ///< ids of the sessions outside the deleted projects
   std::vector<std::pair<store::Collection, std::string>> documents;
   std::int64_t sessions_in_projects = 0;
   std::int64_t entries = 0;  ///< entries of the deleted projects and sessions
@@ -152,7 +152,8 @@ class Restorer {
     CL_TRY(catalogue, read_catalogue(*m_reader));
     m_catalogue = std::move(catalogue);
     if (m_report.backup_id.empty()) m_report.backup_id = m_catalogue.backup_id;
-    m_selection = select(m_catalogue, *m_reader, m_options.selections);
+    CL_TRY(selection, select(m_catalogue, *m_reader, m_options.selections));
+    m_selection = std::move(selection);
     m_documents_total = static_cast<std::int64_t>(m_selection.entry_documents + m_catalogue.document_section_docs);
     return {};
   }
@@ -165,13 +166,12 @@ class Restorer {
     if (!deletes_whole_documents()) return {};
     CL_TRY(reader, m_store.read());
     CL_TRY(owners, map_owners(*reader, m_catalogue));
-    std::unordered_set<std::string> kept_projects, archived_sessions;
+    std::unordered_set<std::string> kept_projects;
     for (const auto& p : m_catalogue.projects) {
       CL_TRY(existing, find_existing_project(*reader, owners.map(p.owner_id), p));
       if (existing) kept_projects.insert(existing->id);
       kept_projects.insert(p.id);  // the archived id itself, when it is free, is the restored project
     }
-    for (const auto& s : m_catalogue.sessions) archived_sessions.insert(s.id);
     CL_CHECK(reader->for_each_project({}, [&](const store::Project& p) {
       if (!kept_projects.contains(p.id)) m_deletions.projects.push_back(p);
       return true;
@@ -182,8 +182,8 @@ class Restorer {
       if (deleted_projects.contains(s.project_id)) {
         ++m_deletions.sessions_in_projects;
         m_deletions.entries += s.records_count;
-      } else if (!archived_sessions.contains(s.id)) {
-        m_deletions.sessions.push_back(s);
+      } else if (!lists_session(m_catalogue, *m_reader, m_selection, s.id)) {
+        m_deletions.sessions.push_back(s.id);
         m_deletions.entries += s.records_count;
       }
       return true;
@@ -268,7 +268,7 @@ class Restorer {
     }
     std::string owner = m_options.restored_by;
     if (owner.empty() && !m_selection.sessions.empty())
-      owner = m_owners.map(m_catalogue.sessions[m_selection.sessions.front()].owner_id);
+      owner = m_owners.map(m_selection.first_sessions.front().owner_id);
     CL_TRY(p, m_writer->find_project_by_name(owner, m_options.target_project_name));
     if (p) {
       m_target = p->id;
@@ -359,8 +359,15 @@ class Restorer {
 
   Status restore_sessions() {
     progress("restoring sessions", true);
-    for (std::size_t i : m_selection.sessions) CL_CHECK(restore_session(m_catalogue.sessions[i]));
-    return {};
+    // The archived sessions come in bounded batches read from the sessions catalogue (the first one
+    // from the selection's pass), so memory does not grow with their number.
+    std::vector<store::Session> batch = std::move(m_selection.first_sessions);
+    for (std::size_t done = 0;;) {
+      for (const auto& s : batch) CL_CHECK(restore_session(s));
+      done += batch.size();
+      if (done >= m_selection.sessions.size()) return {};
+      CL_CHECK(read_session_batch(*m_reader, m_catalogue, m_selection, done, batch));
+    }
   }
 
   /// What restore_session decided for one archived session.
@@ -445,7 +452,9 @@ class Restorer {
   }
 
   Status restore_entries(const store::Session& archived, SessionPlan& plan) {
-    const auto& section = m_reader->sections()[m_catalogue.entry_sections.at(archived.id)];
+    const auto index = entry_section(m_catalogue, *m_reader, archived.id);
+    if (!index) return fail(Errc::corrupted, fmt::format("archive: session '{}' has no entries section", archived.id));
+    const auto& section = m_reader->sections()[*index];
     const bool renamed = plan.id != archived.id;
     // Full mode keeps only what the backup holds: remember the archived keys (one session's worth).
     const bool prune = m_options.mode == Mode::full && plan.existing &&
@@ -612,15 +621,15 @@ class Restorer {
       if (m_report.deleted_projects.size() < 1000) m_report.deleted_projects.push_back(p.id);
       m_touched_projects.erase(p.id);
     }
-    for (const auto& s : m_deletions.sessions) {
-      CL_TRY(still, m_writer->get_session(s.id));
+    for (const auto& id : m_deletions.sessions) {
+      CL_TRY(still, m_writer->get_session(id));
       if (!still) continue;
       CL_CHECK(wrote());
-      CL_CHECK(m_writer->delete_session(s.id));
+      CL_CHECK(m_writer->delete_session(id));
       ++sessions.deleted;
       m_report.tally(std::string(k_messages)).deleted += still->message_count;
       m_report.tally(std::string(k_records)).deleted += still->records_count - still->message_count;
-      if (m_report.deleted_sessions.size() < 1000) m_report.deleted_sessions.push_back(s.id);
+      if (m_report.deleted_sessions.size() < 1000) m_report.deleted_sessions.push_back(id);
       m_touched_projects.insert(still->project_id);
     }
     for (const auto& [c, id] : m_deletions.documents) {

@@ -8,8 +8,9 @@
 //   AI settings → full-mode deletions → statistics → history record → commit (or roll back for a dry
 //   run, an error, a cancel). A failed attempt is recorded in its own transaction after the rollback.
 //
-// Memory: the catalogue (proportional to sessions), one session's entry keys, and the archive
-// reader's two frame buffers; never the archive. Only the frames of selected sections are read.
+// Memory: the users and projects, a few bytes per archived session (the selection's ordinals, the
+// entries-section lookup), one bounded batch of archived sessions, one session's entry keys, and the
+// archive reader (its index and two frame buffers); never the archive. Only the frames of selected sections are read.
 // Thread-safety: run_restore may run on any thread; `options.cancel` may be set from another one.
 // Test-only hook: the environment variable CLAUDELENS_TEST_KILL_AFTER_DOCUMENTS=N makes the process
 // raise SIGKILL on itself after N documents were written inside the transaction (crash tests).
