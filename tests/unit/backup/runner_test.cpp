@@ -1,4 +1,7 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 
@@ -250,6 +253,24 @@ TEST(BackupRunner, startup_recovery_removes_leftovers_and_fails_interrupted_reco
   auto m = load_metadata(*reader, "stale").value();
   EXPECT_EQ(m->status, BackupStatus::failed);
   EXPECT_NE(m->error_message.find("interrupted"), std::string::npos);
+}
+
+TEST(BackupRunner, startup_recovery_leaves_a_live_backup_alone) {
+  Fixture f;
+  std::filesystem::create_directories(f.backups);
+  const auto live = format::partial_path_for(f.backups / "backup-live.claudelens");
+  std::ofstream(live) << "being written";
+  // Another process's running backup holds the directory lock shared.
+  const int fd = ::open((f.backups / ".claudelens.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_SH), 0);
+  auto marked = recover_interrupted(*f.store, f.backups, 5);
+  ASSERT_TRUE(marked);
+  EXPECT_EQ(*marked, 0);
+  EXPECT_TRUE(std::filesystem::exists(live));
+  ::close(fd);
+  ASSERT_TRUE(recover_interrupted(*f.store, f.backups, 6));
+  EXPECT_FALSE(std::filesystem::exists(live));
 }
 
 TEST(BackupCatalog, verify_detects_damage_and_marks_the_backup_corrupted) {
