@@ -255,6 +255,27 @@ TEST(BackupRunner, startup_recovery_removes_leftovers_and_fails_interrupted_reco
   EXPECT_NE(m->error_message.find("interrupted"), std::string::npos);
 }
 
+TEST(BackupRunner, a_backup_is_one_snapshot_while_the_store_changes) {
+  Fixture f;
+  bool changed = false;
+  RunOptions o;
+  o.on_progress = [&](const Progress& p) {
+    if (changed || p.operation != "writing sessions") return;
+    // Another writer commits a new session and deletes one while the backup reads.
+    auto w = f.store->write().value();
+    testing::add_session(*w, "alice", "-w-api", "/w/api", "s9", 4, k_t0 + 8 * k_day);
+    ASSERT_TRUE(w->delete_session("s4"));
+    ASSERT_TRUE(w->commit());
+    changed = true;
+  };
+  auto m = f.run({}, o);
+  ASSERT_TRUE(m) << m.error().message;
+  ASSERT_TRUE(changed);
+  EXPECT_EQ(f.sessions_of(*m), (std::set<std::string>{"s1", "s2", "s3", "s4"}));
+  EXPECT_EQ(m->contents.messages_count, 19);
+  EXPECT_EQ(f.store->read().value()->get_session("s9").value()->message_count, 4);
+}
+
 TEST(BackupRunner, startup_recovery_leaves_a_live_backup_alone) {
   Fixture f;
   std::filesystem::create_directories(f.backups);
