@@ -100,6 +100,7 @@ class Run {
     CL_CHECK(check_space());
 
     CL_TRY(lock, DirectoryLock::acquire(m_options.backup_dir, false, true));
+    (void)lock;  // held until the run ends
     m_meta.status = BackupStatus::in_progress;
     CL_CHECK(save());
     auto written = write_archive();
