@@ -28,7 +28,7 @@ struct PreviewOptions {
 
 /// Restore throughput used for estimates (bytes of transcript lines per second into SQLite),
 /// measured on the 2-core reference machine (docs/restore.md).
-inline constexpr double k_restore_bytes_per_second = 50e6;
+inline constexpr double k_restore_bytes_per_second = 100e6;
 
 /// API.md's preview object plus `bytes_read` (archive bytes the preview read) and, per conflict,
 /// `count` (message conflicts are aggregated per session).
