@@ -9,7 +9,7 @@ namespace claudelens::backup {
 namespace {
 
 // Estimates, measured on demo data at level 3 on the 2-core reference machine (docs/performance.md).
-constexpr double k_assumed_ratio = 5.0;               // uncompressed / compressed
+constexpr double k_assumed_ratio = 3.7;               // uncompressed / compressed (demo data, level 3)
 constexpr double k_assumed_bytes_per_second = 250e6;  // uncompressed bytes written per second
 constexpr std::int64_t k_envelope_bytes = 64;         // the archive document around each entry
 
