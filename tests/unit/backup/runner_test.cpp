@@ -276,6 +276,36 @@ TEST(BackupRunner, a_backup_is_one_snapshot_while_the_store_changes) {
   EXPECT_EQ(f.store->read().value()->get_session("s9").value()->message_count, 4);
 }
 
+TEST(BackupRunner, not_enough_free_space_is_refused_before_anything_is_written) {
+  Fixture f;
+  RunOptions o;
+  o.reserve_bytes = std::int64_t{1} << 60;  // more than any disk has free
+  auto m = f.run({}, o);
+  ASSERT_FALSE(m);
+  EXPECT_EQ(m.error().code, Errc::no_space);
+  EXPECT_NE(m.error().message.find("free space"), std::string::npos);
+  for (const auto& e : std::filesystem::directory_iterator(f.backups))
+    EXPECT_EQ(e.path().filename().string().find(".claudelens"), std::string::npos) << e.path();
+  auto reader = f.store->read().value();
+  int records = 0;
+  ASSERT_TRUE(for_each_metadata(*reader, [&](const BackupMetadata&) { return ++records, true; }));
+  EXPECT_EQ(records, 0);
+}
+
+TEST(BackupRunner, an_unusable_backup_directory_is_an_io_error) {
+  Fixture f;
+  std::ofstream(f.dir / "a-file") << "not a directory";
+  RunOptions o;
+  o.backup_dir = f.dir / "a-file" / "backups";
+  BackupRequest r;
+  r.name = "test backup";
+  r.created_by = "alice";
+  auto m = run_backup(*f.store, r, o);
+  ASSERT_FALSE(m);
+  EXPECT_EQ(m.error().code, Errc::io);
+  EXPECT_NE(m.error().message.find("a-file"), std::string::npos);
+}
+
 TEST(BackupRunner, startup_recovery_leaves_a_live_backup_alone) {
   Fixture f;
   std::filesystem::create_directories(f.backups);
