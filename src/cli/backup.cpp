@@ -39,20 +39,9 @@ Result<backup::BackupRequest> make_request(Context& ctx, const CreateArgs& a) {
   f.exclude_patterns = a.exclude;
   f.min_message_count = a.min_messages;
   f.max_message_count = a.max_messages;
-  if (!a.from.empty() || !a.to.empty()) {
-    backup::DateRange range{0, system_clock().now_ms()};
-    if (!a.from.empty()) {
-      const auto t = parse_iso8601(a.from);
-      if (!t) return fail(Errc::invalid_argument, fmt::format("--from '{}' is not an ISO 8601 time", a.from));
-      range.start = *t;
-    }
-    if (!a.to.empty()) {
-      const auto t = parse_iso8601(a.to);
-      if (!t) return fail(Errc::invalid_argument, fmt::format("--to '{}' is not an ISO 8601 time", a.to));
-      range.end = *t;
-    }
-    f.date_range = range;
-  }
+  CL_TRY(from, parse_time_flag("--from", a.from));
+  CL_TRY(to, parse_time_flag("--to", a.to));
+  if (from || to) f.date_range = backup::DateRange{from.value_or(0), to.value_or(system_clock().now_ms())};
   if (a.type.empty()) {
     r.type = f.empty() ? backup::BackupType::full : backup::BackupType::selective;
   } else {

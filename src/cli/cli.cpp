@@ -46,6 +46,13 @@ Result<std::string> Context::resolve_owner(const std::string& owner_name) {
   return admin.id;
 }
 
+Result<std::optional<TimeMs>> parse_time_flag(const std::string& flag, const std::string& value) {
+  if (value.empty()) return std::optional<TimeMs>{};
+  const auto t = parse_iso8601(value);
+  if (!t) return fail(Errc::invalid_argument, fmt::format("{} '{}' is not an ISO 8601 time", flag, value));
+  return std::optional<TimeMs>{*t};
+}
+
 int report(const Error& error) {
   std::fprintf(stderr, "claudelens: %s\n", error.message.c_str());
   return exit_code_for(error.code);

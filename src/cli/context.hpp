@@ -44,6 +44,9 @@ class Context {
 /// Prints an error as SPEC §3 wants (first line says what and where) and returns its exit code.
 int report(const Error& error);
 
+/// A time flag's value: nullopt when empty, else an ISO 8601 time (invalid_argument naming the flag).
+Result<std::optional<TimeMs>> parse_time_flag(const std::string& flag, const std::string& value);
+
 /// Each command file adds its subcommand(s) to the app. The action runs after parsing.
 void add_ingest_command(CLI::App& app, Context& ctx);
 void add_query_commands(CLI::App& app, Context& ctx);  ///< stats, projects, sessions, export

@@ -37,13 +37,6 @@ struct RestoreArgs {
   bool detailed = false;
 };
 
-Result<std::optional<TimeMs>> parse_time_flag(const std::string& flag, const std::string& value) {
-  if (value.empty()) return std::optional<TimeMs>{};
-  const auto t = parse_iso8601(value);
-  if (!t) return fail(Errc::invalid_argument, fmt::format("{} '{}' is not an ISO 8601 time", flag, value));
-  return std::optional<TimeMs>{*t};
-}
-
 Result<restore::RestoreOptions> make_options(const RestoreArgs& a) {
   restore::RestoreOptions o;
   const auto mode = restore::parse_mode(a.mode);
