@@ -7,7 +7,9 @@
 #include <unistd.h>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
+#include <string_view>
 
 namespace claudelens::testing {
 
@@ -32,6 +34,14 @@ class TempDir {
 
   const std::filesystem::path& path() const { return m_path; }
   std::filesystem::path operator/(const std::string& name) const { return m_path / name; }
+
+  /// Writes `bytes` to path()/rel (creating folders) and returns the full path.
+  std::filesystem::path write(const std::string& rel, std::string_view bytes) const {
+    const auto p = m_path / rel;
+    std::filesystem::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    return p;
+  }
 
  private:
   std::filesystem::path m_path;
