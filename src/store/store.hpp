@@ -157,9 +157,10 @@ struct EntryFilter {
 };
 
 struct Counts {
+  /// messages, records, entry_bytes and the time range come from the sessions' statistics.
   std::int64_t users = 0, api_keys = 0, projects = 0, sessions = 0, messages = 0, records = 0;
   std::int64_t prompts = 0, prompt_folders = 0, ai_settings = 0;
-  std::int64_t entry_bytes = 0;  ///< sum of the entries' JSON sizes
+  std::int64_t entry_bytes = 0;  ///< sum of the entries' JSON sizes (as of the sessions' last stats refresh)
   std::optional<TimeMs> earliest, latest;
 };
 

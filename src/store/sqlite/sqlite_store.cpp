@@ -255,10 +255,12 @@ class SqliteReader : public virtual Reader {
     c.api_keys = keys;
     c.projects = projects;
     {
-      CL_TRY(st, m_conn->prepare(owner_id ? "SELECT COUNT(*), SUM(message_count), SUM(records_count), "
-                                            "MIN(started_at), MAX(ended_at) FROM sessions WHERE owner_id = ?"
-                                          : "SELECT COUNT(*), SUM(message_count), SUM(records_count), "
-                                            "MIN(started_at), MAX(ended_at) FROM sessions"));
+      // From the sessions' statistics (refresh_session_stats), not a scan of every entry's JSON.
+      CL_TRY(st,
+             m_conn->prepare(owner_id ? "SELECT COUNT(*), SUM(message_count), SUM(records_count), "
+                                        "MIN(started_at), MAX(ended_at), SUM(bytes) FROM sessions WHERE owner_id = ?"
+                                      : "SELECT COUNT(*), SUM(message_count), SUM(records_count), "
+                                        "MIN(started_at), MAX(ended_at), SUM(bytes) FROM sessions"));
       if (owner_id) st->bind(*owner_id);
       if (st->step() == SQLITE_ROW) {
         c.sessions = st->i64(0);
@@ -266,15 +268,8 @@ class SqliteReader : public virtual Reader {
         c.records = st->i64(2);
         c.earliest = st->opt_i64(3);
         c.latest = st->opt_i64(4);
+        c.entry_bytes = st->i64(5);
       }
-      st->reset();
-    }
-    {
-      CL_TRY(st, m_conn->prepare(owner_id ? "SELECT COALESCE(SUM(LENGTH(CAST(e.json AS BLOB))), 0) FROM entries e "
-                                            "JOIN sessions s ON s.id = e.session_id WHERE s.owner_id = ?"
-                                          : "SELECT COALESCE(SUM(LENGTH(CAST(json AS BLOB))), 0) FROM entries"));
-      if (owner_id) st->bind(*owner_id);
-      if (st->step() == SQLITE_ROW) c.entry_bytes = st->i64(0);
       st->reset();
     }
     std::int64_t* doc_counts[] = {&c.prompts, &c.prompt_folders, &c.ai_settings};
