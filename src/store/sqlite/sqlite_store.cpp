@@ -702,20 +702,19 @@ class SqliteWriter final : public SqliteReader, public Writer {
   Status refresh_session_stats(const std::string& session_id) override {
     // Usage is repeated on every line of one API response (with partial output tokens on early lines):
     // take each message id's largest figures once.
+    // One pass over the session's entries for the counts and times, one grouped pass for the usage.
     CL_TRY(st, m_conn->prepare(
-                   "UPDATE sessions SET "
-                   "started_at = (SELECT MIN(ts) FROM entries WHERE session_id = ?1), "
-                   "ended_at = (SELECT MAX(ts) FROM entries WHERE session_id = ?1), "
-                   "message_count = (SELECT COUNT(*) FROM entries WHERE session_id = ?1 AND has_uuid), "
-                   "records_count = (SELECT COUNT(*) FROM entries WHERE session_id = ?1), "
-                   "bytes = (SELECT COALESCE(SUM(LENGTH(CAST(json AS BLOB))), 0) FROM entries WHERE session_id = ?1), "
+                   "UPDATE sessions SET started_at = a.first, ended_at = a.last, message_count = a.messages, "
+                   "records_count = a.records, bytes = a.bytes, "
                    "(input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd) = "
                    "(SELECT COALESCE(SUM(i), 0), COALESCE(SUM(o), 0), COALESCE(SUM(cc), 0), COALESCE(SUM(cr), 0), "
                    "COALESCE(SUM(c), 0) FROM (SELECT MAX(input_tokens) i, MAX(output_tokens) o, "
                    "MAX(cache_creation_tokens) cc, MAX(cache_read_tokens) cr, MAX(cost_usd) c FROM entries "
                    "WHERE session_id = ?1 AND message_id <> '' GROUP BY message_id)), "
-                   "updated_at = MAX(updated_at, COALESCE((SELECT MAX(ts) FROM entries WHERE session_id = ?1), 0)) "
-                   "WHERE id = ?1"));
+                   "updated_at = MAX(updated_at, COALESCE(a.last, 0)) "
+                   "FROM (SELECT MIN(ts) AS first, MAX(ts) AS last, COALESCE(SUM(has_uuid), 0) AS messages, "
+                   "COUNT(*) AS records, COALESCE(SUM(LENGTH(CAST(json AS BLOB))), 0) AS bytes FROM entries "
+                   "WHERE session_id = ?1) AS a WHERE id = ?1"));
     st->bind(session_id);
     return conn().run(*st, "refresh session");
   }
