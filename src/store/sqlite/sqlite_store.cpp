@@ -15,7 +15,9 @@
 
 namespace claudelens::store::sqlite {
 
-Status migrate(Connection& conn);  // migrations.cpp
+/// Checks that the file is a ClaudeLens store (or empty) before writing to it, then sets WAL mode and
+/// migrates it to the current schema (migrations.cpp).
+Status open_schema(Connection& conn, std::string_view path);
 
 namespace {
 
@@ -481,13 +483,12 @@ class SqliteWriter final : public SqliteReader, public Writer {
   using SqliteReader::SqliteReader;
 
   Status begin_write(WriteMode mode) {
+    // A bulk transaction stays in the WAL (readers must go on beside it, SPEC §3 and the server), but
+    // gets a larger page cache for its duration: fewer B-tree pages are spilled to the WAL and
+    // written again before the commit.
     if (mode == WriteMode::bulk) {
-      // Leave the WAL for this transaction when this is the only connection: appended pages then go
-      // to the database file once (the WAL would take them, then the checkpoint would copy them).
-      CL_TRY(st, m_conn->prepare("PRAGMA journal_mode=DELETE"));
-      const bool switched = st->step() == SQLITE_ROW && st->text(0) == "delete";
-      st->reset();
-      m_bulk = switched;
+      CL_CHECK(m_conn->exec("PRAGMA cache_size=-65536"));
+      m_bulk = true;
     }
     CL_CHECK(m_conn->exec("BEGIN IMMEDIATE"));
     m_open = true;
@@ -499,7 +500,7 @@ class SqliteWriter final : public SqliteReader, public Writer {
       (void)m_conn->exec("ROLLBACK");
       m_open = false;
     }
-    if (m_bulk) (void)m_conn->exec("PRAGMA journal_mode=WAL");
+    if (m_bulk) (void)m_conn->exec("PRAGMA cache_size=-8192");  // the pool's connections keep 8 MiB
   }
 
   Status commit() override {
@@ -757,7 +758,7 @@ class SqliteWriter final : public SqliteReader, public Writer {
   }
 
  private:
-  bool m_bulk = false;  ///< the connection left WAL mode for this transaction
+  bool m_bulk = false;  ///< the connection's page cache was enlarged for this transaction
   std::unordered_map<std::string, std::unordered_map<std::string, std::int64_t>> m_cwd_deltas;
   std::unordered_map<std::string, std::string> m_session_project;
 
@@ -843,7 +844,7 @@ class SqliteStore final : public Store {
 
   Status init() {
     CL_TRY(conn, make_connection());
-    CL_CHECK(migrate(*conn));
+    CL_CHECK(open_schema(*conn, m_path));
     release(std::move(conn));
     return {};
   }
@@ -856,11 +857,6 @@ class SqliteStore final : public Store {
   }
 
   Result<std::unique_ptr<Writer>> write(WriteMode mode) override {
-    if (mode == WriteMode::bulk) {
-      // Our own idle connections would keep the database in WAL mode: close them.
-      std::lock_guard lock(m_mutex);
-      m_idle.clear();
-    }
     CL_TRY(conn, acquire());
     auto writer = std::make_unique<SqliteWriter>(*this, std::move(conn));
     CL_CHECK(writer->begin_write(mode));
