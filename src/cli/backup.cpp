@@ -153,7 +153,7 @@ int show(Context& ctx, const std::string& id) {
       c.projects_count, c.sessions_count, c.messages_count, c.records_count, c.prompts_count, c.prompt_folders_count,
       c.ai_settings_count);
   if (c.earliest && c.latest)
-    std::cout << fmt::format("time range  {} … {}\n", format_iso8601(*c.earliest), format_iso8601(*c.latest));
+    std::cout << fmt::format("time range  {} … {}\n", format_iso8601_ms(*c.earliest), format_iso8601_ms(*c.latest));
   if (m.validation)
     std::cout << fmt::format("verified    {} at {}\n", m.validation->is_valid ? "ok" : "DAMAGED",
                              format_iso8601(m.validation->validated_at));

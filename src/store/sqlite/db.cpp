@@ -84,13 +84,15 @@ Status Connection::open(const std::string& path, bool create, int busy_timeout_m
   // page size are set once, when the store is created, after it is known to be ours: open() in
   // sqlite_store.cpp). NORMAL sync in WAL mode: a commit is durable once the WAL is checkpointed,
   // and never corrupt. 8 MiB page cache per connection and no mmap keep the memory bounded.
-  return exec(
-      "PRAGMA synchronous=NORMAL;"
-      "PRAGMA foreign_keys=ON;"
-      "PRAGMA cache_size=-8192;"
-      "PRAGMA temp_store=FILE;"
-      "PRAGMA mmap_size=0;"
-      "PRAGMA journal_size_limit=67108864;");
+  if (auto st = exec("PRAGMA synchronous=NORMAL;"
+                     "PRAGMA foreign_keys=ON;"
+                     "PRAGMA cache_size=-8192;"
+                     "PRAGMA temp_store=FILE;"
+                     "PRAGMA mmap_size=0;"
+                     "PRAGMA journal_size_limit=67108864;");
+      !st)
+    return fail(sqlite_error(m_db, sqlite3_extended_errcode(m_db), "cannot open"));  // not a database, say
+  return {};
 }
 
 Status Connection::exec(std::string_view sql) {

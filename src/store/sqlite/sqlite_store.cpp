@@ -844,7 +844,9 @@ class SqliteStore final : public Store {
 
   Status init() {
     CL_TRY(conn, make_connection());
-    CL_CHECK(open_schema(*conn, m_path));
+    std::error_code ec;
+    const auto shown = m_path == ":memory:" ? m_path : std::filesystem::absolute(m_path, ec).string();
+    CL_CHECK(open_schema(*conn, shown));
     release(std::move(conn));
     return {};
   }
