@@ -132,6 +132,8 @@ TEST(NotUtf8, latin1_folder_and_lines_back_up_and_restore_exactly) {
   // Every restore of it works: a dry run, then into an empty store.
   const fs::path other = scratch("latin1-restored");
   const std::string archive = (dir / "backups" / std::string(created.at("filepath").as_string())).string();
+  auto preview = parse_json(cli(other, {"--json", "restore", archive, "--preview", "--detailed"}));
+  EXPECT_NE(json::serialize(preview).find("caf%E9"), std::string::npos) << json::serialize(preview);
   auto dry = cli(other, {"--json", "restore", archive, "--dry-run"});
   EXPECT_EQ(dry.exit_code, 0) << dry.err;
   auto restored = cli(other, {"--json", "restore", archive});
