@@ -152,6 +152,20 @@ bool is_empty(const Contents& c) {
   return c.tables.empty() || (c.tables.size() == 1 && c.tables[0] == "meta" && !c.schema_version);
 }
 
+/// A ClaudeLens store: a schema version, and the tables every version has. (Another application's
+/// `meta(key, value)` with a `schema_version` is not enough.)
+bool is_store(const Contents& c) {
+  const auto has = [&](std::string_view t) { return std::find(c.tables.begin(), c.tables.end(), t) != c.tables.end(); };
+  return c.schema_version && has("projects") && has("sessions") && has("entries");
+}
+
+Failure newer_schema(std::string_view path, int version) {
+  return fail(Errc::incompatible_version,
+              fmt::format("database {}: schema version {} is newer than this build knows ({}): upgrade claudelens, "
+                          "or give --db another store",
+                          path, version, current_schema_version()));
+}
+
 Status use_wal(Connection& conn, std::string_view path) {
   CL_TRY(mode, conn.prepare("PRAGMA journal_mode"));
   const bool wal = mode->step() == SQLITE_ROW && (mode->text(0) == "wal" || mode->text(0) == "memory");
@@ -180,10 +194,7 @@ Status migrate(Connection& conn, std::string_view path) {
     stmt->reset();
     if (version > current_schema_version()) {
       (void)conn.exec("ROLLBACK");
-      return fail(Errc::incompatible_version,
-                  fmt::format("database {}: schema version {} is newer than this build knows ({}): upgrade "
-                              "claudelens, or give --db another store",
-                              path, version, current_schema_version()));
+      return newer_schema(path, version);
     }
     if (version == current_schema_version()) return conn.exec("COMMIT");
     if (auto st = conn.exec(k_migrations[static_cast<std::size_t>(version)]); !st) {
@@ -205,7 +216,7 @@ Status open_schema(Connection& conn, std::string_view path) {
   // opening never waits for a writer (a long restore) to finish.
   CL_TRY(found, inspect(conn));
   const bool empty = is_empty(found);
-  if (!empty && !found.schema_version) {
+  if (!empty && !is_store(found)) {
     std::string names;
     for (std::size_t i = 0; i < found.tables.size() && i < 5; ++i)
       names += fmt::format("{}{}", i ? ", " : "", found.tables[i]);
@@ -216,10 +227,7 @@ Status open_schema(Connection& conn, std::string_view path) {
                             path, names));
   }
   if (found.schema_version && *found.schema_version > current_schema_version())
-    return fail(Errc::incompatible_version,
-                fmt::format("database {}: schema version {} is newer than this build knows ({}): upgrade "
-                            "claudelens, or give --db another store",
-                            path, *found.schema_version, current_schema_version()));
+    return newer_schema(path, *found.schema_version);
   // 16 KiB pages: most transcript lines fit in one page instead of an overflow chain (backups read
   // faster, restores write fewer pages). Takes effect only before the first table is written.
   if (empty) CL_CHECK(conn.exec("PRAGMA page_size=16384"));

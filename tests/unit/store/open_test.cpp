@@ -55,6 +55,16 @@ TEST(StoreOpen, another_applications_database_is_refused_untouched) {
   auto again = open_store("sqlite:" + file.string());
   ASSERT_FALSE(again);
   EXPECT_EQ(read_bytes(file), with_meta);
+  // Nor one whose meta(key, value) has a schema_version like ours.
+  run_sql(file,
+          "CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+          "DROP TABLE meta; CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+          "INSERT INTO meta VALUES('schema_version', '1');");
+  const std::string like_ours = read_bytes(file);
+  auto third = open_store("sqlite:" + file.string());
+  ASSERT_FALSE(third);
+  EXPECT_EQ(third.error().code, Errc::invalid_argument);
+  EXPECT_EQ(read_bytes(file), like_ours);
 }
 
 TEST(StoreOpen, a_file_that_is_not_a_database_is_named_with_what_to_do) {
