@@ -1,3 +1,5 @@
+// BackupMetadata as API.md gives it: the format version as a string, the exact message time range,
+// and records written by older versions still read.
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
