@@ -13,6 +13,8 @@
 #include <fstream>
 #include <iterator>
 
+#include "backup/metadata.hpp"
+#include "backup/runner.hpp"
 #include "core/json_text.hpp"
 #include "integration/run_cli.hpp"
 #include "store/store.hpp"
@@ -201,6 +203,39 @@ TEST(ReadersBesideAWriter, stats_and_backup_list_answer_while_another_process_wr
   EXPECT_LT(waited, std::chrono::seconds(5));
   // A second writer is told who holds the store and what to do (after the busy timeout).
   ASSERT_TRUE(writer->commit());
+}
+
+// ---- defect 6: two backup directories on one store -------------------------------------------------
+
+TEST(TwoBackupDirs, a_backup_in_another_dir_does_not_fail_a_live_one) {
+  const fs::path dir = scratch("two-dirs");
+  write_bytes(dir / "projects" / "app" / "s1.jsonl", user_line("u1", "s1", "/w/app", "hi") + "\n");
+  ASSERT_EQ(cli(dir, {"ingest", (dir / "projects").string()}).exit_code, 0);
+  auto store = store::open_store("sqlite:" + (dir / "db.sqlite").string()).value();
+  backup::BackupRequest request;
+  request.name = "live in A";
+  request.created_by = "admin";
+  backup::RunOptions options;
+  options.backup_dir = dir / "backups-a";
+  options.backup_id = "live-a";
+  CliResult other;
+  std::string status_meanwhile;
+  options.on_progress = [&](const backup::Progress& p) {
+    if (p.operation != "writing catalogue" || other.exit_code != -1) return;
+    // While this process's backup runs, another process backs up into directory B (its start-up
+    // recovery runs first).
+    other = run_bin({"--db", "sqlite:" + (dir / "db.sqlite").string(), "--backup-dir", (dir / "backups-b").string(),
+                     "backup", "create", "--name", "other dir"});
+    auto reader = store->read().value();
+    status_meanwhile = backup::backup_status_name(backup::load_metadata(*reader, "live-a").value()->status);
+  };
+  auto live = backup::run_backup(*store, request, options);
+  EXPECT_EQ(other.exit_code, 0) << other.err;
+  EXPECT_EQ(status_meanwhile, "in_progress");
+  ASSERT_TRUE(live) << live.error().message;
+  auto list = parse_json(cli(dir, {"--json", "backup", "list"}));
+  ASSERT_EQ(list.as_array().size(), 2u);
+  for (const auto& m : list.as_array()) EXPECT_EQ(m.at("status"), "completed") << json::serialize(m);
 }
 
 // ---- defect 5 (ingest and restore): a full store loses nothing -------------------------------------
