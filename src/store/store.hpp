@@ -266,7 +266,7 @@ struct StoreOptions {
 enum class WriteMode {
   normal,  ///< short transactions (ingest of a file, metadata): concurrent readers go on reading
   /// One large transaction (a restore). Readers still run beside it (the server depends on that);
-  /// the implementation may give it more memory. SQLite: a 64 MiB page cache instead of 8 MiB.
+  /// an implementation may tune it for throughput without blocking them. SQLite: as `normal`.
   bulk,
 };
 
