@@ -1,8 +1,13 @@
 #include "backup/documents.hpp"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <boost/json.hpp>
+#include <cstdint>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <map>
 #include <optional>
 
@@ -120,28 +125,114 @@ std::size_t skip_string(std::string_view s, std::size_t i) {
   return std::string_view::npos;
 }
 
+#if defined(__SSE2__)
+/// Set bits of `x`. Brackets are few in a 64-byte block: a loop beats the library call that
+/// __builtin_popcount becomes without -mpopcnt.
+std::size_t bit_count(std::uint64_t x) {
+  std::size_t n = 0;
+  for (; x != 0; x &= x - 1) ++n;
+  return n;
+}
+
+/// For the 64 bytes at `p`: bit i of each mask is set where byte i is that character (class).
+struct BlockMasks {
+  std::uint64_t backslash = 0, quote = 0, open = 0, close = 0;
+  explicit BlockMasks(const char* p) {
+    const __m128i backslash_c = _mm_set1_epi8('\\');
+    const __m128i quote_c = _mm_set1_epi8('"');
+    const __m128i open_c = _mm_set1_epi8('{');
+    const __m128i close_c = _mm_set1_epi8('}');
+    const __m128i open_b = _mm_set1_epi8('[');
+    const __m128i close_b = _mm_set1_epi8(']');
+    for (int k = 0; k < 4; ++k) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+      const auto bits = [&](__m128i eq) {
+        return static_cast<std::uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(eq))) << (16 * k);
+      };
+      backslash |= bits(_mm_cmpeq_epi8(v, backslash_c));
+      quote |= bits(_mm_cmpeq_epi8(v, quote_c));
+      open |= bits(_mm_or_si128(_mm_cmpeq_epi8(v, open_c), _mm_cmpeq_epi8(v, open_b)));
+      close |= bits(_mm_or_si128(_mm_cmpeq_epi8(v, close_c), _mm_cmpeq_epi8(v, close_b)));
+    }
+  }
+};
+#endif
+
+/// The index after the object or array whose opening bracket is at `i`, or npos when it does not
+/// close. Follows strings (and their escapes) and nesting. This runs over every entry a restore
+/// reads, so with SSE2 it classifies 64 bytes at a time with bit masks (the way simdjson's first
+/// stage does): escaped characters, then the bytes inside strings by a prefix XOR of the quotes, then
+/// the brackets outside strings; it walks bracket by bracket only in a block where the depth may
+/// reach zero.
+std::size_t skip_container(std::string_view s, std::size_t i) {
+  const char* p = s.data();
+  const std::size_t n = s.size();
+  std::size_t depth = 0;
+  bool in_string = false;
+#if defined(__SSE2__)
+  constexpr std::uint64_t k_even = 0x5555555555555555ull;
+  std::uint64_t prev_escaped = 0;    // 1 when the block's first byte is escaped
+  std::uint64_t prev_in_string = 0;  // all ones when the block starts inside a string
+  for (; i + 64 <= n; i += 64) {
+    // Escapes: a backslash escapes the next byte unless it is itself escaped (odd runs escape).
+    const BlockMasks block(p + i);
+    const std::uint64_t backslash = block.backslash & ~prev_escaped;
+    const std::uint64_t follows_escape = (backslash << 1) | prev_escaped;
+    const std::uint64_t odd_starts = backslash & ~k_even & ~follows_escape;
+    std::uint64_t even_runs_end = 0;
+    const bool carry = __builtin_add_overflow(odd_starts, backslash, &even_runs_end);
+    const std::uint64_t escaped = (k_even ^ (even_runs_end << 1)) & follows_escape;
+    prev_escaped = carry ? 1 : 0;
+    const std::uint64_t quotes = block.quote & ~escaped;
+    std::uint64_t inside = quotes;  // prefix XOR: bits from an opening quote up to its closing one
+    for (int shift = 1; shift < 64; shift <<= 1) inside ^= inside << shift;
+    inside ^= prev_in_string;
+    prev_in_string = static_cast<std::uint64_t>(static_cast<std::int64_t>(inside) >> 63);
+    const std::uint64_t opens = block.open & ~inside;
+    const std::uint64_t closes = block.close & ~inside;
+    if (bit_count(closes) < depth) {  // the depth cannot reach zero in this block
+      depth = depth + bit_count(opens) - bit_count(closes);
+      continue;
+    }
+    for (std::uint64_t brackets = opens | closes; brackets != 0; brackets &= brackets - 1) {
+      const int at = __builtin_ctzll(brackets);
+      if ((opens >> at) & 1) {
+        ++depth;
+      } else if (--depth == 0) {
+        return i + static_cast<std::size_t>(at) + 1;
+      }
+    }
+  }
+  in_string = prev_in_string != 0;
+  if (prev_escaped != 0) ++i;  // the block boundary split a backslash from what it escapes
+#endif
+  while (i < n) {  // the tail, byte by byte
+    const char c = p[i++];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if ((c == '}' || c == ']') && --depth == 0) {
+      return i;
+    }
+  }
+  return std::string_view::npos;
+}
+
 /// The index after the JSON value starting at `i` (no leading space), or npos when it does not end.
 /// Not a validator: it follows strings and nesting only (callers validate otherwise).
 std::size_t skip_value(std::string_view s, std::size_t i) {
   if (i >= s.size()) return std::string_view::npos;
   if (s[i] == '"') return skip_string(s, i);
-  if (s[i] != '{' && s[i] != '[') {  // number, true, false, null
-    while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && !is_json_space(s[i])) ++i;
-    return i;
-  }
-  std::size_t depth = 0;
-  while (i < s.size()) {
-    const char c = s[i];
-    if (c == '"') {
-      i = skip_string(s, i);
-      if (i == std::string_view::npos) return i;
-      continue;
-    }
-    if (c == '{' || c == '[') ++depth;
-    if ((c == '}' || c == ']') && --depth == 0) return i + 1;
-    ++i;
-  }
-  return std::string_view::npos;
+  if (s[i] == '{' || s[i] == '[') return skip_container(s, i);
+  while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && !is_json_space(s[i])) ++i;  // a literal
+  return i;
 }
 
 /// The raw bytes of each top-level member value of `doc`, which must be a valid JSON object (the
@@ -370,10 +461,15 @@ Result<ArchivedEntry> decode_entry(std::string_view doc) {
     if (pos >= doc.size() || doc[pos] != '"') return false;
     const std::size_t end = skip_string(doc, pos);
     if (end == std::string_view::npos) return false;
-    boost::system::error_code ec;
-    json::value v = json::parse(doc.substr(pos, end - pos), ec);
-    if (ec || !v.is_string()) return false;
-    value.assign(v.as_string().data(), v.as_string().size());
+    const std::string_view raw = doc.substr(pos + 1, end - pos - 2);
+    if (std::all_of(raw.begin(), raw.end(), [](char c) { return c >= 0x20 && c < 0x7F && c != '\\'; })) {
+      value.assign(raw);  // printable ASCII without escapes (ids, uuids, record keys): the JSON is the value
+    } else {
+      boost::system::error_code ec;
+      json::value v = json::parse(doc.substr(pos, end - pos), ec);
+      if (ec || !v.is_string()) return false;
+      value.assign(v.as_string().data(), v.as_string().size());
+    }
     pos = end;
     return true;
   };

@@ -2,6 +2,8 @@
 // shape on its fast path, and any other valid JSON object with the same members.
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
+#include <random>
 #include <string>
 #include <string_view>
 
@@ -93,6 +95,48 @@ TEST(DocumentsDecode, the_collection_of_any_shape_is_found) {
   ASSERT_TRUE(d) << d.error().message;
   EXPECT_EQ(d->collection, store::Collection::prompts);
   EXPECT_EQ(d->document.id, "p1");
+}
+
+/// A random JSON object whose strings are full of the bytes a scanner must get right: quotes,
+/// backslashes (in runs), brackets, at every offset relative to 64-byte blocks.
+boost::json::value random_value(std::mt19937& rng, int depth) {
+  const auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  const char alphabet[] = {'a', 'b', '"', '\\', '{', '}', '[', ']', ' ', ':', ','};
+  const auto text = [&] {
+    std::string t(static_cast<std::size_t>(pick(90)), 'x');
+    for (char& c : t) c = alphabet[pick(sizeof alphabet)];
+    return t;
+  };
+  const int kind = depth > 3 ? pick(3) : pick(5);
+  if (kind == 0) return boost::json::value(text());
+  if (kind == 1) return boost::json::value(pick(1000));
+  if (kind == 2) return boost::json::value(nullptr);
+  if (kind == 3) {
+    boost::json::array a;
+    for (int i = pick(5); i > 0; --i) a.push_back(random_value(rng, depth + 1));
+    return a;
+  }
+  boost::json::object o;
+  for (int i = pick(6); i > 0; --i) o[text()] = random_value(rng, depth + 1);
+  return o;
+}
+
+TEST(DocumentsDecode, the_line_ends_exactly_where_d_ends_for_thousands_of_random_lines) {
+  std::mt19937 rng(7);
+  for (int n = 0; n < 3000; ++n) {
+    boost::json::object line_object;
+    for (int i = 1 + static_cast<int>(rng() % 6); i > 0; --i)
+      line_object["k" + std::to_string(i)] = random_value(rng, 1);
+    const std::string line = boost::json::serialize(line_object);
+    const std::string head = R"({"_c":"records","s":"s-1","k":"~k:1","d":)";
+    const std::string canonical = head + line + "}";
+    const std::string trailing = head + line + R"(,"x":{"y":"}\\"}})";
+    for (const std::string& doc : {canonical, trailing}) {
+      auto back = decode_entry(doc);
+      ASSERT_TRUE(back) << doc << ": " << back.error().message;
+      ASSERT_EQ(back->line, line) << doc;
+    }
+  }
 }
 
 }  // namespace
