@@ -87,8 +87,8 @@ int main(int argc, char** argv) {
   ZSTD_DCtx* dctx = ZSTD_createDCtx();
   ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
 
-  std::printf("%8s %5s %12s %8s %10s %12s %12s %12s\n", "frame", "dict", "size", "ratio", "write s",
-              "1-sess p50", "1-sess p90", "decomp p50");
+  std::printf("%8s %5s %12s %8s %10s %12s %12s %12s\n", "frame", "dict", "size", "ratio", "write s", "1-sess p50",
+              "1-sess p90", "decomp p50");
   for (std::size_t kib : sizes_kib) {
     for (bool with_dict : {false, true}) {
       const std::size_t frame_bytes = kib << 10;
@@ -142,7 +142,9 @@ int main(int argc, char** argv) {
       }
       std::sort(read_bytes.begin(), read_bytes.end());
       std::sort(decomp_ms.begin(), decomp_ms.end());
-      const auto pct = [](const auto& v, double p) { return v.empty() ? 0 : v[static_cast<std::size_t>(p * (v.size() - 1))]; };
+      const auto pct = [](const auto& v, double p) {
+        return v.empty() ? 0 : v[static_cast<std::size_t>(p * (v.size() - 1))];
+      };
       std::printf("%6zuK %5s %12zu %8.2f %10.2f %10.0fKB %10.0fKB %10.2fms\n", kib, with_dict ? "yes" : "no", stored,
                   double(total) / stored, write_s, pct(read_bytes, 0.5) / 1e3, pct(read_bytes, 0.9) / 1e3,
                   pct(decomp_ms, 0.5));
