@@ -64,7 +64,7 @@ struct BackupMetadata {
   Filters filters;
   Contents contents;
   std::string checksum;  ///< SHA-256 hex of the whole file
-  /// The archive format version as API.md gives it: "1.0.0" for format version 1 (empty until written).
+  /// The archive format version as API.md gives it: "1.1.0" for format 1 revision 1 (empty until written).
   std::string version;
   std::string error_message;
   std::optional<std::string> parent_backup_id;

@@ -127,7 +127,7 @@ class Run {
     m_meta.compression_level = m_request.compression_level;
     m_meta.filename = backup_file_name(m_meta.id, m_started);
     m_meta.filepath = m_meta.filename;
-    m_meta.version = format_version_string(format::k_format_version);
+    m_meta.version = std::string(format::k_format_version_string);
 
     report("planning", true);
     CL_TRY(reader, m_store.read());  // one snapshot for the whole run

@@ -31,7 +31,7 @@ TEST(BackupMetadata, version_is_a_string_and_date_range_keeps_milliseconds) {
   auto m = run_backup(*store, r, o);
   ASSERT_TRUE(m) << m.error().message;
   const auto j = metadata_to_json(*m);
-  EXPECT_EQ(j.at("version"), boost::json::value("1.0.0"));
+  EXPECT_EQ(j.at("version"), boost::json::value("1.1.0"));
   const auto& range = j.at("contents").at("date_range").as_object();
   EXPECT_EQ(range.at("earliest").as_string(), format_iso8601_ms(k_t0 + 93));
   EXPECT_EQ(range.at("latest").as_string(), format_iso8601_ms(k_t0 + 60'093));
@@ -40,7 +40,7 @@ TEST(BackupMetadata, version_is_a_string_and_date_range_keeps_milliseconds) {
   auto reader = store->read().value();
   auto saved = load_metadata(*reader, m->id).value();
   ASSERT_TRUE(saved);
-  EXPECT_EQ(saved->version, "1.0.0");
+  EXPECT_EQ(saved->version, "1.1.0");
   EXPECT_EQ(saved->contents.earliest, k_t0 + 93);
   EXPECT_EQ(saved->contents.latest, k_t0 + 60'093);
 }
