@@ -1,8 +1,9 @@
 // Every cell of docs/restore.md's table: mode × strategy × (exists / does not exist). One scenario:
-// a backup of projects app {A, B} and lib {D} and prompts X, Y; then the store changes (A: a1 edited,
-// a2 deleted, a3 added; B deleted; lib deleted; C added to app; X edited; Y deleted; Z added) and the
-// backup is restored. A, app and X are the "exists" cells; B, D/lib and Y the "does not exist" ones;
-// C and Z are what a full restore deletes.
+// a backup of projects app {A, B, E} and lib {D} and prompts X, Y, W; then the store changes (A: a1
+// edited, a2 deleted, a3 added; B and E deleted; lib deleted; C added to app; project extra {F}
+// added; X edited; Y and W deleted; Z added) and the backup is restored. A, app and X are the "exists"
+// cells; B, D/lib and Y the "does not exist" ones; C, extra/F and Z are what a full restore deletes.
+// E and W are archived but not selected by the selective cells (a strict subset of the archive).
 #include <gtest/gtest.h>
 
 #include <tuple>
@@ -30,12 +31,15 @@ class Semantics : public ::testing::TestWithParam<std::tuple<Mode, Strategy>> {
     f->ingest("app", "A", {k_a1, line("A", "a2", 2)});
     f->ingest("app", "B", {line("B", "b1", 3)});
     f->ingest("lib", "D", {line("D", "d1", 4, "/w/lib")});
+    f->ingest("app", "E", {line("E", "e1", 8)});
     {
       auto w = f->writer();
       auto x = prompt("X", "{\"text\":\"original\"}", 1000), y = prompt("Y", "{\"text\":\"y\"}", 1000);
-      x.owner_id = y.owner_id = f->admin.id;
+      auto wp = prompt("W", "{\"text\":\"w\"}", 1000);
+      x.owner_id = y.owner_id = wp.owner_id = f->admin.id;
       ASSERT_TRUE(w->put_document(store::Collection::prompts, x));
       ASSERT_TRUE(w->put_document(store::Collection::prompts, y));
+      ASSERT_TRUE(w->put_document(store::Collection::prompts, wp));
       ASSERT_TRUE(w->commit());
     }
     lib_id = f->project_named("lib")->id;
@@ -49,15 +53,20 @@ class Semantics : public ::testing::TestWithParam<std::tuple<Mode, Strategy>> {
       ASSERT_TRUE(w->delete_entry("A", "a2"));
       ASSERT_TRUE(w->refresh_session_stats("A"));
       ASSERT_TRUE(w->delete_session("B"));
+      ASSERT_TRUE(w->delete_session("E"));
+      ASSERT_TRUE(w->refresh_project_stats(app_id));
       ASSERT_TRUE(w->delete_project(lib_id));
       auto x = prompt("X", "{\"text\":\"edited\"}", 2000), z = prompt("Z", "{\"text\":\"z\"}", 2000);
       x.owner_id = z.owner_id = f->admin.id;
       ASSERT_TRUE(w->put_document(store::Collection::prompts, x));
       ASSERT_TRUE(w->delete_document(store::Collection::prompts, "Y"));
+      ASSERT_TRUE(w->delete_document(store::Collection::prompts, "W"));
       ASSERT_TRUE(w->put_document(store::Collection::prompts, z));
       ASSERT_TRUE(w->commit());
     }
     f->ingest("app", "C", {line("C", "c1", 6)});
+    f->ingest("extra", "F", {line("F", "f1", 7, "/w/extra")});
+    extra_id = f->project_named("extra")->id;
   }
 
   std::optional<store::Document> doc(const std::string& id) {
@@ -67,7 +76,7 @@ class Semantics : public ::testing::TestWithParam<std::tuple<Mode, Strategy>> {
   TempDir dir;
   std::unique_ptr<RestoreFixture> f;
   std::filesystem::path archive;
-  std::string app_id, lib_id;
+  std::string app_id, lib_id, extra_id;
 };
 
 TEST_P(Semantics, each_cell_does_what_the_table_says) {
@@ -136,13 +145,28 @@ TEST_P(Semantics, each_cell_does_what_the_table_says) {
     }
   }
 
+  // ---- archived but not selected: restored by merge and full only ----
+  const bool selective = mode == Mode::selective;
+  EXPECT_EQ(f->session("E").has_value(), !selective);
+  EXPECT_EQ(f->keys("E"), selective ? std::set<std::string>{} : std::set<std::string>{"e1"});
+  EXPECT_EQ(doc("W").has_value(), !selective);
+  if (strategy != Strategy::merge)  // A's row counts when it is written (overwrite, rename)
+    EXPECT_EQ(r->tally("sessions").restored, (selective ? 2 : 3) + (strategy == Strategy::skip ? 0 : 1));
+
   // ---- what the backup lacks: deleted by a full restore only ----
   EXPECT_EQ(f->session("C").has_value(), !full);
   EXPECT_EQ(doc("Z").has_value(), !full);
+  EXPECT_EQ(f->project_named("extra").has_value(), !full);
+  EXPECT_EQ(f->session("F").has_value(), !full);
+  EXPECT_EQ(f->keys("F"), full ? std::set<std::string>{} : std::set<std::string>{"f1"});
   if (full) {
-    EXPECT_EQ(r->collections.at("sessions").deleted, 1);
-    EXPECT_EQ(r->deleted_sessions, std::vector<std::string>{"C"});
+    EXPECT_EQ(r->collections.at("projects").deleted, 1);
+    EXPECT_EQ(r->deleted_projects, std::vector<std::string>{extra_id});
+    EXPECT_EQ(r->collections.at("sessions").deleted, 2);
+    EXPECT_EQ(r->deleted_sessions, (std::vector<std::string>{"F", "C"}));
     EXPECT_EQ(r->collections.at("prompts").deleted, 1);
+  } else {
+    EXPECT_EQ(r->tally("projects").deleted + r->tally("sessions").deleted + r->tally("prompts").deleted, 0);
   }
   // Statistics follow the entries.
   const auto s = f->session("A");
