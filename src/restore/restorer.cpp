@@ -62,6 +62,9 @@ using backup::k_messages;
 using backup::k_records;
 using store::OnExisting;
 
+/// Restores that write at least this many bytes of entries use the store's bulk write mode. Default: 64 MiB
+constexpr std::uint64_t k_bulk_restore_bytes = 64u << 20;
+
 std::int64_t kill_after_from_env() {
   const char* v = std::getenv("CLAUDELENS_TEST_KILL_AFTER_DOCUMENTS");
   return v && *v ? std::atoll(v) : -1;
@@ -261,8 +264,11 @@ class Restorer {
 
   Status apply() {
     // A dry run writes nothing and must leave the database file's bytes as they were: no bulk mode
-    // (which rewrites the journal-mode bytes of the file header).
-    CL_TRY(writer, m_store.write(m_options.dry_run ? store::WriteMode::normal : store::WriteMode::bulk));
+    // (which rewrites the journal-mode bytes of the file header). A small restore neither: leaving the
+    // WAL and coming back costs about ten fsyncs and shuts out other processes' readers, to save
+    // writing a few pages twice.
+    const bool bulk = !m_options.dry_run && m_selection.entry_bytes >= k_bulk_restore_bytes;
+    CL_TRY(writer, m_store.write(bulk ? store::WriteMode::bulk : store::WriteMode::normal));
     m_writer = writer.get();
     CL_TRY(owners, map_owners(*m_writer, m_catalogue));
     m_owners = std::move(owners);

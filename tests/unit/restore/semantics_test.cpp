@@ -6,7 +6,10 @@
 // E and W are archived but not selected by the selective cells (a strict subset of the archive).
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <tuple>
+
+#include "format/reader.hpp"
 
 #include "restore/report.hpp"
 #include "unit/restore/restore_test_support.hpp"
@@ -244,16 +247,21 @@ TEST_F(Semantics, selective_restore_restores_only_the_chosen_session) {
   EXPECT_EQ(r->bytes_verified, 0u);
 }
 
-TEST(SelectiveRestore, reads_only_the_chosen_sessions_frames_of_a_large_archive) {
-  TempDir dir;
-  RestoreFixture source(dir, "source");
+/// An archive of a small session B and a session "big" of about 4 MB (several frames of its own).
+std::filesystem::path large_archive(RestoreFixture& source) {
   source.ingest("app", "B", {line("B", "b1", 3)});
-  std::vector<std::string> big;  // about 4 MB: several frames of its own
+  std::vector<std::string> big;
   for (int i = 0; i < 8000; ++i)
     big.push_back(line("big", "u" + std::to_string(i), i % 60, "/w/app",
                        ",\"pad\":\"" + std::to_string(i * 7919) + std::string(400, 'x') + "\""));
   source.ingest("app", "big", big);
-  const auto archive = source.backup();
+  return source.backup();
+}
+
+TEST(SelectiveRestore, reads_only_the_chosen_sessions_frames_of_a_large_archive) {
+  TempDir dir;
+  RestoreFixture source(dir, "source");
+  const auto archive = large_archive(source);
   RestoreFixture target(dir, "target");
   restore::RestoreOptions o;
   o.mode = Mode::selective;
@@ -264,6 +272,62 @@ TEST(SelectiveRestore, reads_only_the_chosen_sessions_frames_of_a_large_archive)
   EXPECT_EQ(target.keys("B"), (std::set<std::string>{"b1"}));
   EXPECT_FALSE(target.session("big"));
   EXPECT_LT(r->bytes_read * 4, std::filesystem::file_size(archive));
+}
+
+TEST(SelectiveRestore, validation_checks_the_frames_it_will_read_before_writing_anything) {
+  TempDir dir;
+  RestoreFixture source(dir, "source");
+  const auto archive = large_archive(source);
+  // Damage the first frame of session big's entries (a frame no catalogue section shares).
+  std::uint64_t at = 0;
+  std::size_t frame = 0;
+  {
+    auto reader = format::ArchiveReader::open(archive);
+    ASSERT_TRUE(reader) << reader.error().message;
+    for (const auto& s : (*reader)->sections())
+      if (s.key.collection == "entries" && s.key.session_id == "big") frame = s.first_frame;
+    for (const auto& s : (*reader)->sections())
+      if (s.key.collection != "entries") ASSERT_NE(s.first_frame, frame);
+    const auto& f = (*reader)->frames()[frame];
+    at = f.offset + f.stored_size / 2;
+  }
+  {
+    std::fstream file(archive, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekg(static_cast<std::streamoff>(at));
+    char c = 0;
+    file.get(c);
+    file.seekp(static_cast<std::streamoff>(at));
+    file.put(static_cast<char>(c ^ 0x20));
+  }
+  RestoreFixture target(dir, "target");
+  restore::RestoreOptions o;
+  o.mode = Mode::selective;
+  o.selections.sessions = {"big"};
+  for (Strategy strategy : {Strategy::skip, Strategy::overwrite}) {
+    o.on_conflict = strategy;
+    auto r = target.restore(archive, o);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, Errc::corrupted);
+    EXPECT_NE(r.error().message.find("frame " + std::to_string(frame)), std::string::npos) << r.error().message;
+  }
+  EXPECT_EQ(target.counts().sessions, 0);
+  std::int64_t history = 0;  // refused before the transaction: not even a failed attempt is recorded
+  ASSERT_TRUE(target.reader()->for_each_system(store::SystemTable::restores, [&](const store::SystemRecord&) {
+    ++history;
+    return true;
+  }));
+  EXPECT_EQ(history, 0);
+  // Session B's frames are intact: its restore checks them, not the damaged one...
+  o.selections.sessions = {"B"};
+  auto b = target.restore(archive, o);
+  ASSERT_TRUE(b) << b.error().message;
+  EXPECT_EQ(target.keys("B"), (std::set<std::string>{"b1"}));
+  EXPECT_LT(b->bytes_verified * 4, std::filesystem::file_size(archive));  // B shares the catalogue's frame
+  // ... unless asked to check the whole file.
+  o.verify_all = true;
+  auto all = target.restore(archive, o);
+  ASSERT_FALSE(all);
+  EXPECT_EQ(all.error().code, Errc::corrupted);
 }
 
 TEST_F(Semantics, history_records_success_and_failed_attempts) {
