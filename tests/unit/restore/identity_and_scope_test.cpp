@@ -10,6 +10,8 @@
 #include <map>
 #include <tuple>
 
+#include "format/reader.hpp"
+#include "format/writer.hpp"
 #include "unit/restore/restore_test_support.hpp"
 
 namespace claudelens::testing {
@@ -139,6 +141,56 @@ TEST(Identity, a_project_of_another_owner_with_the_archived_id_is_not_the_same_p
   EXPECT_EQ(target.session("A")->project_id, mine->id);
   EXPECT_EQ((*target.reader()->get_project(app))->owner_id, someone.id);  // theirs is untouched
   EXPECT_EQ((*target.reader()->get_project(app))->sessions_count, 0);
+}
+
+// ---- an archive that lists a key twice ----------------------------------------------------------------
+
+/// `archive` written again as `out`, with the first document of the first `collection` section
+/// appended to that section a second time (everything else as it was; section times are not kept).
+void write_with_a_duplicate(const std::filesystem::path& archive, const std::string& collection,
+                            const std::filesystem::path& out) {
+  auto reader = format::ArchiveReader::open(archive);
+  ASSERT_TRUE(reader) << reader.error().message;
+  auto writer = format::ArchiveWriter::create(out, (*reader)->header_json());
+  ASSERT_TRUE(writer) << writer.error().message;
+  bool duplicated = false;
+  for (const auto& section : (*reader)->sections()) {
+    ASSERT_TRUE((*writer)->begin_section(section.key));
+    std::string first;
+    ASSERT_TRUE((*reader)->read_section(section, [&](std::string_view doc) {
+      if (first.empty()) first = doc;
+      return (*writer)->append(doc).has_value();
+    }));
+    if (section.key.collection == collection && !duplicated && !first.empty()) {
+      ASSERT_TRUE((*writer)->append(first));
+      duplicated = true;
+    }
+  }
+  ASSERT_TRUE(duplicated);
+  ASSERT_TRUE((*writer)->finish((*reader)->manifest_json()));
+}
+
+TEST(Identity, an_archive_listing_a_project_a_session_or_a_document_twice_is_refused) {
+  TempDir dir;
+  RestoreFixture source(dir, "source");
+  source.ingest("app", "A", {line("A", "a1", 1)});
+  source.ingest("lib", "D", {line("D", "d1", 2, "/w/lib")});
+  {
+    auto w = source.writer();
+    ASSERT_TRUE(w->put_document(store::Collection::prompts, {"X", source.admin.id, "X", 1, 1, "{}"}));
+    ASSERT_TRUE(w->commit());
+  }
+  const auto archive = source.backup();
+  RestoreFixture target(dir, "target");
+  for (const std::string collection : {"projects", "sessions", "prompts"}) {
+    const auto twice = dir.path() / (collection + "-twice.claudelens");
+    write_with_a_duplicate(archive, collection, twice);
+    auto r = target.restore(twice, {});
+    ASSERT_FALSE(r) << collection;
+    EXPECT_EQ(r.error().code, Errc::corrupted) << r.error().message;
+    EXPECT_NE(r.error().message.find("twice"), std::string::npos) << r.error().message;
+    EXPECT_EQ(target.counts().projects + target.counts().sessions + target.counts().prompts, 0) << collection;
+  }
 }
 
 // ---- the "exists" cells, observed field by field ----------------------------------------------------
