@@ -80,8 +80,9 @@ struct RestoreOptions {
   /// digest) even when the restore reads only part of it (the CLI's --verify-all). Default: false.
   bool verify_all = false;
   /// Keep archived ids: a new project keeps its archived id (with false it also does, unless that id
-  /// is taken by another project, then a new id is given and reported). With true, an id taken by an
-  /// unrelated project fails the restore (conflict), and `rename` is refused. Default: false.
+  /// is taken by another owner's project, then a new id is given and reported; a project of the same
+  /// owner with that id IS the archived project). With true, an id taken by another owner's project
+  /// fails the restore (conflict), and `rename` is refused. Default: false.
   bool maintain_ids = false;
   /// Put every restored session into this store project (by id)... Default: none (archive's projects).
   std::string target_project_id;
