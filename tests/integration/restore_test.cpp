@@ -1,6 +1,6 @@
 // `claudelens restore` end to end, on the real transcripts of ../shared/data/claude-transcripts: the
 // round trip into an empty store, dry runs that leave the database file byte for byte as it was,
-// SIGKILL inside the transaction, damaged archives, selective reads and the exit codes; and, on ten
+// SIGKILL inside the transaction, damaged archives, selective reads and the exit codes; and, on six
 // copies of the transcripts in other project folders sharing their cwds, project identity and the
 // validation of exactly the frames a selective restore reads.
 #include <gtest/gtest.h>
@@ -290,14 +290,14 @@ void write_copies(const fs::path& out, int copies) {
   }
 }
 
-/// The real transcripts plus ten copies of them (write_copies) in one store, and a full backup of it:
-/// 55 project folders, of which 11 share each cwd, in an archive of many frames.
+/// The real transcripts plus six copies of them (write_copies) in one store, and a full backup of it:
+/// 35 project folders, of which 7 share each cwd, in an archive of many frames.
 class RestoreCopiesCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     s_dir = new fs::path(fs::path(CLAUDELENS_TEST_TMP) / ("integration_restore_copies-" + std::to_string(::getpid())));
     fs::remove_all(*s_dir);
-    write_copies(*s_dir / "copies", 10);
+    write_copies(*s_dir / "copies", 6);
     s_source = new std::string(db_url(*s_dir, "source.sqlite"));
     s_backups = new fs::path(*s_dir / "backups");
     cli_json(*s_source, *s_backups, {"ingest", k_transcripts.string(), (*s_dir / "copies").string()});
@@ -353,9 +353,9 @@ TEST_F(RestoreCopiesCli, folders_sharing_a_cwd_come_back_as_the_same_projects_id
   const TempDir tmp;
   const std::string target = db_url(tmp.path(), "empty.sqlite");
   const json::value source_projects = cli_json(*s_source, *s_backups, {"projects"});
-  ASSERT_EQ(source_projects.as_array().size(), 55u);  // one per folder, though only 5 cwds
+  ASSERT_EQ(source_projects.as_array().size(), 35u);  // one per folder, though only 5 cwds
   const json::value r = cli_json(target, *s_backups, {"restore", s_archive->string()});
-  EXPECT_EQ(r.at("projects_restored").to_number<std::int64_t>(), 55);
+  EXPECT_EQ(r.at("projects_restored").to_number<std::int64_t>(), 35);
   EXPECT_EQ(r.at("conflicts_count").to_number<std::int64_t>(), 0);
   EXPECT_TRUE(r.at("id_mappings").as_object().empty());
   // ids, names, paths, descriptions, counts; every session's row; every session's export.
@@ -379,7 +379,7 @@ TEST_F(RestoreCopiesCli, selective_restore_of_one_session_reads_and_validates_on
   const auto read = r.at("bytes_read").to_number<std::int64_t>();
   const auto verified = r.at("bytes_verified").to_number<std::int64_t>();
   const auto size = static_cast<std::int64_t>(fs::file_size(*s_archive));
-  EXPECT_GT(size, 8 << 20);
+  EXPECT_GT(size, 5 << 20);
   EXPECT_LT(read * 4, size) << read << " of " << size;
   EXPECT_GT(verified, 0);  // validation on (the default), of the session's frames only
   EXPECT_LT(verified * 4, size) << verified << " of " << size;
