@@ -280,6 +280,22 @@ Result<VerifyReport> ArchiveReader::verify(const VerifyProgress& progress) {
   return m_impl->verify(progress);
 }
 
+Result<std::uint64_t> ArchiveReader::verify_frames(const std::vector<std::size_t>& frames,
+                                                   const VerifyProgress& progress) {
+  std::uint64_t total = 0, done = 0;
+  for (std::size_t i : frames) {
+    if (i >= m_impl->index.frames.size())
+      return fail(Errc::invalid_argument, "frame " + std::to_string(i) + " does not belong to this archive");
+    total += m_impl->index.frames[i].stored_size;
+  }
+  for (std::size_t i : frames) {
+    CL_CHECK(m_impl->load_frame(i, false, nullptr));
+    done += m_impl->index.frames[i].stored_size;
+    if (progress && !progress(done, total)) return fail(Errc::cancelled, "verify cancelled");
+  }
+  return done;
+}
+
 Result<VerifyReport> verify_archive(const std::filesystem::path& path, const VerifyProgress& progress) {
   CL_TRY(reader, ArchiveReader::open(path));
   return reader->verify(progress);

@@ -67,6 +67,12 @@ class ArchiveReader {
   /// whole file's SHA-256. Damage is Errc::corrupted naming the frame and offset.
   Result<VerifyReport> verify(const VerifyProgress& progress = {});
 
+  /// Checks the checksums of the data frames `frames` (indexes into frames(), any order, repeats
+  /// allowed), reading only those frames; returns the bytes checked. Damage is Errc::corrupted naming
+  /// the frame and offset. What a restore of part of an archive checks before its first write: with the
+  /// index's own checks at open(), every byte it will read has then been checked.
+  Result<std::uint64_t> verify_frames(const std::vector<std::size_t>& frames, const VerifyProgress& progress = {});
+
   /// Bytes read from the file since open (open's own reads included).
   std::uint64_t bytes_read() const;
 

@@ -45,7 +45,9 @@ struct ApiKey {
   std::optional<TimeMs> last_used_at;
 };
 
-/// One Claude Code project folder. Natural key: (owner_id, name); restores match on (owner_id, path).
+/// One Claude Code project folder. Natural key: (owner_id, name), the folder's name; restores match an
+/// archived project by `id`, else by (owner_id, name). `path` is not a key: several folders (two users',
+/// two machines', two copies') may share a cwd.
 struct Project {
   std::string id;
   std::string owner_id;
