@@ -39,7 +39,18 @@ struct GoldenFile {
 const std::vector<GoldenFile> k_golden = {
     // A summary record: no uuid, no sessionId.
     {"4e27c414-a885-46a0-b5c8-d58e1417377d", {{1, "~989dac2e048d96ad39c9bfa4af865c6b:1"}}},
-    // file-history-snapshot records (no top-level timestamp either).
+    // file-history-snapshot records (no sessionId, no top-level timestamp). The first four lines are
+    // also in the next file, another session: the count is per file, so both start at 1.
+    {"03eb5929-52b3-4b13-ada3-b93ae35806b8",
+     {{1, "~b1f761b192ee509da0b49c21962503cc:1"},
+      {17, "~09b8ace0bd556bfc95aa6f4e6a98547e:1"},
+      {24, "~76f10131277bba464d20520721451b93:1"},
+      {31, "~4621bc8b19d7f4f59d2f475236791904:1"},
+      {36, "~8283b238f8fd2e5483d6dfc3264f7512:1"},
+      {37, "~26ced68eb6690211125edcdf155963ae:1"},
+      {44, "~71586542dfad5112f935522771916406:1"},
+      {51, "~2ec9d1fdb4d87e9cdd633ed5f75b6603:1"},
+      {58, "~83b0f1480965ff5dbbc5e971c54ef3f8:1"}}},
     {"a95fea4a-b88a-4e49-ac07-4cc323d8700c",
      {{1, "~b1f761b192ee509da0b49c21962503cc:1"},
       {2, "~09b8ace0bd556bfc95aa6f4e6a98547e:1"},
