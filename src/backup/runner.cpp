@@ -18,6 +18,7 @@
 #include "backup/documents.hpp"
 #include "core/ids.hpp"
 #include "core/json_text.hpp"
+#include "core/test_hooks.hpp"
 #include "core/version.hpp"
 #include "format/file_io.hpp"
 #include "format/grammar.hpp"
@@ -223,6 +224,7 @@ class Run {
 
   Status append_parts(std::initializer_list<std::string_view> parts, std::optional<TimeMs> timestamp) {
     if (cancelled()) return fail(Errc::cancelled, "backup cancelled");
+    m_kill.before_document();
     CL_CHECK(m_writer->append(parts, timestamp));
     ++m_documents;
     for (std::string_view part : parts) m_bytes += static_cast<std::int64_t>(part.size());
@@ -460,6 +462,7 @@ class Run {
   std::unordered_map<std::string, SessionCounts> m_sessions;  ///< sessions written
   std::unordered_set<std::string> m_projects;                 ///< projects with a session written
   std::unordered_set<std::string> m_owners;                   ///< owners of what was written
+  KillSwitch m_kill;                                          ///< crash tests only (core/test_hooks.hpp)
 };
 
 }  // namespace

@@ -8,6 +8,8 @@
 // written. On an error or a cancel the temporary file is removed and the record says "failed"; when
 // the final record cannot be saved (a full store), the published archive is removed again.
 // Thread-safety: run_backup may run on any thread; `cancel` may be set from any other thread.
+// Test-only hook: CLAUDELENS_TEST_KILL_AFTER_DOCUMENTS=N makes the process raise SIGKILL on itself
+// after N documents were handed to the archive writer (core/test_hooks.hpp; crash tests).
 #pragma once
 
 #include <atomic>
