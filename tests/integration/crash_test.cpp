@@ -172,12 +172,20 @@ TEST_F(Crash, ingest_killed_twice_then_rerun_twice_doubles_nothing) {
   EXPECT_EQ(content(store), *s_content);
 }
 
-/// The files of a backup directory (the lock file aside).
-std::set<std::string> files_in(const fs::path& dir) {
+/// A backup run's own liveness lock, `.claudelens-run-<id>.lock` (docs/backup.md).
+bool is_run_lock(const std::string& name) {
+  return name.starts_with(".claudelens-run-") && name.ends_with(".lock");
+}
+
+/// The files of a backup directory (the directory's lock file aside; run locks too unless asked).
+std::set<std::string> files_in(const fs::path& dir, bool with_run_locks = false) {
   std::set<std::string> out;
   if (!fs::exists(dir)) return out;
-  for (const auto& e : fs::directory_iterator(dir))
-    if (e.path().filename() != ".claudelens.lock") out.insert(e.path().filename().string());
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (name == ".claudelens.lock" || (!with_run_locks && is_run_lock(name))) continue;
+    out.insert(name);
+  }
   return out;
 }
 
@@ -205,7 +213,7 @@ TEST_F(Crash, backup_killed_anywhere_leaves_no_archive_and_the_next_run_cleans_u
     const CliResult killed = cli(store, backups, {"backup", "create", "--json", "--name", name}, after);
     ASSERT_EQ(killed.exit_code, k_killed) << ctx << ": " << killed.err;
     expect_intact(store, ctx);
-    // Only the temporary file is there, and neither it nor anything else passes for an archive.
+    // Only the temporary file is there (beside the killed run's lock), and nothing passes for an archive.
     const auto left = files_in(backups);
     ASSERT_EQ(left.size(), 1u) << ctx;
     EXPECT_EQ(left.begin()->front(), '.') << ctx << ": " << *left.begin();
@@ -217,7 +225,8 @@ TEST_F(Crash, backup_killed_anywhere_leaves_no_archive_and_the_next_run_cleans_u
         << ctx;  // its record names no file that exists
     // The next run removes the temporary file, marks the record failed, and writes a good archive.
     const json::value next = cli_json(store, backups, {"backup", "create", "--name", "after-" + name});
-    EXPECT_EQ(files_in(backups), std::set<std::string>{std::string(next.at("filename").as_string())}) << ctx;
+    // ...and the killed run's liveness lock is gone with its temporary file.
+    EXPECT_EQ(files_in(backups, true), std::set<std::string>{std::string(next.at("filename").as_string())}) << ctx;
     const json::object marked = backup_record(store, name);
     EXPECT_EQ(marked.at("status").as_string(), "failed") << ctx;
     const json::value& reason = marked.at("error_message");
