@@ -266,8 +266,9 @@ class Restorer {
     // A dry run writes nothing and must leave the database file's bytes as they were: no bulk mode
     // (which may rewrite the journal-mode bytes of the file header). A small restore neither: what bulk
     // mode buys is for large writes, and its set-up is not free (when SQLite left the WAL for it, that
-    // cost 9 of a one-session restore's 17 fsyncs).
-    const bool bulk = !m_options.dry_run && m_selection.entry_bytes >= k_bulk_restore_bytes;
+    // cost 9 of a one-session restore's 17 fsyncs). The caller (the job service) says whether bulk mode
+    // is allowed at all.
+    const bool bulk = m_options.bulk_write && !m_options.dry_run && m_selection.entry_bytes >= k_bulk_restore_bytes;
     CL_TRY(writer, m_store.write(bulk ? store::WriteMode::bulk : store::WriteMode::normal));
     m_writer = writer.get();
     CL_TRY(owners, map_owners(*m_writer, m_catalogue));
