@@ -9,6 +9,10 @@
 #include "core/time.hpp"
 #include "store/store.hpp"
 
+namespace claudelens::jobs {
+class JobService;
+}
+
 namespace claudelens::http {
 
 class RateLimiter;
