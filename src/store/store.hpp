@@ -255,6 +255,36 @@ class Writer : public virtual Reader {
   virtual Status delete_system(SystemTable t, const std::string& id) = 0;
 };
 
+// ---- The job queue ---------------------------------------------------------------------------------
+
+/// A row of the `jobs` table as the queue operations see it: the record (kind = job type, status is
+/// authoritative over anything the JSON says) plus the worker that claimed it.
+struct JobRow {
+  SystemRecord record;
+  std::string claimed_by;  ///< "" while unclaimed
+};
+
+/// claim_job: take the oldest job (created_at, id) whose status is `from_status` and kind one of `kinds`.
+struct JobClaim {
+  std::string claimant;                 ///< the worker id written into claimed_by; required
+  TimeMs now = 0;                       ///< written into updated_at
+  std::vector<std::string> kinds;       ///< Default: empty = any kind
+  std::string from_status = "pending";  ///< Default: "pending"
+  std::string to_status = "running";    ///< Default: "running"
+};
+
+/// A compare-and-set condition on a job row.
+struct JobExpect {
+  std::string status;      ///< the row's current status must be this
+  std::string claimed_by;  ///< and its claimant this ("" = unclaimed)
+};
+
+/// A job query. Ordered by created_at, then id.
+struct JobQuery {
+  std::vector<std::string> statuses;  ///< Default: empty = every status
+  std::vector<std::string> kinds;     ///< Default: empty = every kind
+};
+
 struct StoreOptions {
   /// How long write() waits for another writer before failing with Errc::busy. Default: 30 s.
   int busy_timeout_ms = 30'000;
@@ -281,6 +311,27 @@ class Store {
   virtual const std::string& url() const = 0;
   /// Bytes the store occupies on disk (for estimates and free-space checks).
   virtual Result<std::int64_t> size_on_disk() = 0;
+
+  // The job queue. Each call is ONE store operation in its own short transaction, so that several
+  // processes (several servers on one database, the CLI beside a server) share the queue safely; they
+  // wait for a running write transaction like write() does (Errc::busy after the busy timeout).
+  // PostgreSQL maps them to single statements: claim_job to UPDATE … WHERE id = (SELECT id … WHERE
+  // status = $from … ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING …;
+  // update_job_if to UPDATE … WHERE id = $id AND status = $s AND claimed_by = $c; insert_job's
+  // exclusion to INSERT … SELECT … WHERE NOT EXISTS (…) under a partial unique index.
+
+  /// Inserts a new job row. When `exclusive` is given, refuses (returns false, nothing written) if a
+  /// job of the same kind with one of the `exclusive` statuses exists. already_exists for a taken id.
+  virtual Result<bool> insert_job(const JobRow& row, const std::vector<std::string>& exclusive) = 0;
+  /// Atomically claims the oldest matching job: sets status = to_status, claimed_by = claimant,
+  /// updated_at = now, and returns the row as it is now (JSON unchanged). nullopt when none matches.
+  virtual Result<std::optional<JobRow>> claim_job(const JobClaim& claim) = 0;
+  /// Replaces row.record.id's row with `row` (owner, kind, status, updated_at, json, claimed_by) only
+  /// when its status and claimant are as `expect` says. Returns false (nothing written) otherwise,
+  /// also when the row does not exist.
+  virtual Result<bool> update_job_if(const JobRow& row, const JobExpect& expect) = 0;
+  virtual Result<std::optional<JobRow>> get_job(const std::string& id) = 0;
+  virtual Status for_each_job(const JobQuery& query, const Visit<JobRow>& visit) = 0;
 };
 
 /// Opens the store a URL names: "sqlite:PATH" (or a bare path, or "sqlite://PATH") opens or creates

@@ -95,7 +95,14 @@ CREATE TABLE schedules(
 CREATE INDEX schedules_created ON schedules(created_at, id);
 )sql";
 
-constexpr std::array<const char*, 1> k_migrations = {k_v1};
+// Migration 2: the job queue (store.hpp insert_job / claim_job / update_job_if): who claimed a job, and
+// an index that finds the oldest job of a status without a sort.
+constexpr const char* k_v2_jobs = R"sql(
+ALTER TABLE jobs ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
+CREATE INDEX jobs_status_created ON jobs(status, created_at, id);
+)sql";
+
+constexpr std::array<const char*, 2> k_migrations = {k_v1, k_v2_jobs};
 
 }  // namespace
 

@@ -12,6 +12,7 @@
 
 #include "core/ids.hpp"
 #include "store/sqlite/db.hpp"
+#include "store/sqlite/job_queue.hpp"
 
 namespace claudelens::store::sqlite {
 
@@ -869,6 +870,23 @@ class SqliteStore final : public Store {
 
   const std::string& url() const override { return m_url; }
 
+  // The job queue (job_queue.cpp): one autocommit statement each on a pooled connection.
+  Result<bool> insert_job(const JobRow& row, const std::vector<std::string>& exclusive) override {
+    return with_connection([&](Connection& c) { return sqlite::insert_job(c, row, exclusive); });
+  }
+  Result<std::optional<JobRow>> claim_job(const JobClaim& claim) override {
+    return with_connection([&](Connection& c) { return sqlite::claim_job(c, claim); });
+  }
+  Result<bool> update_job_if(const JobRow& row, const JobExpect& expect) override {
+    return with_connection([&](Connection& c) { return sqlite::update_job_if(c, row, expect); });
+  }
+  Result<std::optional<JobRow>> get_job(const std::string& id) override {
+    return with_connection([&](Connection& c) { return sqlite::get_job(c, id); });
+  }
+  Status for_each_job(const JobQuery& query, const Visit<JobRow>& visit) override {
+    return with_connection([&](Connection& c) { return sqlite::for_each_job(c, query, visit); });
+  }
+
   Result<std::int64_t> size_on_disk() override {
     std::int64_t total = 0;
     for (const char* suffix : {"", "-wal", "-shm"}) {
@@ -891,6 +909,15 @@ class SqliteStore final : public Store {
     auto conn = std::make_unique<Connection>();
     CL_CHECK(conn->open(m_path, m_options.create, m_options.busy_timeout_ms));
     return conn;
+  }
+
+  /// Runs `fn` with a pooled connection, given back afterwards.
+  template <class Fn>
+  auto with_connection(Fn&& fn) -> decltype(fn(std::declval<Connection&>())) {
+    CL_TRY(conn, acquire());
+    auto out = fn(*conn);
+    release(std::move(conn));
+    return out;
   }
 
   Result<ConnPtr> acquire() {
