@@ -1,5 +1,7 @@
 #include "http/backup_list.hpp"
 
+#include "http/json_body.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -20,8 +22,8 @@ std::string lowercase(std::string_view s) {
 
 }  // namespace
 
-Checked<ListQuery> parse_list_query(const QueryParams& params) {
-  std::vector<ValidationError> errors;
+Checked<ListQuery> parse_list_query(const std::map<std::string, std::string>& params) {
+  std::vector<FieldError> errors;
   Query p(params, errors);
   ListQuery q;
   if (auto v = p.integer("page", 1, 1'000'000'000)) q.page = *v;
@@ -37,29 +39,29 @@ Checked<ListQuery> parse_list_query(const QueryParams& params) {
     else if (field == "size_bytes")
       q.sort = SortField::size_bytes;
     else
-      p.error("sort", "the field must be created_at, name or size_bytes (as field,direction)");
+      p.error("sort", "enum", "the field must be created_at, name or size_bytes (as field,direction)");
     if (direction == "asc" || direction == "desc")
       q.descending = direction == "desc";
     else
-      p.error("sort", "the direction must be asc or desc (as field,direction)");
+      p.error("sort", "enum", "the direction must be asc or desc (as field,direction)");
   }
   if (auto type = p.string("type")) {
     q.type = backup::parse_backup_type(*type);
-    if (!q.type) p.error("type", "must be full, selective or incremental", "INVALID_BACKUP_TYPE");
+    if (!q.type) p.error("type", k_invalid_backup_type, "must be full, selective or incremental");
   }
   if (auto status = p.string("status")) {
     q.status = backup::parse_backup_status(*status);
-    if (!q.status) p.error("status", "must be pending, in_progress, completed, failed, corrupted or deleting");
+    if (!q.status) p.error("status", "enum", "must be pending, in_progress, completed, failed, corrupted or deleting");
   }
   q.created_after = p.time("created_after");
   q.created_before = p.time("created_before");
   if (q.created_after && q.created_before && *q.created_after >= *q.created_before)
-    p.error("created_before", "must be after created_after", "INVALID_DATE_RANGE");
+    p.error("created_before", k_invalid_date_range, "must be after created_after");
   q.min_size = p.integer("min_size", 0, INT64_MAX);
   q.max_size = p.integer("max_size", 0, INT64_MAX);
-  if (q.min_size && q.max_size && *q.min_size > *q.max_size) p.error("max_size", "must not be below min_size");
+  if (q.min_size && q.max_size && *q.min_size > *q.max_size) p.error("max_size", "range", "must not be below min_size");
   if (auto search = p.string("search")) {
-    if (search->size() > 200) p.error("search", "must be at most 200 characters");
+    if (search->size() > 200) p.error("search", "length", "must be at most 200 characters");
     q.search = lowercase(*search);
   }
   p.reject_unknown();
@@ -78,13 +80,6 @@ bool matches(const ListQuery& q, const backup::BackupMetadata& m) {
       lowercase(m.description).find(q.search) == std::string::npos)
     return false;
   return true;
-}
-
-json::object pagination(std::int64_t total_items, std::int64_t page, std::int64_t size) {
-  const std::int64_t total_pages = (total_items + size - 1) / size;
-  return json::object{{"total_items", total_items}, {"total_pages", total_pages}, {"current_page", page},
-                      {"page_size", size},          {"has_next", page < total_pages},
-                      {"has_previous", page > 1}};
 }
 
 json::object backups_summary(const std::vector<backup::BackupMetadata>& all) {
@@ -129,15 +124,14 @@ json::object list_backups(const std::vector<backup::BackupMetadata>& visible, co
     if (a->created_at != b->created_at) return a->created_at < b->created_at;
     return a->id < b->id;  // a total order: pages never repeat or skip an item
   };
-  std::sort(hits.begin(), hits.end(), [&](const auto* a, const auto* b) {
-    return q.descending ? key_less(b, a) : key_less(a, b);
-  });
+  std::sort(hits.begin(), hits.end(),
+            [&](const auto* a, const auto* b) { return q.descending ? key_less(b, a) : key_less(a, b); });
   json::array items;
   const auto total = static_cast<std::int64_t>(hits.size());
   const std::int64_t first = (q.page - 1) * q.size;
   for (std::int64_t i = first; i < std::min(total, first + q.size); ++i) items.push_back(item(*hits[i]));
   return json::object{{"items", std::move(items)},
-                      {"pagination", pagination(total, q.page, q.size)},
+                      {"pagination", pagination_json(total, Paging{q.page, q.size})},
                       {"summary", backups_summary(visible)}};
 }
 

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,8 +21,8 @@ namespace claudelens::http {
 enum class SortField { created_at, name, size_bytes };
 
 struct ListQuery {
-  std::int64_t page = 1;   ///< ≥ 1. Default: 1
-  std::int64_t size = 20;  ///< 1–100. Default: 20
+  std::int64_t page = 1;                   ///< ≥ 1. Default: 1
+  std::int64_t size = 20;                  ///< 1–100. Default: 20
   SortField sort = SortField::created_at;  ///< Default: created_at,desc
   bool descending = true;
   std::optional<backup::BackupType> type;
@@ -34,7 +35,7 @@ struct ListQuery {
 };
 
 /// Reads the query; each bad parameter is one validation error (unknown parameters too).
-Checked<ListQuery> parse_list_query(const QueryParams& params);
+Checked<ListQuery> parse_list_query(const std::map<std::string, std::string>& params);
 
 /// True when `m` passes the query's filters.
 bool matches(const ListQuery& q, const backup::BackupMetadata& m);
@@ -47,8 +48,5 @@ boost::json::object list_backups(const std::vector<backup::BackupMetadata>& visi
 /// {total_size_bytes, total_compressed_size_bytes, total_backups, backups_by_type, oldest_backup,
 /// newest_backup} over `all`.
 boost::json::object backups_summary(const std::vector<backup::BackupMetadata>& all);
-
-/// {total_items,total_pages,current_page,page_size,has_next,has_previous}.
-boost::json::object pagination(std::int64_t total_items, std::int64_t page, std::int64_t size);
 
 }  // namespace claudelens::http

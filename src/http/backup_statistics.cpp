@@ -152,8 +152,8 @@ TimeMs default_from(Period p, TimeMs to) {
 
 }  // namespace
 
-Checked<StatisticsQuery> parse_statistics_query(const QueryParams& params, TimeMs now) {
-  std::vector<ValidationError> errors;
+Checked<StatisticsQuery> parse_statistics_query(const std::map<std::string, std::string>& params, TimeMs now) {
+  std::vector<FieldError> errors;
   Query p(params, errors);
   StatisticsQuery q;
   if (auto period = p.string("period")) {
@@ -166,15 +166,16 @@ Checked<StatisticsQuery> parse_statistics_query(const QueryParams& params, TimeM
     else if (*period == "year")
       q.period = Period::year;
     else
-      p.error("period", "must be day, week, month or year");
+      p.error("period", "enum", "must be day, week, month or year");
   }
   q.from = p.time("from");
   q.to = p.time("to");
-  if (q.from && q.to && *q.from >= *q.to) p.error("to", "must be after from", "INVALID_DATE_RANGE");
+  if (q.from && q.to && *q.from >= *q.to) p.error("to", k_invalid_date_range, "must be after from");
   if (q.from && *q.from < q.to.value_or(now) && count_buckets(q.period, *q.from, q.to.value_or(now)) > k_max_buckets)
-    p.error("from", fmt::format("the timeline would have more than {} {} buckets; choose a longer period or a "
-                                "shorter range",
-                                k_max_buckets, period_name(q.period)));
+    p.error("from", "range",
+            fmt::format("the timeline would have more than {} {} buckets; choose a longer period or a "
+                        "shorter range",
+                        k_max_buckets, period_name(q.period)));
   p.reject_unknown();
   if (!errors.empty()) return {std::nullopt, reject(std::move(errors))};
   return {q, {}};
@@ -208,14 +209,13 @@ json::object backup_statistics(const std::vector<backup::BackupMetadata>& backup
       ++finished;
   }
   auto average = [](std::int64_t sum, std::int64_t n) { return n ? sum / n : 0; };
-  json::object summary{
-      {"total_backups", count},
-      {"total_size_bytes", total},
-      {"average_size_bytes", average(total, count)},
-      {"largest_backup_bytes", largest},
-      {"oldest_backup", oldest ? json::value(format_iso8601(*oldest)) : nullptr},
-      {"newest_backup", newest ? json::value(format_iso8601(*newest)) : nullptr},
-      {"success_rate", finished ? json::value(round1(100.0 * completed / finished)) : nullptr}};
+  json::object summary{{"total_backups", count},
+                       {"total_size_bytes", total},
+                       {"average_size_bytes", average(total, count)},
+                       {"largest_backup_bytes", largest},
+                       {"oldest_backup", oldest ? json::value(format_iso8601(*oldest)) : nullptr},
+                       {"newest_backup", newest ? json::value(format_iso8601(*newest)) : nullptr},
+                       {"success_rate", finished ? json::value(round1(100.0 * completed / finished)) : nullptr}};
   json::object types;
   for (const auto& [name, v] : by_type)
     types[name] = json::object{

@@ -30,7 +30,7 @@ struct StatisticsQuery {
 inline constexpr std::int64_t k_max_buckets = 1000;
 
 /// `now` stands for a missing `to` when counting buckets.
-Checked<StatisticsQuery> parse_statistics_query(const QueryParams& params, TimeMs now);
+Checked<StatisticsQuery> parse_statistics_query(const std::map<std::string, std::string>& params, TimeMs now);
 
 /// One restore attempt, as the history records it.
 struct RestoreFact {

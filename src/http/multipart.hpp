@@ -22,10 +22,10 @@ Result<std::string> multipart_boundary(std::string_view content_type);
 
 /// What a part's headers say.
 struct PartInfo {
-  std::string name;          ///< the form field's name (Content-Disposition `name`), never empty
-  std::string filename;      ///< the `filename` parameter, "" when absent
+  std::string name;           ///< the form field's name (Content-Disposition `name`), never empty
+  std::string filename;       ///< the `filename` parameter, "" when absent
   bool has_filename = false;  ///< true when a `filename` parameter was given (even an empty one)
-  std::string content_type;  ///< the part's Content-Type, "" when absent
+  std::string content_type;   ///< the part's Content-Type, "" when absent
 };
 
 /// Receives the parts in order: begin, data (zero or more times, any sizes), end.

@@ -145,12 +145,12 @@ TEST(Multipart, bad_headers_are_errors) {
   const std::string d = "--" + k_boundary + "\r\n";
   const std::string end = "\r\n--" + k_boundary + "--\r\n";
   for (const std::string& headers : {
-           std::string("Content-Type: text/plain\r\n\r\n"),                         // no disposition
-           std::string("Content-Disposition: attachment; name=\"file\"\r\n\r\n"),   // not form-data
-           std::string("Content-Disposition: form-data\r\n\r\n"),                   // no name
+           std::string("Content-Type: text/plain\r\n\r\n"),                        // no disposition
+           std::string("Content-Disposition: attachment; name=\"file\"\r\n\r\n"),  // not form-data
+           std::string("Content-Disposition: form-data\r\n\r\n"),                  // no name
            std::string("Content-Disposition: form-data; name=\"a\"; name=\"b\"\r\n\r\n"),
-           std::string("Content-Disposition form-data; name=\"a\"\r\n\r\n"),        // no colon
-           std::string("Content-Disposition: form-data; name=\"a\r\n\r\n"),         // unterminated quote
+           std::string("Content-Disposition form-data; name=\"a\"\r\n\r\n"),  // no colon
+           std::string("Content-Disposition: form-data; name=\"a\r\n\r\n"),   // unterminated quote
            std::string("Content-Disposition: form-data; name=\"a\"\r\nX: a\x01b\r\n\r\n"),
            std::string("\r\n"),  // an empty header block
        }) {
@@ -168,8 +168,8 @@ TEST(Multipart, oversize_headers_preamble_and_part_count_are_errors) {
   limits.max_preamble_bytes = 50;
   {
     Recorder rec;
-    const std::string body = "--" + k_boundary + "\r\nContent-Disposition: form-data; name=\"" +
-                             std::string(200, 'n') + "\"\r\n\r\nx\r\n--" + k_boundary + "--";
+    const std::string body = "--" + k_boundary + "\r\nContent-Disposition: form-data; name=\"" + std::string(200, 'n') +
+                             "\"\r\n\r\nx\r\n--" + k_boundary + "--";
     auto st = parse_in_chunks(body, 10, rec, limits);
     ASSERT_FALSE(st);
     EXPECT_NE(st.error().message.find("headers are longer"), std::string::npos);
@@ -212,15 +212,15 @@ TEST(Multipart, handler_errors_stop_the_parse) {
 
 TEST(Multipart, boundary_line_must_end_with_crlf) {
   Recorder rec;
-  auto st = parse_in_chunks("--" + k_boundary + "XYZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--" +
-                                k_boundary + "--",
-                            6, rec);
+  auto st = parse_in_chunks(
+      "--" + k_boundary + "XYZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--" + k_boundary + "--", 6,
+      rec);
   EXPECT_FALSE(st);
   // Transport padding after the boundary is allowed.
   Recorder rec2;
-  EXPECT_TRUE(parse_in_chunks("--" + k_boundary + " \t\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--" +
-                                  k_boundary + "--",
-                              6, rec2));
+  EXPECT_TRUE(parse_in_chunks(
+      "--" + k_boundary + " \t\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--" + k_boundary + "--", 6,
+      rec2));
   ASSERT_EQ(rec2.parts.size(), 1u);
   EXPECT_EQ(rec2.parts[0].data, "v");
 }
