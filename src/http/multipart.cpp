@@ -238,7 +238,6 @@ Status MultipartParser::step(bool& progressed) {
       if (!info) return fail(std::move(info).error());
       m_buffer.erase(0, end + 4);
       m_state = State::body;
-      m_in_part = true;
       CL_CHECK(m_handler.on_part_begin(*info));
       progressed = true;
       return {};
@@ -253,7 +252,6 @@ Status MultipartParser::step(bool& progressed) {
         return {};
       }
       if (pos > 0) CL_CHECK(m_handler.on_part_data(std::string_view(m_buffer).substr(0, pos)));
-      m_in_part = false;
       CL_CHECK(m_handler.on_part_end());
       m_buffer.erase(0, pos + m_delimiter.size());
       m_state = State::after_delimiter;

@@ -69,7 +69,6 @@ class MultipartParser {
   std::string m_buffer;  ///< bytes not yet consumed: at most one chunk plus a delimiter
   std::size_t m_preamble = 0;
   std::size_t m_parts = 0;
-  bool m_in_part = false;
   std::uint64_t m_fed = 0;
 };
 
