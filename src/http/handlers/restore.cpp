@@ -120,12 +120,6 @@ Response preview(Services& s, Request& req) {
   restore::PreviewOptions po;
   po.detailed = query.boolean("detailed").value_or(false);
   po.check_conflicts = query.boolean("check_conflicts").value_or(true);
-  if (auto strategy = query.string("on_conflict")) {
-    if (auto st = restore::parse_strategy(*strategy))
-      po.on_conflict = *st;
-    else
-      query.error("on_conflict", "enum", "must be skip, overwrite, rename or merge");
-  }
   query.reject_unknown();
   if (!errors.empty()) return reject(std::move(errors));
   auto found = find_backup(s, req.who(), req.param("backup_id"));
@@ -155,12 +149,6 @@ Response restore_jobs(Services& s, Request& req) {
   if (auto page = query.integer("page", 1, 1'000'000'000)) paging.page = *page;
   if (auto size = query.integer("size", 1, 100)) paging.size = *size;
   jobs::JobFilter filter{.type = jobs::JobType::restore, .owner_id = req.who().owner_filter(), .statuses = {}};
-  if (auto status = query.string("status")) {
-    if (auto st = jobs::parse_job_status(*status))
-      filter.statuses.push_back(*st);
-    else
-      query.error("status", "enum", "must be pending, running, completed, failed or cancelled");
-  }
   query.reject_unknown();
   if (!errors.empty()) return reject(std::move(errors));
   auto list = s.jobs->list(filter);  // newest first
