@@ -13,6 +13,7 @@
 #include "cli/interrupt.hpp"
 #include "cli/progress_bar.hpp"
 #include "core/time.hpp"
+#include "jobs/jobs.hpp"
 
 namespace claudelens::cli {
 namespace {
@@ -63,24 +64,46 @@ void print_metadata_line(const backup::BackupMetadata& m) {
                            format_iso8601(m.created_at));
 }
 
+/// The job service the server uses too, so that this backup is a job other processes see.
+Result<std::unique_ptr<jobs::JobService>> open_jobs(Context& ctx, store::Store& st) {
+  jobs::ServiceOptions options;
+  options.backup_dir = ctx.settings.backup_dir;
+  CL_TRY(service, jobs::JobService::open(st, options));
+  CL_TRY(recovered, service->recover());  // jobs and partial files left by processes that died
+  (void)recovered;
+  return std::move(service);
+}
+
+/// The backup a finished job made (as recorded in the store), or the job's error.
+Result<backup::BackupMetadata> job_outcome(store::Store& st, const jobs::Job& job) {
+  if (job.status != jobs::JobStatus::completed)
+    return fail(job.error ? job.error->code : Errc::internal,
+                job.error ? job.error->message : std::string("the backup job did not complete"));
+  CL_TRY(reader, st.read());
+  CL_TRY(meta, backup::load_metadata(*reader, job.backup_id));
+  if (!meta) return fail(Errc::internal, fmt::format("backup {} completed but has no record", job.backup_id));
+  return std::move(*meta);
+}
+
 int create(Context& ctx, const CreateArgs& args) {
   auto st = ctx.store();
   if (!st) return report(st.error());
   auto request = make_request(ctx, args);
   if (!request) return report(request.error());
-  if (auto rec = backup::recover_interrupted(**st, ctx.settings.backup_dir, system_clock().now_ms()); !rec)
-    return report(rec.error());
+  auto service = open_jobs(ctx, **st);
+  if (!service) return report(service.error());
   ProgressBar bar(ctx.interactive());
   CancelOnSigint cancel_guard;
-  backup::RunOptions options;
-  options.backup_dir = ctx.settings.backup_dir;
-  options.cancel = cancel_guard.flag();
-  options.on_progress = [&](const backup::Progress& p) {
-    bar.update(p.operation, p.percentage,
-               fmt::format("{} docs  {} → {}  ETA {}", p.documents_processed, human_bytes(p.bytes_processed),
-                           human_bytes(p.bytes_written), human_seconds(p.eta_seconds)));
+  jobs::RunHooks hooks;
+  hooks.cancel = cancel_guard.flag();
+  hooks.on_progress = [&](const jobs::Job& j) {
+    const jobs::JobProgress& p = j.progress;
+    bar.update(p.current_operation, p.percentage,
+               fmt::format("{} docs  → {}  ETA {}", p.documents_processed, human_bytes(p.bytes_written),
+                           human_seconds(p.estimated_remaining_seconds)));
   };
-  auto meta = backup::run_backup(**st, *request, options);
+  auto job = (*service)->run_backup_now(*request, hooks);
+  auto meta = job ? job_outcome(**st, *job) : Result<backup::BackupMetadata>(fail(job.error()));
   bar.finish();
   if (!meta) return report(meta.error());
   if (ctx.json) {

@@ -13,8 +13,8 @@
 #include "cli/exit_codes.hpp"
 #include "cli/interrupt.hpp"
 #include "cli/progress_bar.hpp"
+#include "jobs/jobs.hpp"
 #include "restore/preview.hpp"
-#include "restore/restorer.hpp"
 
 namespace claudelens::cli {
 namespace {
@@ -77,20 +77,38 @@ Result<std::string> admin_id(store::Store& st) {
   return admin ? admin->id : std::string();
 }
 
-void print_text(const restore::RestoreReport& r) {
-  std::cout << fmt::format("{}Restore {} of {} ({} / on conflict {}) in {:.2f}s\n", r.dry_run ? "[dry run] " : "", r.id,
-                           r.backup_id.empty() ? r.backup_file : r.backup_id, restore::mode_name(r.mode),
-                           restore::strategy_name(r.on_conflict), r.duration_seconds);
+std::int64_t int_field(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v && v->is_number() ? v->to_number<std::int64_t>() : 0;
+}
+std::string str_field(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+/// The report of a restore job (report_to_json's form, as the job recorded it), for a person.
+void print_text(const json::object& r) {
+  const double duration = r.contains("duration_seconds") ? r.at("duration_seconds").to_number<double>() : 0.0;
+  const bool dry_run = r.contains("dry_run") && r.at("dry_run").as_bool();
+  const std::string backup_id = str_field(r, "backup_id");
+  std::cout << fmt::format("{}Restore {} of {} ({} / on conflict {}) in {:.2f}s\n", dry_run ? "[dry run] " : "",
+                           str_field(r, "restore_id"), backup_id.empty() ? str_field(r, "backup_file") : backup_id,
+                           str_field(r, "mode"), str_field(r, "on_conflict"), duration);
   std::cout << fmt::format("  {:<16} {:>10} {:>10} {:>10} {:>10}\n", "collection", "restored", "updated", "skipped",
                            "deleted");
-  for (const auto& [name, t] : r.collections)
-    std::cout << fmt::format("  {:<16} {:>10} {:>10} {:>10} {:>10}\n", name, t.restored, t.updated, t.skipped,
-                             t.deleted);
-  std::cout << fmt::format("  conflicts {}, id mappings {}, read {} of {}\n", r.conflicts_count, r.id_mappings.size(),
-                           human_bytes(static_cast<std::int64_t>(r.bytes_read)),
-                           human_bytes(static_cast<std::int64_t>(r.archive_size)));
-  for (const auto& id : r.deleted_projects) std::cout << "  deletes project " << id << "\n";
-  for (const auto& id : r.deleted_sessions) std::cout << "  deletes session " << id << "\n";
+  if (const auto* c = r.if_contains("collections"); c && c->is_object())
+    for (const auto& [name, t] : c->get_object())
+      std::cout << fmt::format("  {:<16} {:>10} {:>10} {:>10} {:>10}\n", std::string(name),
+                               int_field(t.as_object(), "restored"), int_field(t.as_object(), "updated"),
+                               int_field(t.as_object(), "skipped"), int_field(t.as_object(), "deleted"));
+  const auto* mappings = r.if_contains("id_mappings");
+  std::cout << fmt::format("  conflicts {}, id mappings {}, read {} of {}\n", int_field(r, "conflicts_count"),
+                           mappings && mappings->is_object() ? mappings->get_object().size() : 0,
+                           human_bytes(int_field(r, "bytes_read")), human_bytes(int_field(r, "archive_size_bytes")));
+  for (const char* kind : {"project", "session"})
+    if (const auto* ids = r.if_contains(fmt::format("deleted_{}s", kind)); ids && ids->is_array())
+      for (const auto& id : ids->get_array())
+        std::cout << "  deletes " << kind << " " << std::string(id.as_string()) << "\n";
 }
 
 int run_preview(Context& ctx, store::Store& st, const backup::ResolvedBackup& b, const RestoreArgs& a,
@@ -113,28 +131,48 @@ int run_restore_command(Context& ctx, const RestoreArgs& a) {
   auto resolved = backup::resolve_backup(**st, ctx.settings.backup_dir, a.id_or_file);
   if (!resolved) return report(resolved.error());
   if (a.preview) return run_preview(ctx, **st, *resolved, a, options->on_conflict);
-  if (resolved->metadata) {
-    options->backup_id = resolved->metadata->id;
-    options->expected_sha256 = resolved->metadata->checksum;
-  }
+  jobs::RestoreRequest request;
+  if (resolved->metadata)
+    request.backup_id = resolved->metadata->id;
+  else
+    request.file = resolved->file;
   auto admin = admin_id(**st);
   if (!admin) return report(admin.error());
   options->restored_by = *admin;
+  request.options = *options;
+
+  // The same job service as the server: the restore is a job other processes see, and a restore
+  // running elsewhere (a server's) makes this one a conflict (exit 4) instead of a second writer.
+  jobs::ServiceOptions service_options;
+  service_options.backup_dir = ctx.settings.backup_dir;
+  service_options.bulk_restore = jobs::BulkRestore::when_alone;
+  auto service = jobs::JobService::open(**st, service_options);
+  if (!service) return report(service.error());
+  if (auto recovered = (*service)->recover(); !recovered) return report(recovered.error());
 
   ProgressBar bar(ctx.interactive());
   CancelOnSigint cancel_guard;
-  options->cancel = cancel_guard.flag();
-  options->on_progress = [&](const restore::Progress& p) {
-    bar.update(p.operation, p.percentage,
-               fmt::format("{}/{} docs  {}", p.documents_done, p.documents_total, human_seconds(p.elapsed_seconds)));
+  jobs::RunHooks hooks;
+  hooks.cancel = cancel_guard.flag();
+  hooks.on_progress = [&](const jobs::Job& j) {
+    const jobs::JobProgress& p = j.progress;
+    bar.update(
+        p.current_operation, p.percentage,
+        fmt::format("{}/{} docs  {}", p.documents_restored, p.documents_total, human_seconds(p.elapsed_seconds)));
   };
-  auto result = restore::run_restore(**st, resolved->file, *options);
+  auto job = (*service)->run_restore_now(request, *admin, hooks);
   bar.finish();
-  if (!result) return report(result.error());
+  if (!job) return report(job.error());
+  if (job->status != jobs::JobStatus::completed)
+    return report(job->error ? Error(job->error->code, job->error->message)
+                             : Error(Errc::internal, "the restore job did not complete"));
+  boost::system::error_code ec;
+  const json::value result = json::parse(job->result_json, ec);
+  if (ec || !result.is_object()) return report(Error(Errc::internal, "the restore job recorded no report"));
   if (ctx.json)
-    std::cout << json::serialize(restore::report_to_json(*result)) << "\n";
+    std::cout << json::serialize(result) << "\n";
   else
-    print_text(*result);
+    print_text(result.as_object());
   return k_exit_ok;
 }
 

@@ -92,6 +92,9 @@ struct RestoreOptions {
   std::string backup_id;
   /// The checksum the backup's metadata records; when set, validation compares it. Default: "".
   std::string expected_sha256;
+  /// Let the store use its bulk write mode for the restore's transaction (store::WriteMode::bulk:
+  /// faster, but every other connection waits until it ends). Dry runs never do. Default: true.
+  bool bulk_write = true;
   const std::atomic<bool>* cancel = nullptr;         ///< set to true to stop; the restore rolls back. Default: none
   std::function<void(const Progress&)> on_progress;  ///< Default: none
   const Clock* clock = nullptr;                      ///< Default: the system clock

@@ -222,7 +222,8 @@ class Restorer {
   Status apply() {
     // A dry run writes nothing and must leave the database file's bytes as they were: no bulk mode
     // (which rewrites the journal-mode bytes of the file header).
-    CL_TRY(writer, m_store.write(m_options.dry_run ? store::WriteMode::normal : store::WriteMode::bulk));
+    const bool bulk = m_options.bulk_write && !m_options.dry_run;
+    CL_TRY(writer, m_store.write(bulk ? store::WriteMode::bulk : store::WriteMode::normal));
     m_writer = writer.get();
     CL_TRY(owners, map_owners(*m_writer, m_catalogue));
     m_owners = std::move(owners);
