@@ -93,7 +93,8 @@ Response create_restore(Services& s, Request& req) {
   if (const auto* a = all.if_array())
     for (std::size_t i = 0; i < a->size() && i < k_listed_conflicts; ++i) conflicts.push_back((*a)[i]);
   json::array warnings;
-  if (const auto* recs = value_at(pv, "restore_analysis.recommendations").if_array())
+  const json::value recommendations = value_at(pv, "restore_analysis.recommendations");
+  if (const auto* recs = recommendations.if_array())
     for (const auto& w : *recs) warnings.push_back(w);
   const std::int64_t documents = number_at(pv, "contents.sessions_summary.total") +
                                  number_at(pv, "contents.messages_summary.total") +
