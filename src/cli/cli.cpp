@@ -94,6 +94,7 @@ int run(int argc, char** argv) {
   add_demo_data_command(app, ctx);
   add_backup_command(app, ctx);
   add_restore_command(app, ctx);
+  add_serve_command(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -54,6 +54,7 @@ void add_keys_command(CLI::App& app, Context& ctx);
 void add_demo_data_command(CLI::App& app, Context& ctx);
 void add_backup_command(CLI::App& app, Context& ctx);
 void add_restore_command(CLI::App& app, Context& ctx);
+void add_serve_command(CLI::App& app, Context& ctx);
 
 /// The whole CLI: parses argv, runs the chosen command, returns the process exit code.
 int run(int argc, char** argv);

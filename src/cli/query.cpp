@@ -11,6 +11,7 @@
 #include "cli/context.hpp"
 #include "cli/exit_codes.hpp"
 #include "core/time.hpp"
+#include "http/store_json.hpp"
 
 namespace claudelens::cli {
 namespace {
@@ -67,19 +68,6 @@ int run_stats(Context& ctx) {
 
 // ---- projects ------------------------------------------------------------------------------------
 
-json::object project_json(const store::Project& p) {
-  return json::object{{"_id", p.id},
-                      {"name", p.name},
-                      {"path", p.path},
-                      {"owner_id", p.owner_id},
-                      {"description", p.description},
-                      {"sessions_count", p.sessions_count},
-                      {"messages_count", p.messages_count},
-                      {"records_count", p.records_count},
-                      {"created_at", format_iso8601_ms(p.created_at)},
-                      {"updated_at", format_iso8601_ms(p.updated_at)}};
-}
-
 int run_projects(Context& ctx) {
   auto reader = open_reader(ctx);
   if (!reader) return report(reader.error());
@@ -91,7 +79,7 @@ int run_projects(Context& ctx) {
   if (!scan) return report(scan.error());
   if (ctx.json) {
     json::array out;
-    for (const auto& p : projects) out.push_back(project_json(p));
+    for (const auto& p : projects) out.push_back(http::project_json(p));
     print_json(out);
     return k_exit_ok;
   }

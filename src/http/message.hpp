@@ -144,4 +144,25 @@ struct StreamStart {
 };
 using StreamHandler = std::function<StreamStart(Request&)>;
 
+/// The outgoing side of a WebSocket (live job progress). The server polls it on a worker thread a few
+/// times a second and sends what it returns; the feed decides what to send (e.g. at most one progress
+/// event a second, then one final event). Incoming messages are read and ignored.
+class WsFeed {
+ public:
+  struct Batch {
+    std::vector<std::string> messages;  ///< JSON texts to send now, in order
+    bool done = false;                  ///< after sending them, close the socket normally
+  };
+  virtual ~WsFeed() = default;
+  virtual Batch poll() = 0;
+};
+
+/// A WebSocket route's handler, called with the upgrade request (authenticated as any route): a feed, or
+/// an ApiError answered as plain HTTP instead of upgrading (e.g. 404 JOB_NOT_FOUND).
+struct WsStart {
+  std::unique_ptr<WsFeed> feed;
+  std::optional<ApiError> refuse;
+};
+using WsHandler = std::function<WsStart(Request&)>;
+
 }  // namespace claudelens::http

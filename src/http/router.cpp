@@ -100,6 +100,15 @@ void Router::add_stream(Method method, std::string_view pattern, StreamHandler h
   insert(std::move(r));
 }
 
+void Router::add_websocket(std::string_view pattern, WsHandler handler, RouteOptions options) {
+  Route r;
+  r.method = Method::get;
+  r.pattern = std::string(pattern);
+  r.websocket = std::move(handler);
+  r.options = options;
+  insert(std::move(r));
+}
+
 void Router::insert(Route route) {
   for (const auto s : split_path(route.pattern)) route.segments.emplace_back(s);
   for (const auto& existing : m_routes) {
@@ -120,6 +129,10 @@ RouteMatch Router::match(Method method, std::string_view path) const {
     auto d = percent_decode(s);
     if (!d) {
       result.bad_path = invalid_request("malformed percent-escape in the path");
+      return result;
+    }
+    if (*d == "." || *d == "..") {  // never resolved: a path that climbs is refused wherever it climbs
+      result.bad_path = invalid_request("'.' and '..' segments are not allowed in a path");
       return result;
     }
     decoded.push_back(std::move(*d));

@@ -47,9 +47,11 @@ struct Route {
   std::vector<std::string> segments;  ///< pattern split on '/'; "{name}" segments are parameters
   Handler handler;                    ///< small-body routes
   StreamHandler stream;               ///< streamed-body routes (handler is empty then)
+  WsHandler websocket;                ///< WebSocket routes (GET with an upgrade)
   RouteOptions options;
 
   bool streamed() const noexcept { return static_cast<bool>(stream); }
+  bool is_websocket() const noexcept { return static_cast<bool>(websocket); }
 };
 
 struct RouteMatch {
@@ -65,6 +67,9 @@ class Router {
   void add(Method method, std::string_view pattern, Handler handler, RouteOptions options = {});
   /// Registers a streamed-body route (uploads).
   void add_stream(Method method, std::string_view pattern, StreamHandler handler, RouteOptions options = {});
+
+  /// Registers a WebSocket route (method GET).
+  void add_websocket(std::string_view pattern, WsHandler handler, RouteOptions options = {});
 
   /// The route for `method` and the raw (undecoded) `path`.
   RouteMatch match(Method method, std::string_view path) const;

@@ -11,7 +11,7 @@
 
 namespace claudelens::jobs {
 class JobService;
-}  // namespace claudelens::jobs
+}
 
 namespace claudelens::http {
 

@@ -44,6 +44,7 @@ struct Channel {
 /// A job running in this process, on a pool worker or a run_*_now caller's thread.
 struct ActiveJob {
   JobType type = JobType::backup;  ///< fixed before the job is shared
+  bool persisted = true;           ///< false: a dry run, never written to the store (fixed too)
   std::mutex mutex;                ///< guards job, version, written_version, done, channels
   Job job;                         ///< the live state
   std::uint64_t version = 0;       ///< bumped on every progress update

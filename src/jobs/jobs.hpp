@@ -251,13 +251,14 @@ class JobService {
   /// This process's worker id (recorded as claimed_by / submitted_by).
   virtual const std::string& worker_id() const = 0;
 
-  /// Restart recovery: jobs pending or running whose process is gone (lock not held, or no lock and
-  /// stale) are marked failed ("interrupted"), their partial files removed and their backup records
-  /// failed (backup::recover_interrupted). Jobs of live processes are left alone. Returns how many
-  /// jobs were marked.
+  /// Restart recovery: running jobs whose process is gone (lock not held, or no lock file here and a
+  /// stale heartbeat) and pending jobs whose submitting process crashed (lock not held) are marked
+  /// failed ("interrupted"), their partial files removed and their backup records failed (then
+  /// backup::recover_interrupted). Jobs of live processes are left alone. Returns how many jobs
+  /// were marked.
   virtual Result<int> recover() = 0;
 
-  /// Starts the worker pool (idempotent).
+  /// Starts the worker pool (idempotent; after stop() it does not start again).
   virtual Status start() = 0;
   /// Graceful stop: no new claims, running jobs of this process are cancelled, waits up to `grace`
   /// for them to end; jobs still running after that are left to recover(). Pending jobs stay queued.
@@ -278,7 +279,8 @@ class JobService {
   /// the request is invalid).
   virtual Result<Job> run_backup_now(const backup::BackupRequest& request, const RunHooks& hooks) = 0;
   /// Runs a restore on the calling thread (the CLI). Errc::conflict when another restore is pending or
-  /// running; otherwise as run_backup_now.
+  /// running; otherwise as run_backup_now. A dry run is not recorded in the store at all (it changes
+  /// nothing, its job record included); get() and subscribe() of this process still see it.
   virtual Result<Job> run_restore_now(const RestoreRequest& request, const std::string& owner_id,
                                       const RunHooks& hooks) = 0;
 

@@ -105,6 +105,9 @@ class Service final : public JobService, public ServiceCore {
       if (owner == m_worker_id || is_local(row.record.id)) continue;
       const Liveness l = probe_worker(m_options.backup_dir, owner);
       if (l == Liveness::alive) continue;
+      // A queued job belongs to no process: any pool may run it. It fails only when the process that
+      // queued it crashed (nobody may be waiting for it any more); a running one also on a stale heartbeat.
+      if (pending && l != Liveness::dead) continue;
       if (l == Liveness::unknown && now - row.record.updated_at < m_options.stale_after.count()) continue;
       job->status = JobStatus::failed;
       job->cancel_requested = false;
@@ -157,14 +160,14 @@ class Service final : public JobService, public ServiceCore {
     Job job = new_backup_job(request);
     CL_TRY(inserted, m_store.insert_job(to_row(job), {}));
     if (!inserted) return fail(Errc::internal, "the job could not be recorded");
-    m_wake.notify_one();
+    m_wake.notify_all();  // all: the ticker waits on it too
     return BackupSubmission{std::move(job), plan.estimated_compressed_bytes, plan.estimated_duration_seconds};
   }
 
   Result<Job> submit_restore(const RestoreRequest& request, const std::string& owner_id) override {
     CL_TRY(job, new_restore_job(request, owner_id));
     CL_CHECK(insert_restore(job));
-    m_wake.notify_one();
+    m_wake.notify_all();  // all: the ticker waits on it too
     return job;
   }
 
@@ -182,6 +185,12 @@ class Service final : public JobService, public ServiceCore {
                               const RunHooks& hooks) override {
     CL_TRY(job, new_restore_job(request, owner_id));
     claim_locally(job);
+    if (request.options.dry_run) {
+      // A dry run changes nothing in the store, its own job record included (the CLI promises the
+      // database file byte for byte): it runs unrecorded, seen by this process only.
+      CL_CHECK(refuse_if_restoring());
+      return execute(std::move(job), hooks, false);
+    }
     CL_CHECK(insert_restore(job));
     return execute(std::move(job), hooks);
   }
@@ -398,15 +407,24 @@ class Service final : public JobService, public ServiceCore {
 
   Status insert_restore(const Job& job) {
     CL_TRY(inserted, m_store.insert_job(to_row(job), k_active_statuses));
-    if (!inserted) {
-      std::string other;
-      (void)m_store.for_each_job({.statuses = k_active_statuses, .kinds = {"restore"}}, [&](const store::JobRow& r) {
-        other = r.record.id;
-        return false;
-      });
-      return fail(Errc::conflict, fmt::format("a restore is already pending or running (job {})", other));
-    }
+    if (!inserted) return refuse_if_restoring();
     return {};
+  }
+
+  /// Errc::conflict naming the restore job pending or running on this store, if there is one.
+  Status refuse_if_restoring() {
+    std::string other;
+    CL_CHECK(m_store.for_each_job({.statuses = k_active_statuses, .kinds = {"restore"}}, [&](const store::JobRow& r) {
+      other = r.record.id;
+      return false;
+    }));
+    if (other.empty()) {
+      std::lock_guard lock(m_mutex);
+      for (const auto& [id, a] : m_active)
+        if (a->type == JobType::restore) other = id;
+    }
+    if (other.empty()) return {};
+    return fail(Errc::conflict, fmt::format("a restore is already pending or running (job {})", other));
   }
 
   void claim_locally(Job& job) {
@@ -419,11 +437,13 @@ class Service final : public JobService, public ServiceCore {
   // ---- running one job -----------------------------------------------------------------------------
 
   /// Runs a claimed job on this thread to its final status; the final record is written to the store.
-  Result<Job> execute(Job job, const RunHooks& hooks) {
+  Result<Job> execute(Job job, const RunHooks& hooks, bool persisted = true) {
     auto a = std::make_shared<ActiveJob>();
     a->type = job.type;
+    a->persisted = persisted;
     a->job = std::move(job);
     a->store_status = store_status(a->job);
+    a->cancel.store(a->job.cancel_requested);
     a->external_cancel = hooks.cancel;
     a->last_write = std::chrono::steady_clock::now();
     {
@@ -579,7 +599,7 @@ class Service final : public JobService, public ServiceCore {
     job.cancel_requested = false;
     job.updated_at = job.completed_at.emplace(now);
     if (job.started_at) job.duration_seconds = static_cast<double>(now - *job.started_at) / 1000.0;
-    {
+    if (a.persisted) {
       std::lock_guard store_lock(a.store_mutex);
       for (int attempt = 0; attempt < 3; ++attempt) {
         auto changed = m_store.update_job_if(to_row(job), {a.store_status, m_worker_id});
@@ -687,8 +707,18 @@ class Service final : public JobService, public ServiceCore {
       (void)m_store.update_job_if(failed, {row->record.status, m_worker_id});
       return fail(std::move(job).error());
     }
+    job->status = JobStatus::running;
+    job->claimed_by = m_worker_id;
     job->started_at = row->record.updated_at;
     job->progress.current_operation = "starting";
+    // The claim changed only the row's columns: write the JSON now, so that readers see when it started.
+    CL_TRY(written, m_store.update_job_if(to_row(*job), {row->record.status, m_worker_id}));
+    if (!written) {
+      // A cancel came through the store in between: run it as cancelled (it ends at once, recorded).
+      CL_TRY(now, m_store.get_job(job->id));
+      if (!now || now->claimed_by != m_worker_id) return std::optional<Job>();
+      job->cancel_requested = now->record.status == k_cancelling;
+    }
     return std::optional<Job>(std::move(*job));
   }
 
@@ -711,7 +741,7 @@ class Service final : public JobService, public ServiceCore {
   void tick(ActiveJob& a) {
     if (a.external_cancel && a.external_cancel->load()) request_cancel(a);
     // A restore holds the store's write transaction: its progress stays in memory until it ends.
-    if (a.type == JobType::restore) return;
+    if (a.type == JobType::restore || !a.persisted) return;
     std::lock_guard store_lock(a.store_mutex);
     Job job;
     {

@@ -162,7 +162,8 @@ TEST(JobRecovery, a_claimant_without_a_lock_file_here_is_judged_by_its_heartbeat
   o.stale_after = 60s;
   auto service = testing::open_service(*db, backups, o);
   // Two jobs claimed by workers of another machine (no lock files here): one touched 10 s ago, one
-  // 2 minutes ago; and a pending job queued by a process whose lock file is here but free (dead).
+  // 2 minutes ago; a pending job queued by a process whose lock file is here but free (dead), and one
+  // queued 2 minutes ago by a process of another machine.
   auto row = [](const std::string& id, const std::string& status, TimeMs updated, const std::string& claimant,
                 const std::string& submitter) {
     Job j;
@@ -182,9 +183,10 @@ TEST(JobRecovery, a_claimant_without_a_lock_file_here_is_judged_by_its_heartbeat
   clock.set(now);
   std::filesystem::create_directories(backups / ".jobs");
   { std::ofstream(backups / ".jobs" / "deadworker.lock") << ""; }
-  for (const auto& j : {row("fresh", "running", now - 10'000, "remote1", "remote1"),
-                        row("stale", "running", now - 120'000, "remote2", "remote2"),
-                        row("orphan", "pending", now, "", "deadworker")}) {
+  for (const auto& j :
+       {row("fresh", "running", now - 10'000, "remote1", "remote1"),
+        row("stale", "running", now - 120'000, "remote2", "remote2"), row("orphan", "pending", now, "", "deadworker"),
+        row("queued", "pending", now - 120'000, "", "remote3")}) {
     ASSERT_TRUE(db->insert_job(to_row(j), {}).value());
   }
   auto marked = service->recover();
@@ -192,6 +194,7 @@ TEST(JobRecovery, a_claimant_without_a_lock_file_here_is_judged_by_its_heartbeat
   EXPECT_EQ(db->get_job("fresh").value()->record.status, "running");
   EXPECT_EQ(db->get_job("stale").value()->record.status, "failed");
   EXPECT_EQ(db->get_job("orphan").value()->record.status, "failed");
+  EXPECT_EQ(db->get_job("queued").value()->record.status, "pending") << "a queued job waits for any pool";
   EXPECT_EQ(*marked, 2);
   EXPECT_EQ(probe_worker(backups, service->worker_id()), Liveness::alive);
   EXPECT_EQ(probe_worker(backups, "deadworker"), Liveness::unknown) << "its stale lock file was removed";

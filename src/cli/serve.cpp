@@ -1,0 +1,156 @@
+// `claudelens serve`: the HTTP/WebSocket server (SPEC §3, docs/http.md). On first start (no admin key in
+// the store and none given with --api-key) it creates an admin key and prints it once; only its hash is
+// stored. Prints "Serving at http://HOST:PORT" when it listens (tests read the port from that line).
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <boost/json.hpp>
+
+#include "cli/context.hpp"
+#include "cli/exit_codes.hpp"
+#include "http/backup_settings.hpp"
+#include "http/rate_limiter.hpp"
+#include "http/routes.hpp"
+#include "http/server.hpp"
+#include "jobs/jobs.hpp"
+#include "store/keys.hpp"
+
+namespace claudelens::cli {
+namespace {
+
+/// Test-only clock: the system time plus the milliseconds written in a file (read on every call), so
+/// that a test can move the server an hour ahead without waiting. Set by CLAUDELENS_TEST_CLOCK_FILE.
+class OffsetFileClock final : public Clock {
+ public:
+  explicit OffsetFileClock(std::string path) : m_path(std::move(path)) {}
+  TimeMs now_ms() const override {
+    std::ifstream in(m_path);
+    long long offset = 0;
+    if (!(in >> offset)) offset = 0;
+    return system_clock().now_ms() + offset;
+  }
+
+ private:
+  std::string m_path;
+};
+
+/// True when some unrevoked key belongs to an admin.
+Result<bool> has_admin_key(store::Reader& reader) {
+  bool found = false;
+  std::optional<Error> failure;
+  CL_CHECK(reader.for_each_api_key([&](const store::ApiKey& k) {
+    if (k.revoked_at) return true;
+    auto user = reader.get_user(k.user_id);
+    if (!user) {
+      failure = user.error();
+      return false;
+    }
+    found = *user && (*user)->role == store::Role::admin;
+    return !found;
+  }));
+  if (failure) return fail(*failure);
+  return found;
+}
+
+/// Adopts --api-key, or makes the first admin key and prints it. Returns the printed key ("" if none).
+Result<std::string> ensure_admin_key(store::Store& st, const std::string& given, TimeMs now) {
+  CL_TRY(writer, st.write());
+  if (!given.empty()) {
+    CL_CHECK(store::adopt_admin_key(*writer, given, now));
+    CL_CHECK(writer->commit());
+    return std::string();
+  }
+  CL_TRY(has, has_admin_key(*writer));
+  if (has) return std::string();
+  CL_TRY(made, store::create_user_key(*writer, "admin", store::Role::admin, now));
+  CL_CHECK(writer->commit());
+  return made.plaintext;
+}
+
+int serve(Context& ctx) {
+  auto st = ctx.store();
+  if (!st) return report(st.error());
+  store::Store& store = **st;
+
+  std::unique_ptr<Clock> test_clock;
+  if (const char* path = std::getenv("CLAUDELENS_TEST_CLOCK_FILE"); path && *path) {
+    spdlog::warn("CLAUDELENS_TEST_CLOCK_FILE is set: the server's clock is shifted by {} (tests only)", path);
+    test_clock = std::make_unique<OffsetFileClock>(path);
+  }
+  const Clock& clock = test_clock ? *test_clock : system_clock();
+
+  if (ctx.settings.max_upload_mb <= 0)
+    return report(Error(Errc::invalid_argument, "--max-upload-mb must be a positive number of megabytes"));
+  std::error_code ec;
+  std::filesystem::create_directories(ctx.settings.backup_dir, ec);
+  if (ec)
+    return report(Error(
+        Errc::io, fmt::format("cannot create the backup directory {}: {}", ctx.settings.backup_dir, ec.message())));
+
+  auto key = ensure_admin_key(store, ctx.settings.api_key, clock.now_ms());
+  if (!key) return report(key.error());
+
+  http::RateLimiter limiter(clock);
+  http::Services services;
+  services.store = &store;
+  services.backup_dir = ctx.settings.backup_dir;
+  services.clock = &clock;
+  services.max_upload_bytes = static_cast<std::uint64_t>(ctx.settings.max_upload_mb) << 20;
+  services.rate_limiter = &limiter;
+  {
+    auto reader = store.read();
+    if (!reader) return report(reader.error());
+    auto settings = http::load_backup_settings(**reader, services.backup_dir);
+    if (!settings) return report(settings.error());
+    limiter.set_limits(http::rate_limits_of(*settings));
+  }
+
+  // Backups and restores run as jobs of this process's pool; jobs of a process that died are failed first.
+  jobs::ServiceOptions job_options;
+  job_options.backup_dir = ctx.settings.backup_dir;
+  job_options.clock = &clock;
+  // Never the bulk mode: it locks every other connection out of the database for the whole restore,
+  // and the server reads the store on every request (keys, listings, job status).
+  job_options.bulk_restore = jobs::BulkRestore::never;
+  auto job_service = jobs::JobService::open(store, job_options);
+  if (!job_service) return report(job_service.error());
+  if (auto recovered = (*job_service)->recover(); !recovered) return report(recovered.error());
+  services.jobs = job_service->get();
+
+  http::Router router;
+  http::register_routes(router, services);
+  http::ServerOptions options;
+  options.listen = ctx.settings.listen;
+  http::Server server(options, router, services);
+  auto port = server.listen();
+  if (!port) return report(port.error());
+
+  const auto colon = options.listen.rfind(':');
+  std::string host = options.listen.substr(0, colon);
+  if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+  if (!key->empty()) {
+    std::cout << "Admin API key (shown once; only its hash is stored): " << *key << "\n";
+  }
+  if (auto started = (*job_service)->start(); !started) return report(started.error());
+  std::cout << fmt::format("Serving at http://{}:{}", host, *port) << std::endl;
+  server.run();
+  (*job_service)->stop(std::chrono::seconds(10));  // running jobs are cancelled: their partial files go
+  std::cerr << "claudelens: server stopped\n";
+  return k_exit_ok;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand("serve",
+                                 "Serve the HTTP/WebSocket API (uses --listen, --backup-dir, --api-key, "
+                                 "--max-upload-mb)");
+  cmd->callback([&ctx] { ctx.action = [&ctx] { return serve(ctx); }; });
+}
+
+}  // namespace claudelens::cli

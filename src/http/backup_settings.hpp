@@ -1,0 +1,49 @@
+// The backup settings of API.md (`GET|PUT /settings/backup`): defaults, the stored document (system table
+// `settings`, id "backup"), validation of a PUT (one FieldError per bad field, by dotted path) and the
+// field-by-field merge. Options the server cannot honour yet (S3 storage, quotas, encryption, running
+// schedules, automatic retention, sending notifications, uncompressed backups) are refused with code
+// "unsupported" rather than stored and ignored; their inert values (a disabled schedule, retention counts)
+// are validated and stored for the issue that runs them. Thread-safe (pure functions over a transaction).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "core/result.hpp"
+#include "http/message.hpp"
+#include "http/rate_limiter.hpp"
+#include "store/store.hpp"
+
+namespace claudelens::http {
+
+/// The settings as stored, over the defaults (secrets in clear). `backup_dir` is --backup-dir.
+Result<boost::json::object> load_backup_settings(store::Reader& reader, const std::filesystem::path& backup_dir);
+
+/// The `rate_limits` of a settings document.
+RateLimits rate_limits_of(const boost::json::object& settings);
+
+/// The default compression level for new backups (`compression.level`, 1–9; default 3).
+int default_compression_level(const boost::json::object& settings);
+
+struct SettingsUpdate {
+  boost::json::object settings;             ///< the merged document to store
+  std::vector<std::string> updated_fields;  ///< dotted paths of the values that changed
+  std::vector<std::string> warnings;        ///< e.g. read-only fields that were sent and ignored
+};
+
+/// Validates `patch` against API.md's rules and merges it over `current`. Fills `errors` (one per bad
+/// field) and returns nothing useful when there are any. `backup_dir` is --backup-dir.
+SettingsUpdate merge_backup_settings(const boost::json::object& current, const boost::json::object& patch,
+                                     const std::filesystem::path& backup_dir, std::vector<FieldError>& errors);
+
+/// The document as GET shows it: `webhook_secret` and a password in `smtp_url` replaced by "***",
+/// `current_usage_gb` filled in from `usage_bytes`.
+boost::json::object present_backup_settings(boost::json::object settings, std::int64_t usage_bytes);
+
+/// Stores the document. Errors: the store's.
+Status save_backup_settings(store::Writer& writer, const boost::json::object& settings, TimeMs now);
+
+}  // namespace claudelens::http

@@ -1,0 +1,743 @@
+// The Beast/Asio server (server.hpp). One I/O thread runs every connection as a coroutine; handlers,
+// authentication and sinks run on a worker pool so the I/O thread never blocks on the store. All
+// connection bookkeeping (m_connections, m_stopping) lives on the I/O thread and needs no lock.
+#include "http/server.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdio>
+#include <exception>
+#include <list>
+#include <optional>
+
+#include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "core/ids.hpp"
+#include "http/auth.hpp"
+#include "http/errors.hpp"
+#include "http/rate_limiter.hpp"
+
+namespace claudelens::http {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+namespace websocket = beast::websocket;
+using tcp = net::ip::tcp;
+using boost::system::error_code;
+
+constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+constexpr std::size_t k_chunk = 64 * 1024;              ///< upload and download piece size
+constexpr std::size_t k_drain_limit = 4 * 1024 * 1024;  ///< bytes read and dropped after refusing a body
+constexpr auto k_ws_poll = std::chrono::milliseconds(250);
+
+Method method_of(bhttp::verb v) {
+  switch (v) {
+    case bhttp::verb::get:
+      return Method::get;
+    case bhttp::verb::head:
+      return Method::head;
+    case bhttp::verb::post:
+      return Method::post;
+    case bhttp::verb::put:
+      return Method::put;
+    case bhttp::verb::patch:
+      return Method::patch;
+    case bhttp::verb::delete_:
+      return Method::del;
+    case bhttp::verb::options:
+      return Method::options;
+    default:
+      return Method::other;
+  }
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+/// Disconnects, timeouts and cancellation end a connection quietly; anything else is worth a log line.
+bool is_disconnect(const error_code& ec) {
+  return ec == bhttp::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset ||
+         ec == net::error::broken_pipe || ec == net::error::operation_aborted || ec == beast::error::timeout ||
+         ec == net::error::not_connected || ec == websocket::error::closed || ec == bhttp::error::partial_message;
+}
+
+/// Parses "bytes=a-b" / "bytes=a-" / "bytes=-n" against `size`. nullopt: serve the whole file;
+/// {false,...}: unsatisfiable (416).
+struct ByteRange {
+  bool satisfiable = true;
+  std::uint64_t first = 0, last = 0;  ///< inclusive
+};
+std::optional<ByteRange> parse_range(std::string_view header, std::uint64_t size) {
+  if (!header.starts_with("bytes=")) return std::nullopt;
+  std::string_view spec = header.substr(6);
+  if (spec.find(',') != std::string_view::npos) return std::nullopt;  // several ranges: send it all
+  const auto dash = spec.find('-');
+  if (dash == std::string_view::npos) return std::nullopt;
+  auto number = [](std::string_view s) -> std::optional<std::uint64_t> {
+    std::uint64_t n = 0;
+    if (s.empty()) return std::nullopt;
+    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (ec != std::errc{} || p != s.data() + s.size()) return std::nullopt;
+    return n;
+  };
+  const auto a = number(spec.substr(0, dash)), b = number(spec.substr(dash + 1));
+  ByteRange r;
+  if (!a && b) {  // suffix: the last n bytes
+    if (*b == 0 || size == 0) return ByteRange{false, 0, 0};
+    r.first = *b >= size ? 0 : size - *b;
+    r.last = size - 1;
+    return r;
+  }
+  if (!a) return std::nullopt;
+  if (*a >= size) return ByteRange{false, 0, 0};
+  r.first = *a;
+  r.last = b ? std::min(*b, size - 1) : size - 1;
+  if (b && *b < *a) return std::nullopt;  // syntactically invalid: ignore, as RFC 9110 allows
+  return r;
+}
+
+struct Connection {
+  beast::tcp_stream* stream = nullptr;
+  bool idle = true;  ///< waiting for the next request: safe to close at shutdown
+};
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  const Router& router;
+  Services& services;
+  std::shared_ptr<spdlog::logger> access_log;
+  // Declared before the io_context: coroutine frames still queued when it is destroyed unregister
+  // themselves from this list.
+  std::list<Connection> connections;  // I/O thread only
+  bool stopping = false;              // I/O thread only
+  net::io_context ioc{1};
+  net::thread_pool pool;
+  tcp::acceptor acceptor{ioc};
+  net::signal_set signals{ioc};
+
+  Impl(ServerOptions o, const Router& r, Services& s)
+      : options(std::move(o)),
+        router(r),
+        services(s),
+        pool(static_cast<std::size_t>(std::max(1, options.worker_threads))) {
+    access_log = spdlog::get("access");
+    if (!access_log) {
+      access_log = std::make_shared<spdlog::logger>("access", spdlog::default_logger()->sinks().begin(),
+                                                    spdlog::default_logger()->sinks().end());
+      access_log->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %v", spdlog::pattern_time_type::utc);
+      spdlog::register_logger(access_log);
+    }
+    access_log->set_level(spdlog::level::info);
+  }
+
+  /// Runs `f` (which stores its result in the caller's frame) on the worker pool, then resumes on the
+  /// I/O thread. Results do not travel through co_await: with GCC 12, a non-trivial value returned from
+  /// a coroutine here was freed twice (the server aborted in free()).
+  template <class F>
+  net::awaitable<void> on_pool(F&& f) {
+    co_await net::co_spawn(
+        pool,
+        [&f]() -> net::awaitable<void> {
+          f();
+          co_return;
+        },
+        net::use_awaitable);
+  }
+
+  // ---- accepting and shutting down ----------------------------------------------------------------
+
+  net::awaitable<void> accept_loop() {
+    while (!stopping) {
+      auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+      if (ec) {
+        if (stopping || ec == net::error::operation_aborted) break;
+        spdlog::warn("accept failed: {}", ec.message());
+        if (ec == net::error::no_descriptors) {  // out of file descriptors: wait for some to free up
+          net::steady_timer t(ioc, std::chrono::milliseconds(100));
+          co_await t.async_wait(use_tuple);
+        }
+        continue;
+      }
+      socket.set_option(tcp::no_delay(true), ec);
+      net::co_spawn(ioc, serve_connection(beast::tcp_stream(std::move(socket))), [](std::exception_ptr e) {
+        if (!e) return;
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          spdlog::error("connection ended by an exception: {}", ex.what());
+        }
+      });
+    }
+  }
+
+  void begin_shutdown() {
+    if (stopping) return;
+    stopping = true;
+    spdlog::info("shutting down: no new connections; {} open", connections.size());
+    error_code ec;
+    acceptor.close(ec);
+    signals.cancel(ec);
+    for (auto& c : connections)
+      if (c.idle) c.stream->socket().close(ec);
+    net::co_spawn(ioc, finish_shutdown(), net::detached);
+  }
+
+  net::awaitable<void> finish_shutdown() {
+    const auto deadline = std::chrono::steady_clock::now() + options.shutdown_grace;
+    net::steady_timer timer(ioc);
+    while (!connections.empty() && std::chrono::steady_clock::now() < deadline) {
+      error_code ec;
+      for (auto& c : connections)
+        if (c.idle) c.stream->socket().close(ec);
+      timer.expires_after(std::chrono::milliseconds(50));
+      co_await timer.async_wait(use_tuple);
+    }
+    if (!connections.empty()) spdlog::warn("{} connections still busy after the grace period", connections.size());
+    ioc.stop();
+  }
+
+  // ---- one connection -------------------------------------------------------------------------------
+
+  net::awaitable<void> serve_connection(beast::tcp_stream stream) {
+    connections.push_back(Connection{&stream, true});
+    const auto self = std::prev(connections.end());
+    struct Unregister {
+      std::list<Connection>& list;
+      std::list<Connection>::iterator it;
+      ~Unregister() { list.erase(it); }
+    } unregister{connections, self};
+
+    error_code ec;
+    const auto ep = stream.socket().remote_endpoint(ec);
+    const std::string remote = ec ? "?" : fmt::format("{}:{}", ep.address().to_string(), ep.port());
+    beast::flat_buffer buffer;
+    bool first = true;
+    while (!stopping || first) {
+      bhttp::request_parser<bhttp::empty_body> parser;
+      parser.header_limit(options.max_header_bytes);
+      parser.body_limit(boost::none);  // each route applies its own limit when it reads the body
+      stream.expires_after(first ? options.io_timeout : options.idle_timeout);
+      self->idle = true;
+      auto [rec, n] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+      self->idle = false;
+      first = false;
+      if (rec) {
+        if (is_disconnect(rec)) break;
+        // A malformed request or a header block over the limit: say so, then close.
+        const std::string why = rec == bhttp::error::header_limit
+                                    ? fmt::format("the request header is over {} bytes", options.max_header_bytes)
+                                    : fmt::format("malformed HTTP request: {}", rec.message());
+        const std::string rid = new_id();
+        co_await write_string(stream, 400, "application/json",
+                              render_envelope(invalid_request(why), "", rid, services.clock->now_ms()), rid, {}, false);
+        access_log->info("{} \"- -\" 400 - rid={} ({})", remote, rid, why);
+        co_await linger_close(stream);
+        co_return;
+      }
+      bool consumed = false;  // a WebSocket took the stream over
+      const bool keep = co_await handle_request(stream, buffer, parser, remote, consumed);
+      if (consumed) co_return;
+      if (!keep) {
+        co_await linger_close(stream);
+        co_return;
+      }
+    }
+    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream.socket().close(ec);
+  }
+
+  /// Closes after refusing a request whose body was not read: stop sending, read and drop what the client
+  /// is still sending for a moment (so that it sees our answer instead of a reset), then close.
+  net::awaitable<void> linger_close(beast::tcp_stream& stream) {
+    error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    std::array<char, 16 * 1024> sink;
+    std::size_t dropped = 0;
+    stream.expires_after(std::chrono::seconds(2));
+    while (dropped < k_drain_limit) {
+      auto [rec, n] = co_await stream.async_read_some(net::buffer(sink), use_tuple);
+      if (rec) break;
+      dropped += n;
+    }
+    stream.socket().close(ec);
+  }
+
+  Request make_request(const bhttp::request<bhttp::empty_body>& h, const std::string& remote) {
+    Request req;
+    req.method = method_of(h.method());
+    req.target = std::string(h.target());
+    const auto q = req.target.find('?');
+    req.path = req.target.substr(0, q);
+    if (q != std::string::npos) req.query = parse_query(std::string_view(req.target).substr(q + 1));
+    for (const auto& field : h) {
+      auto name = lower(field.name_string());
+      auto [it, inserted] = req.headers.try_emplace(std::move(name), field.value());
+      if (!inserted) {
+        it->second += ", ";
+        it->second += field.value();
+      }
+    }
+    const auto rid = req.header("x-request-id");
+    req.request_id = !rid.empty() && rid.size() <= 128 && is_url_safe_token(rid) ? std::string(rid) : new_id();
+    req.remote_address = remote;
+    return req;
+  }
+
+  /// Serves one request whose header is read. Returns whether the connection may serve another.
+  net::awaitable<bool> handle_request(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                      bhttp::request_parser<bhttp::empty_body>& parser, const std::string& remote,
+                                      bool& consumed) {
+    const auto started = std::chrono::steady_clock::now();
+    Request req = make_request(parser.get(), remote);
+    const bool has_body = parser.chunked() || (parser.content_length() && *parser.content_length() > 0);
+    const bool keep_alive = parser.get().keep_alive();
+    Exchange ex{stream, req, started, keep_alive && !stopping};
+
+    const RouteMatch match = router.match(req.method, req.path);
+    if (match.bad_path) co_return co_await refuse(ex, ApiError(*match.bad_path), has_body);
+    if (!match.route) {
+      if (match.other_method)
+        co_return co_await refuse(ex,
+                                  ApiError{405,
+                                           "METHOD_NOT_ALLOWED",
+                                           fmt::format("{} is not allowed on {}", method_name(req.method), req.path),
+                                           nullptr,
+                                           {},
+                                           {}},
+                                  has_body);
+      co_return co_await refuse(ex, not_found("NOT_FOUND", fmt::format("no such endpoint: {}", req.path)), has_body);
+    }
+    const Route& route = *match.route;
+    req.params = match.params;
+
+    std::string protocol;
+    if (route.options.auth) {
+      const std::string key(request_key(req, &protocol));
+      std::variant<Caller, ApiError> who;
+      co_await on_pool([&] { who = authenticate_key(*services.store, key); });
+      if (auto* e = std::get_if<ApiError>(&who)) co_return co_await refuse(ex, std::move(*e), has_body);
+      req.caller = std::get<Caller>(std::move(who));
+      ex.key_id = req.caller->key_id;
+      if (services.rate_limiter) {
+        if (const auto retry = services.rate_limiter->admit(req.caller->key_id, route.options.rate)) {
+          ApiError e{429,
+                     "RATE_LIMIT_EXCEEDED",
+                     fmt::format("rate limit reached; retry in {} s", *retry),
+                     boost::json::object{{"retry_after_seconds", *retry}},
+                     {},
+                     {}};
+          e.headers.emplace_back("Retry-After", std::to_string(*retry));
+          co_return co_await refuse(ex, std::move(e), has_body);
+        }
+      }
+      if (route.options.admin_only && !req.caller->is_admin())
+        co_return co_await refuse(ex, forbidden("this call needs an admin key"), has_body);
+    }
+
+    if (route.is_websocket()) co_return co_await serve_websocket(ex, route, parser, protocol, consumed);
+    if (route.streamed()) co_return co_await serve_streamed(ex, route, buffer, parser);
+
+    // A small body: refuse an announced oversize body without reading it; cap a chunked one.
+    const std::size_t limit = route.options.max_body_bytes;
+    if (parser.content_length() && *parser.content_length() > limit)
+      co_return co_await refuse(ex, too_large(limit), true);
+    if (has_body) {
+      co_await continue_if_expected(stream, req);
+      bhttp::request_parser<bhttp::string_body> body_parser(std::move(parser));
+      body_parser.body_limit(limit);
+      stream.expires_after(options.io_timeout);
+      auto [rec, n] = co_await bhttp::async_read(stream, buffer, body_parser, use_tuple);
+      if (rec == bhttp::error::body_limit) co_return co_await refuse(ex, too_large(limit), true);
+      if (rec) {
+        log_line(ex, 0, 0, "body not received: " + rec.message());
+        co_return false;
+      }
+      req.body = std::move(body_parser.get().body());
+    }
+    Response res;
+    co_await on_pool([&] { res = call_handler(route.handler, req); });
+    co_return co_await respond(ex, std::move(res));
+  }
+
+  /// What one request's answer needs to know.
+  struct Exchange {
+    beast::tcp_stream& stream;
+    Request& req;
+    std::chrono::steady_clock::time_point started;
+    bool keep_alive;
+    std::string key_id = "-";
+  };
+
+  static ApiError too_large(std::uint64_t limit) {
+    return ApiError{413,
+                    "FILE_TOO_LARGE",
+                    fmt::format("the request body is over the limit of {} bytes", limit),
+                    boost::json::object{{"max_bytes", limit}},
+                    {},
+                    {}};
+  }
+
+  static Response call_handler(const Handler& handler, Request& req) {
+    try {
+      return handler(req);
+    } catch (const std::exception& e) {
+      spdlog::error("handler for {} {} threw: {}", method_name(req.method), req.path, e.what());
+      return internal_error("the server failed to handle the request");
+    }
+  }
+
+  net::awaitable<void> continue_if_expected(beast::tcp_stream& stream, const Request& req) {
+    if (lower(req.header("expect")) != "100-continue") co_return;
+    bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
+    co_await bhttp::async_write(stream, cont, use_tuple);
+  }
+
+  /// Answers with an error before the body was read; a body left unread means the connection closes.
+  net::awaitable<bool> refuse(Exchange& ex, ApiError&& error, bool body_unread) {
+    if (body_unread) ex.keep_alive = false;
+    co_return co_await respond(ex, Response(std::move(error)));
+  }
+
+  void log_line(const Exchange& ex, int status, std::uint64_t bytes, std::string_view note = {}) {
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - ex.started).count() /
+        1000.0;
+    access_log->info("{} \"{} {}\" {} {} {:.1f}ms rid={} key={}{}{}", ex.req.remote_address, method_name(ex.req.method),
+                     ex.req.target, status, bytes, ms, ex.req.request_id, ex.key_id, note.empty() ? "" : " ", note);
+  }
+
+  template <class Message>
+  void common_headers(Message& m, Exchange& ex, const std::vector<std::pair<std::string, std::string>>& extra) {
+    if (stopping) ex.keep_alive = false;  // shutting down: this is the connection's last answer
+    m.set(bhttp::field::server, "claudelens");
+    m.set("X-Request-Id", ex.req.request_id);
+    for (const auto& [name, value] : extra) m.set(name, value);
+    m.keep_alive(ex.keep_alive);
+  }
+
+  /// Writes a response (JSON, envelope or file). Returns whether the connection may go on.
+  net::awaitable<bool> respond(Exchange& ex, Response&& res) {
+    if (res.error) {
+      res.status = res.error->status;
+      res.content_type = "application/json";
+      res.body = render_envelope(*res.error, ex.req.path, ex.req.request_id, services.clock->now_ms());
+      for (auto& h : res.error->headers) res.headers.push_back(std::move(h));
+    }
+    if (res.file) co_return co_await send_file(ex, res);
+    bhttp::response<bhttp::string_body> msg{static_cast<bhttp::status>(res.status), 11};
+    common_headers(msg, ex, res.headers);
+    msg.set(bhttp::field::content_type, res.content_type);
+    msg.set(bhttp::field::cache_control, "no-store");
+    const std::uint64_t bytes = res.body.size();
+    msg.body() = std::move(res.body);
+    msg.prepare_payload();
+    ex.stream.expires_after(options.io_timeout);
+    auto [ec, n] = co_await bhttp::async_write(ex.stream, msg, use_tuple);
+    log_line(ex, res.status, bytes, res.error ? res.error->code : std::string_view{});
+    co_return !ec && ex.keep_alive;
+  }
+
+  net::awaitable<bool> write_string(beast::tcp_stream& stream, int status, std::string_view type, std::string&& body,
+                                    const std::string& rid,
+                                    const std::vector<std::pair<std::string, std::string>>& extra, bool keep_alive) {
+    bhttp::response<bhttp::string_body> msg{static_cast<bhttp::status>(status), 11};
+    msg.set(bhttp::field::server, "claudelens");
+    msg.set("X-Request-Id", rid);
+    for (const auto& [name, value] : extra) msg.set(name, value);
+    msg.set(bhttp::field::content_type, type);
+    msg.keep_alive(keep_alive);
+    msg.body() = std::move(body);
+    msg.prepare_payload();
+    stream.expires_after(options.io_timeout);
+    auto [ec, n] = co_await bhttp::async_write(stream, msg, use_tuple);
+    co_return !ec && keep_alive;
+  }
+
+  // ---- downloads --------------------------------------------------------------------------------------
+
+  net::awaitable<bool> send_file(Exchange& ex, Response& res) {
+    const int fd = ::open(res.file->path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      Response gone(ApiError{410, "BACKUP_FILE_MISSING", "the file is gone from the backup folder", nullptr, {}, {}});
+      co_return co_await respond(ex, std::move(gone));
+    }
+    struct Closer {
+      int fd;
+      ~Closer() { ::close(fd); }
+    } closer{fd};
+    const std::uint64_t size = static_cast<std::uint64_t>(::lseek(fd, 0, SEEK_END));
+    std::uint64_t first = 0, length = size;
+    int status = 200;
+    std::vector<std::pair<std::string, std::string>> headers = res.headers;
+    headers.emplace_back("Accept-Ranges", "bytes");
+    if (const auto range = parse_range(ex.req.header("range"), size)) {
+      if (!range->satisfiable) {
+        ApiError e{416, "INVALID_REQUEST", fmt::format("the range is outside the file's {} bytes", size), nullptr, {},
+                   {}};
+        e.headers.emplace_back("Content-Range", fmt::format("bytes */{}", size));
+        co_return co_await respond(ex, Response(std::move(e)));
+      }
+      status = 206;
+      first = range->first;
+      length = range->last - range->first + 1;
+      headers.emplace_back("Content-Range", fmt::format("bytes {}-{}/{}", range->first, range->last, size));
+    }
+    bhttp::response<bhttp::buffer_body> msg{static_cast<bhttp::status>(status), 11};
+    common_headers(msg, ex, headers);
+    msg.set(bhttp::field::content_type, res.content_type);
+    msg.content_length(length);
+    msg.body().data = nullptr;
+    msg.body().more = true;
+    bhttp::response_serializer<bhttp::buffer_body> sr{msg};
+    ex.stream.expires_after(options.io_timeout);
+    auto [hec, hn] = co_await bhttp::async_write_header(ex.stream, sr, use_tuple);
+    if (hec) {
+      log_line(ex, status, 0, "client gone");
+      co_return false;
+    }
+    std::vector<char> chunk(k_chunk);
+    std::uint64_t sent = 0;
+    while (sent < length) {
+      const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(k_chunk, length - sent));
+      const ssize_t got = ::pread(fd, chunk.data(), want, static_cast<off_t>(first + sent));
+      if (got <= 0) {  // the file shrank under us: the answer cannot be completed
+        log_line(ex, status, sent, "file read failed");
+        co_return false;
+      }
+      msg.body().data = chunk.data();
+      msg.body().size = static_cast<std::size_t>(got);
+      msg.body().more = sent + static_cast<std::uint64_t>(got) < length;
+      ex.stream.expires_after(options.io_timeout);
+      auto [ec, n] = co_await bhttp::async_write(ex.stream, sr, use_tuple);
+      if (ec && ec != bhttp::error::need_buffer) {
+        log_line(ex, status, sent, "client gone");
+        co_return false;
+      }
+      sent += static_cast<std::uint64_t>(got);
+    }
+    if (!sr.is_done()) {
+      msg.body().data = nullptr;
+      msg.body().size = 0;
+      msg.body().more = false;
+      auto [ec, n] = co_await bhttp::async_write(ex.stream, sr, use_tuple);
+      if (ec) co_return false;
+    }
+    log_line(ex, status, sent);
+    co_return ex.keep_alive;
+  }
+
+  // ---- uploads ----------------------------------------------------------------------------------------
+
+  net::awaitable<bool> serve_streamed(Exchange& ex, const Route& route, beast::flat_buffer& buffer,
+                                      bhttp::request_parser<bhttp::empty_body>& parser) {
+    const std::uint64_t limit = services.max_upload_bytes;
+    const bool has_body = parser.chunked() || (parser.content_length() && *parser.content_length() > 0);
+    if (parser.content_length() && *parser.content_length() > limit)
+      co_return co_await refuse(ex, too_large(limit), true);
+    StreamStart start;
+    co_await on_pool([&] {
+      try {
+        start = route.stream(ex.req);
+      } catch (const std::exception& e) {
+        spdlog::error("upload handler for {} threw: {}", ex.req.path, e.what());
+        start = StreamStart{nullptr, Response(internal_error("the server failed to start the upload"))};
+      }
+    });
+    if (!start.sink) {
+      Response answer = start.answer ? std::move(*start.answer) : Response(internal_error("no upload sink"));
+      if (has_body) ex.keep_alive = false;
+      co_return co_await respond(ex, std::move(answer));
+    }
+    std::shared_ptr<BodySink> sink(std::move(start.sink));
+    if (has_body) {
+      co_await continue_if_expected(ex.stream, ex.req);
+      bhttp::request_parser<bhttp::buffer_body> body_parser(std::move(parser));
+      body_parser.body_limit(limit);
+      std::vector<char> chunk(k_chunk);
+      while (!body_parser.is_done()) {
+        body_parser.get().body().data = chunk.data();
+        body_parser.get().body().size = chunk.size();
+        ex.stream.expires_after(options.io_timeout);
+        auto [ec, n] = co_await bhttp::async_read(ex.stream, buffer, body_parser, use_tuple);
+        if (ec == bhttp::error::body_limit) co_return co_await refuse(ex, too_large(limit), true);
+        if (ec && ec != bhttp::error::need_buffer) {
+          log_line(ex, 0, 0, "upload abandoned: " + ec.message());
+          co_return false;  // the sink is destroyed without finish(): it removes what it wrote
+        }
+        const std::size_t got = chunk.size() - body_parser.get().body().size;
+        if (got == 0) continue;
+        std::optional<ApiError> failed;
+        co_await on_pool([&] {
+          try {
+            failed = sink->write(std::string_view(chunk.data(), got));
+          } catch (const std::exception& e) {
+            spdlog::error("upload sink threw: {}", e.what());
+            failed = internal_error("the server failed to store the upload");
+          }
+        });
+        if (failed) co_return co_await refuse(ex, std::move(*failed), !body_parser.is_done());
+      }
+    }
+    Response res;
+    co_await on_pool([&] {
+      try {
+        res = sink->finish();
+      } catch (const std::exception& e) {
+        spdlog::error("upload sink threw at the end: {}", e.what());
+        res = Response(internal_error("the server failed to finish the upload"));
+      }
+    });
+    co_return co_await respond(ex, std::move(res));
+  }
+
+  // ---- WebSockets -------------------------------------------------------------------------------------
+
+  net::awaitable<bool> serve_websocket(Exchange& ex, const Route& route,
+                                       bhttp::request_parser<bhttp::empty_body>& parser, const std::string& protocol,
+                                       bool& consumed) {
+    if (!websocket::is_upgrade(parser.get()))
+      co_return co_await refuse(
+          ex, ApiError{400, "INVALID_REQUEST", "this path needs a WebSocket upgrade", nullptr, {}, {}}, false);
+    WsStart start;
+    co_await on_pool([&] {
+      try {
+        start = route.websocket(ex.req);
+      } catch (const std::exception& e) {
+        spdlog::error("websocket handler for {} threw: {}", ex.req.path, e.what());
+        start = WsStart{nullptr, internal_error("the server failed to open the feed")};
+      }
+    });
+    if (!start.feed) {
+      ex.keep_alive = false;
+      co_return co_await respond(ex, Response(start.refuse ? std::move(*start.refuse) : internal_error("no feed")));
+    }
+    std::shared_ptr<WsFeed> feed(std::move(start.feed));
+    consumed = true;
+    auto ws = std::make_shared<websocket::stream<beast::tcp_stream>>(std::move(ex.stream));
+    beast::get_lowest_layer(*ws).expires_never();
+    ws->set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    const std::string rid = ex.req.request_id;
+    ws->set_option(websocket::stream_base::decorator([protocol, rid](websocket::response_type& r) {
+      r.set(bhttp::field::server, "claudelens");
+      r.set("X-Request-Id", rid);
+      if (!protocol.empty()) r.set(bhttp::field::sec_websocket_protocol, protocol);
+    }));
+    auto [aec] = co_await ws->async_accept(parser.get(), use_tuple);
+    if (aec) {
+      log_line(ex, 400, 0, "websocket handshake failed: " + aec.message());
+      co_return false;
+    }
+    log_line(ex, 101, 0);
+    // Read (and drop) what the client sends so that pings and its close are handled.
+    auto peer_gone = std::make_shared<bool>(false);
+    net::co_spawn(
+        ioc,
+        [ws, peer_gone]() -> net::awaitable<void> {
+          beast::flat_buffer in;
+          for (;;) {
+            in.clear();
+            auto [ec, n] = co_await ws->async_read(in, use_tuple);
+            if (ec) break;
+          }
+          *peer_gone = true;
+        },
+        net::detached);
+    net::steady_timer timer(ioc);
+    while (!*peer_gone) {
+      WsFeed::Batch batch;
+      co_await on_pool([&] { batch = feed->poll(); });
+      for (const auto& m : batch.messages) {
+        ws->text(true);
+        auto [ec, n] = co_await ws->async_write(net::buffer(m), use_tuple);
+        if (ec) co_return false;
+      }
+      if (batch.done || stopping) {
+        co_await ws->async_close(websocket::close_code::normal, use_tuple);  // a failed close changes nothing
+        co_return false;
+      }
+      timer.expires_after(k_ws_poll);
+      co_await timer.async_wait(use_tuple);
+    }
+    co_return false;
+  }
+};
+
+Server::Server(ServerOptions options, const Router& router, Services& services)
+    : m_impl(std::make_unique<Impl>(std::move(options), router, services)) {}
+
+Server::~Server() {
+  m_impl->pool.join();
+}
+
+Result<std::uint16_t> Server::listen() {
+  auto& impl = *m_impl;
+  const std::string& text = impl.options.listen;
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos)
+    return fail(Errc::invalid_argument, fmt::format("--listen '{}' is not HOST:PORT", text));
+  std::string host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  unsigned port = 0;
+  const auto port_text = std::string_view(text).substr(colon + 1);
+  const auto [p, pec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (pec != std::errc{} || p != port_text.data() + port_text.size() || port > 65535)
+    return fail(Errc::invalid_argument, fmt::format("--listen '{}': the port must be 0..65535", text));
+  error_code ec;
+  const auto address = net::ip::make_address(host.empty() ? "0.0.0.0" : host, ec);
+  if (ec) return fail(Errc::invalid_argument, fmt::format("--listen '{}': '{}' is not an IP address", text, host));
+  const tcp::endpoint endpoint(address, static_cast<std::uint16_t>(port));
+  impl.acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl.acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) impl.acceptor.bind(endpoint, ec);
+  if (!ec) impl.acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return fail(Errc::io, fmt::format("cannot listen on {}: {}", text, ec.message()));
+  return impl.acceptor.local_endpoint().port();
+}
+
+void Server::run() {
+  auto& impl = *m_impl;
+  if (impl.options.handle_signals) {
+    impl.signals.add(SIGINT);
+    impl.signals.add(SIGTERM);
+    impl.signals.async_wait([&impl](const error_code& ec, int signo) {
+      if (ec) return;
+      spdlog::warn("signal {} received: shutting down", signo);
+      impl.begin_shutdown();
+    });
+  }
+  net::co_spawn(impl.ioc, impl.accept_loop(), net::detached);
+  impl.ioc.run();
+  impl.pool.join();
+}
+
+void Server::stop() {
+  net::post(m_impl->ioc, [impl = m_impl.get()] { impl->begin_shutdown(); });
+}
+
+}  // namespace claudelens::http
