@@ -33,6 +33,7 @@
 #include "core/ids.hpp"
 #include "http/auth.hpp"
 #include "http/errors.hpp"
+#include "http/range.hpp"
 #include "http/rate_limiter.hpp"
 
 namespace claudelens::http {
@@ -83,41 +84,6 @@ bool is_disconnect(const error_code& ec) {
   return ec == bhttp::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset ||
          ec == net::error::broken_pipe || ec == net::error::operation_aborted || ec == beast::error::timeout ||
          ec == net::error::not_connected || ec == websocket::error::closed || ec == bhttp::error::partial_message;
-}
-
-/// Parses "bytes=a-b" / "bytes=a-" / "bytes=-n" against `size`. nullopt: serve the whole file;
-/// {false,...}: unsatisfiable (416).
-struct ByteRange {
-  bool satisfiable = true;
-  std::uint64_t first = 0, last = 0;  ///< inclusive
-};
-std::optional<ByteRange> parse_range(std::string_view header, std::uint64_t size) {
-  if (!header.starts_with("bytes=")) return std::nullopt;
-  std::string_view spec = header.substr(6);
-  if (spec.find(',') != std::string_view::npos) return std::nullopt;  // several ranges: send it all
-  const auto dash = spec.find('-');
-  if (dash == std::string_view::npos) return std::nullopt;
-  auto number = [](std::string_view s) -> std::optional<std::uint64_t> {
-    std::uint64_t n = 0;
-    if (s.empty()) return std::nullopt;
-    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-    if (ec != std::errc{} || p != s.data() + s.size()) return std::nullopt;
-    return n;
-  };
-  const auto a = number(spec.substr(0, dash)), b = number(spec.substr(dash + 1));
-  ByteRange r;
-  if (!a && b) {  // suffix: the last n bytes
-    if (*b == 0 || size == 0) return ByteRange{false, 0, 0};
-    r.first = *b >= size ? 0 : size - *b;
-    r.last = size - 1;
-    return r;
-  }
-  if (!a) return std::nullopt;
-  if (*a >= size) return ByteRange{false, 0, 0};
-  r.first = *a;
-  r.last = b ? std::min(*b, size - 1) : size - 1;
-  if (b && *b < *a) return std::nullopt;  // syntactically invalid: ignore, as RFC 9110 allows
-  return r;
 }
 
 struct Connection {
@@ -496,17 +462,18 @@ struct Server::Impl {
     int status = 200;
     std::vector<std::pair<std::string, std::string>> headers = res.headers;
     headers.emplace_back("Accept-Ranges", "bytes");
-    if (const auto range = parse_range(ex.req.header("range"), size)) {
-      if (!range->satisfiable) {
-        ApiError e{416, "INVALID_REQUEST", fmt::format("the range is outside the file's {} bytes", size), nullptr, {},
-                   {}};
-        e.headers.emplace_back("Content-Range", fmt::format("bytes */{}", size));
-        co_return co_await respond(ex, Response(std::move(e)));
-      }
+    const ByteRange range = parse_range(ex.req.header("range"), size);
+    if (range.kind == ByteRange::Kind::unsatisfiable) {
+      ApiError e{416, "INVALID_REQUEST", fmt::format("the range is outside the file's {} bytes", size), nullptr, {},
+                 {}};
+      e.headers.emplace_back("Content-Range", content_range(range, size));
+      co_return co_await respond(ex, Response(std::move(e)));
+    }
+    if (range.kind == ByteRange::Kind::partial) {
       status = 206;
-      first = range->first;
-      length = range->last - range->first + 1;
-      headers.emplace_back("Content-Range", fmt::format("bytes {}-{}/{}", range->first, range->last, size));
+      first = range.first;
+      length = range.length();
+      headers.emplace_back("Content-Range", content_range(range, size));
     }
     bhttp::response<bhttp::buffer_body> msg{static_cast<bhttp::status>(status), 11};
     common_headers(msg, ex, headers);
