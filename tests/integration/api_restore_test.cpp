@@ -212,5 +212,35 @@ TEST_F(ApiRestore, preview_validation_and_restore_jobs) {
   EXPECT_EQ(get("/api/v1/restore/jobs?size=5").json().at("pagination").at("total_items").as_int64(), 1);
 }
 
+TEST_F(ApiRestore, uploads_over_the_limit_or_the_free_space_are_refused_and_leave_no_file) {
+  const std::string bytes = archive();
+  const fs::path limited = dir().path() / "limited-server";
+  std::filesystem::create_directories(limited);
+  ServerProcess::Options o;
+  o.dir = limited;
+  o.api_key = k_admin_key;
+  o.extra_args = {"--max-upload-mb", "1"};
+  ServerProcess small(o);
+  ASSERT_NE(small.port(), 0) << small.startup_error();
+  const auto big = upload(small.port(), form(bytes + std::string(2 << 20, 'x')));
+  EXPECT_EQ(big.status, 413) << big.body;
+  EXPECT_TRUE(files_in(limited / "backups").empty());
+
+  const fs::path full = dir().path() / "full-server";
+  std::filesystem::create_directories(full);
+  o.dir = full;
+  o.extra_args = {};
+  o.env = {{"CLAUDELENS_MIN_FREE_BYTES", "1152921504606846976"}};  // 2^60 bytes must stay free: no disk has them
+  ServerProcess no_space(o);
+  ASSERT_NE(no_space.port(), 0) << no_space.startup_error();
+  const auto refused = upload(no_space.port(), form(bytes));
+  EXPECT_EQ(refused.status, 507) << refused.body;
+  EXPECT_NE(refused.body.find("INSUFFICIENT_STORAGE"), std::string::npos);
+  const auto backup =
+      http_request(no_space.port(), "POST", "/api/v1/backups", R"({"name":"no room"})", {{"X-API-Key", k_admin_key}});
+  EXPECT_EQ(backup.status, 507) << backup.body;
+  EXPECT_TRUE(files_in(full / "backups").empty());
+}
+
 }  // namespace
 }  // namespace claudelens::testing
