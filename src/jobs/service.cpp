@@ -450,7 +450,16 @@ class Service final : public JobService, public ServiceCore {
       std::lock_guard lock(m_mutex);
       m_active.emplace(a->job.id, a);
     }
-    Job final_job = a->type == JobType::backup ? run_backup_job(*a, hooks) : run_restore_job(*a, hooks);
+    Job final_job;
+    try {
+      final_job = a->type == JobType::backup ? run_backup_job(*a, hooks) : run_restore_job(*a, hooks);
+    } catch (const std::exception& e) {
+      // One of the three places exceptions are caught (STYLE.md): a bug in a job fails that job only.
+      spdlog::error("job {}: {}", a->job.id, e.what());
+      std::lock_guard lock(a->mutex);
+      final_job = a->job;
+      set_failure(final_job, Error(Errc::internal, fmt::format("internal error: {}", e.what())));
+    }
     finish(*a, std::move(final_job));
     {
       std::lock_guard lock(m_mutex);

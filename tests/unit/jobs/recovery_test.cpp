@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "backup/metadata.hpp"
@@ -101,7 +102,7 @@ TEST(JobRecovery, a_job_left_running_by_a_killed_process_is_failed_and_its_parti
   EXPECT_EQ(service->recover().value(), 0) << "recovery is idempotent";
 }
 
-TEST(JobRecovery, a_job_a_live_process_runs_is_left_alone) {
+TEST(JobRecovery, a_job_a_live_process_runs_is_left_alone_while_a_dead_ones_file_goes) {
   TempDir dir;
   const auto db_file = dir / "db.sqlite";
   const auto backups = dir / "backups";
@@ -109,6 +110,12 @@ TEST(JobRecovery, a_job_a_live_process_runs_is_left_alone) {
     auto setup = testing::open_db(db_file);
     testing::seed_many(*setup, 40, 150);
   }
+  // One child dies mid-backup; another stays mid-backup (holding the backup directory's shared lock,
+  // so the directory-wide cleanup of backup::recover_interrupted must stay away).
+  const pid_t killed = fork_backup(db_file, backups, [] { ::raise(SIGKILL); });
+  ASSERT_EQ(wait_child(killed), 128 + SIGKILL);
+  const auto dead_partials = format::find_partial_files(backups).value();
+  ASSERT_EQ(dead_partials.size(), 1u);
   int to_child[2], to_parent[2];
   ASSERT_EQ(::pipe(to_child), 0);
   ASSERT_EQ(::pipe(to_parent), 0);
@@ -121,23 +128,29 @@ TEST(JobRecovery, a_job_a_live_process_runs_is_left_alone) {
   ::close(to_child[0]);
   char c = 0;
   ASSERT_EQ(::read(to_parent[0], &c, 1), 1);
+  ASSERT_EQ(format::find_partial_files(backups).value().size(), 2u);
 
   auto db = testing::open_db(db_file);
   auto service = testing::open_service(*db, backups);
   auto marked = service->recover();
   ASSERT_TRUE(marked) << marked.error().message;
-  EXPECT_EQ(*marked, 0);
-  auto jobs = jobs_of(*service);
-  ASSERT_EQ(jobs.size(), 1u);
-  EXPECT_EQ(jobs[0].status, JobStatus::running);
-  EXPECT_EQ(format::find_partial_files(backups).value().size(), 1u) << "the live run's file is untouched";
+  EXPECT_EQ(*marked, 1);
+  std::map<JobStatus, std::string> by_status;
+  for (const auto& j : jobs_of(*service)) by_status[j.status] = j.id;
+  ASSERT_EQ(by_status.size(), 2u);
+  ASSERT_TRUE(by_status.contains(JobStatus::running)) << "the live child's job";
+  ASSERT_TRUE(by_status.contains(JobStatus::failed)) << "the killed child's job";
+  const auto left = format::find_partial_files(backups).value();
+  ASSERT_EQ(left.size(), 1u) << "the live run's file stays, the dead run's file goes";
+  EXPECT_NE(left[0], dead_partials[0]);
 
   ASSERT_EQ(::write(to_child[1], "g", 1), 1);
   EXPECT_EQ(wait_child(child), 0);
-  auto done = service->get(jobs[0].id).value();
+  auto done = service->get(by_status[JobStatus::running]).value();
   ASSERT_TRUE(done);
   EXPECT_EQ(done->status, JobStatus::completed);
   EXPECT_EQ(testing::archives(backups).size(), 1u);
+  EXPECT_TRUE(format::find_partial_files(backups).value().empty());
   ::close(to_child[1]);
   ::close(to_parent[0]);
 }
