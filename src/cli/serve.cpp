@@ -1,6 +1,7 @@
 // `claudelens serve`: the HTTP/WebSocket server (SPEC §3, docs/http.md). On first start (no admin key in
 // the store and none given with --api-key) it creates an admin key and prints it once; only its hash is
 // stored. Prints "Serving at http://HOST:PORT" when it listens (tests read the port from that line).
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -94,18 +95,6 @@ int serve(Context& ctx) {
   auto key = ensure_admin_key(store, ctx.settings.api_key, clock.now_ms());
   if (!key) return report(key.error());
 
-  // The job workers: recover what a previous run left (jobs marked failed, partial files removed).
-  jobs::ServiceOptions job_options;
-  job_options.backup_dir = ctx.settings.backup_dir;
-  job_options.clock = &clock;
-  auto job_service = jobs::JobService::open(store, job_options);
-  if (!job_service) return report(job_service.error());
-  jobs::JobService& jobs = **job_service;
-  auto recovered = jobs.recover();
-  if (!recovered) return report(recovered.error());
-  if (*recovered > 0) spdlog::warn("{} interrupted job(s) marked failed", *recovered);
-  if (auto started = jobs.start(); !started) return report(started.error());
-
   http::RateLimiter limiter(clock);
   http::Services services;
   services.store = &store;
@@ -113,7 +102,6 @@ int serve(Context& ctx) {
   services.clock = &clock;
   services.max_upload_bytes = static_cast<std::uint64_t>(ctx.settings.max_upload_mb) << 20;
   services.rate_limiter = &limiter;
-  services.jobs = &jobs;
   {
     auto reader = store.read();
     if (!reader) return report(reader.error());
@@ -121,6 +109,18 @@ int serve(Context& ctx) {
     if (!settings) return report(settings.error());
     limiter.set_limits(http::rate_limits_of(*settings));
   }
+
+  // Backups and restores run as jobs of this process's pool; jobs of a process that died are failed first.
+  jobs::ServiceOptions job_options;
+  job_options.backup_dir = ctx.settings.backup_dir;
+  job_options.clock = &clock;
+  // Never the bulk mode: it locks every other connection out of the database for the whole restore,
+  // and the server reads the store on every request (keys, listings, job status).
+  job_options.bulk_restore = jobs::BulkRestore::never;
+  auto job_service = jobs::JobService::open(store, job_options);
+  if (!job_service) return report(job_service.error());
+  if (auto recovered = (*job_service)->recover(); !recovered) return report(recovered.error());
+  services.jobs = job_service->get();
 
   http::Router router;
   http::register_routes(router, services);
@@ -136,11 +136,10 @@ int serve(Context& ctx) {
   if (!key->empty()) {
     std::cout << "Admin API key (shown once; only its hash is stored): " << *key << "\n";
   }
+  if (auto started = (*job_service)->start(); !started) return report(started.error());
   std::cout << fmt::format("Serving at http://{}:{}", host, *port) << std::endl;
   server.run();
-  // Phase two for the jobs: running ones are cancelled cleanly (partial files removed); what does not
-  // stop in time is left for the next start's recovery.
-  jobs.stop(std::chrono::seconds(10));
+  (*job_service)->stop(std::chrono::seconds(10));  // running jobs are cancelled: their partial files go
   std::cerr << "claudelens: server stopped\n";
   return k_exit_ok;
 }

@@ -63,11 +63,15 @@ Result<std::unique_ptr<UploadReceiver>> UploadReceiver::create(const fs::path& b
 }
 
 UploadReceiver::~UploadReceiver() {
-  if (!m_published) {
-    std::error_code ec;
-    fs::remove(m_temp, ec);  // before close: the lock still says "mine" while it goes
-  }
+  discard();  // before close: the lock still says "mine" while the file goes
   if (m_fd >= 0) ::close(m_fd);
+}
+
+void UploadReceiver::discard() noexcept {
+  if (m_published || m_discarded) return;
+  std::error_code ec;
+  fs::remove(m_temp, ec);
+  m_discarded = true;
 }
 
 Status UploadReceiver::on_part_begin(const PartInfo& part) {

@@ -52,6 +52,8 @@ class UploadReceiver : public MultipartHandler {
   const std::optional<std::string>& restore_options() const noexcept { return m_restore_options; }
   const std::filesystem::path& temp_path() const noexcept { return m_temp; }
 
+  /// Removes the temporary file now (unless published); the destructor does it otherwise. Idempotent.
+  void discard() noexcept;
   /// Flushes the file to disk (fsync); call before reading it back.
   Status sync();
   /// Renames the temporary file to `final_path` (same directory) and fsyncs the directory; from then
@@ -67,6 +69,7 @@ class UploadReceiver : public MultipartHandler {
   Target m_target = Target::none;
   bool m_file_seen = false;
   bool m_published = false;
+  bool m_discarded = false;
   PartInfo m_file_part;
   std::uint64_t m_file_size = 0;
   crypto::Sha256 m_sha;

@@ -125,5 +125,31 @@ TEST_F(ServerDownload, sigterm_lets_a_download_in_flight_finish_before_exiting) 
   EXPECT_NE(log.find("/download\" 200", signal_at), std::string::npos) << whole.body.size() << " bytes; " << log;
 }
 
+TEST_F(ServerDownload, the_stored_compression_level_is_the_default_of_new_backups) {
+  EXPECT_EQ(get("/api/v1/backups/" + m_backup).json().at("compression").at("level").as_int64(), 3);
+  ASSERT_EQ(put("/api/v1/settings/backup", json::object{{"compression", json::object{{"level", 7}}}}).status, 200);
+  const auto r = post("/api/v1/backups", json::object{{"name", "level from settings"}, {"type", "full"}});
+  ASSERT_EQ(r.status, 202) << r.body;
+  const auto id = std::string(r.json().at("backup_id").as_string());
+  const auto job = std::string(r.json().at("job_id").as_string());
+  for (int i = 0; i < 600 && get("/api/v1/backups/jobs/" + job).json().at("status") != "completed"; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(get("/api/v1/backups/" + id).json().at("compression").at("level").as_int64(), 7);
+  // A level in the request still wins.
+  const auto own =
+      post("/api/v1/backups",
+           json::object{{"name", "own level"}, {"type", "full"}, {"options", json::object{{"compression_level", 2}}}});
+  ASSERT_EQ(own.status, 202) << own.body;
+  const auto own_job = std::string(own.json().at("job_id").as_string());
+  for (int i = 0; i < 600 && get("/api/v1/backups/jobs/" + own_job).json().at("status") != "completed"; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(get("/api/v1/backups/" + std::string(own.json().at("backup_id").as_string()))
+                .json()
+                .at("compression")
+                .at("level")
+                .as_int64(),
+            2);
+}
+
 }  // namespace
 }  // namespace claudelens::testing

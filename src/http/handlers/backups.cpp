@@ -9,6 +9,7 @@
 
 #include "backup/planner.hpp"
 #include "http/backup_list.hpp"
+#include "http/backup_settings.hpp"
 #include "http/backup_requests.hpp"
 #include "http/backup_statistics.hpp"
 #include "http/errors.hpp"
@@ -37,6 +38,14 @@ Response create_backup(Services& s, Request& req) {
   auto parsed = parse_backup_create(req.body, now);
   if (!parsed) return parsed.error;
   backup::BackupRequest request = std::move(*parsed.value);
+  // A request that names no level gets the stored default (PUT /settings/backup compression.level).
+  if (auto body = parse_object(req.body); body && value_at(*body.value, "options.compression_level").is_null()) {
+    auto reader = s.store->read();
+    if (!reader) return api_error(reader.error());
+    auto settings = load_backup_settings(**reader, s.backup_dir);
+    if (!settings) return api_error(settings.error());
+    request.compression_level = default_compression_level(*settings);
+  }
   const Caller& caller = req.who();
   request.created_by = caller.user_id;
   request.owner_scope = caller.owner_filter();

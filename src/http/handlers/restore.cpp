@@ -73,6 +73,9 @@ Response create_restore(Services& s, Request& req) {
 
   restore::PreviewOptions po;
   po.check_conflicts = true;
+  // Projects and sessions only: counting message conflicts reads the entry frames of every session
+  // that exists already, which a 202 answer should not wait for (the restore's report counts them).
+  po.check_message_conflicts = false;
   po.on_conflict = r.options.on_conflict;
   po.backup_id = m->id;
   auto preview = restore::preview_restore(*s.store, *path, po);

@@ -56,11 +56,21 @@ class UploadSink : public BodySink {
 
   std::optional<ApiError> write(std::string_view chunk) override {
     auto st = m_parser.feed(chunk);
-    if (!st) return upload_error(st.error());
+    if (!st) {
+      m_receiver->discard();  // now, not when the server gets round to destroying the sink
+      return upload_error(st.error());
+    }
     return std::nullopt;
   }
 
   Response finish() override {
+    Response answer = complete();
+    if (answer.status >= 300) m_receiver->discard();
+    return answer;
+  }
+
+ private:
+  Response complete() {
     if (auto st = m_parser.finish(); !st) return upload_error(st.error());
     std::vector<FieldError> errors;
     if (!m_receiver->has_file())
@@ -126,7 +136,6 @@ class UploadSink : public BodySink {
     return Response::json(202, answer);
   }
 
- private:
   Services& m_services;
   Caller m_caller;
   std::string m_upload_id;

@@ -161,5 +161,34 @@ TEST(RestoreRoutes, a_dry_run_changes_nothing_and_reports) {
   EXPECT_EQ(shown.body.at("results").at("messages_restored").as_int64(), 1);  // what it would restore
 }
 
+TEST(RestoreRoutes, upload_restore_options_reach_the_restore) {
+  TempDir dir;
+  const std::string archive = archive_bytes(dir);
+  Api api(dir, true, "empty");
+  const std::string options =
+      R"({"mode":"selective","selections":{"sessions":["s1"]},"options":{"on_conflict":"skip"}})";
+  auto up = api.upload(k_type, form(archive, field("auto_restore", "true") + field("restore_options", options)), 4096);
+  ASSERT_EQ(up.status, 202) << json::serialize(up.body);
+  const auto job = api.wait(std::string(up.body.at("restore_job_id").as_string()));
+  EXPECT_EQ(job.status, jobs::JobStatus::completed);
+  EXPECT_EQ(api.fixture().counts().messages, 3);  // s1 only
+  EXPECT_TRUE(api.fixture().session("s1"));
+  EXPECT_FALSE(api.fixture().session("s2"));
+  // A second upload with auto_restore while a restore is queued: the upload stands, with a warning.
+  api.jobs().stop(std::chrono::seconds(5));
+  auto queued = api.call(Method::post, "/api/v1/restore",
+                         "{\"backup_id\":\"" + std::string(up.body.at("backup_id").as_string()) + "\"}");
+  ASSERT_EQ(queued.status, 202);
+  auto second = api.upload(k_type, form(archive, field("auto_restore", "true")), 4096);
+  ASSERT_EQ(second.status, 202) << json::serialize(second.body);
+  EXPECT_EQ(second.body.at("status").as_string(), "ready");
+  EXPECT_TRUE(second.body.at("restore_job_id").is_null());
+  EXPECT_NE(json::serialize(second.body.at("validation").at("warnings")).find("auto_restore"), std::string::npos);
+  // restore_options without auto_restore is refused, not ignored.
+  auto ignored = api.upload(k_type, form(archive, field("restore_options", options)), 4096);
+  EXPECT_EQ(ignored.status, 400);
+  EXPECT_EQ(ignored.fields(), std::vector<std::string>{"restore_options"});
+}
+
 }  // namespace
 }  // namespace claudelens::testing
