@@ -17,8 +17,6 @@ namespace {
 namespace json = boost::json;
 using schedule::Schedule;
 
-constexpr int k_max_count = 50;
-
 struct NextArgs {
   std::string cron, from;
   int count = 5;
@@ -31,21 +29,19 @@ struct AddArgs {
 };
 
 int next(Context& ctx, const NextArgs& a) {
-  if (a.count < 1 || a.count > k_max_count)
-    return report(Error(Errc::invalid_argument, fmt::format("--count must be 1-{}, not {}", k_max_count, a.count)));
-  auto cron = schedule::parse_cron(a.cron);
-  if (!cron) return report(Error(Errc::invalid_argument, "cron: " + cron.error().message));
   auto from = parse_time_flag("--from", a.from);
   if (!from) return report(from.error());
-  const auto runs = schedule::cron_next_runs(*cron, from->value_or(system_clock().now_ms()), a.count);
+  auto doc = schedule::next_runs_json(a.cron, from->value_or(system_clock().now_ms()), a.count);
+  if (!doc) {
+    const std::string& m = doc.error().message;
+    return report(Error(Errc::invalid_argument, m.rfind("count: ", 0) == 0 ? "--" + m : m));
+  }
   if (ctx.json) {
-    json::array out;
-    for (const auto t : runs) out.push_back(json::value(format_iso8601(t)));
-    print_json(out);
+    print_json(doc->at("runs"));
     return k_exit_ok;
   }
-  std::cout << schedule::describe_cron(*cron) << " (UTC)\n";
-  for (const auto t : runs) std::cout << format_iso8601(t) << '\n';
+  std::cout << std::string_view(doc->at("description").as_string()) << " (UTC)\n";
+  for (const auto& t : doc->at("runs").as_array()) std::cout << std::string_view(t.as_string()) << '\n';
   return k_exit_ok;
 }
 

@@ -240,7 +240,6 @@ json::object plan_to_json(const RetentionPlan& plan) {
 
 Result<std::set<std::string>> backups_being_restored(store::Reader& reader) {
   std::set<std::string> ids;
-  std::optional<Error> bad;
   const auto visit = [&](bool need_restore_kind) {
     return [&, need_restore_kind](const store::SystemRecord& r) {
       if (r.status != "pending" && r.status != "in_progress") return true;

@@ -106,6 +106,16 @@ Result<Schedule> schedule_from_json(std::string_view json_text) {
   return s;
 }
 
+Result<json::object> next_runs_json(std::string_view cron_text, TimeMs from, int count) {
+  if (count < 1 || count > k_max_preview_runs)
+    return fail(Errc::invalid_argument, fmt::format("count: must be 1-{}, not {}", k_max_preview_runs, count));
+  auto cron = parse_cron(cron_text);
+  if (!cron) return fail(Errc::invalid_argument, "cron: " + cron.error().message);
+  json::array runs;
+  for (const TimeMs t : cron_next_runs(*cron, from, count)) runs.push_back(json::value(format_iso8601(t)));
+  return json::object{{"cron", cron->text}, {"runs", std::move(runs)}, {"description", describe_cron(*cron)}};
+}
+
 Status save_schedule(store::Writer& writer, const Schedule& s) {
   return writer.put_system(store::SystemTable::schedules,
                            store::SystemRecord{s.id, s.created_by, std::string(backup::backup_type_name(s.type)),

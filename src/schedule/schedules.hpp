@@ -55,6 +55,12 @@ Schedule with_next_run(Schedule s, TimeMs now);
 boost::json::object schedule_to_json(const Schedule& s);
 Result<Schedule> schedule_from_json(std::string_view json_text);
 
+/// How many runs a preview may ask for (API.md: `count` 1–50).
+inline constexpr int k_max_preview_runs = 50;
+/// `GET /schedules/next`'s answer `{cron, runs[TIME…], description}`: the `count` runs strictly after
+/// `from`. invalid_argument starting "cron: " (what is wrong in the expression) or "count: ".
+Result<boost::json::object> next_runs_json(std::string_view cron, TimeMs from, int count);
+
 Status save_schedule(store::Writer& writer, const Schedule& s);
 Result<std::optional<Schedule>> load_schedule(store::Reader& reader, const std::string& id);
 /// Oldest first.

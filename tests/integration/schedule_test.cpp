@@ -78,8 +78,8 @@ TEST_F(ScheduleCli, invalid_expressions_and_counts_are_refused_naming_what_is_wr
            {{"schedule", "next", "* * * *"}, "5 fields"},
            {{"schedule", "next", "* * * * 8"}, "day-of-week field"},
            {{"schedule", "next", "@often"}, "unknown cron macro"},
-           {{"schedule", "next", "* * * * *", "--count", "0"}, "--count must be 1-50"},
-           {{"schedule", "next", "* * * * *", "--count", "51"}, "--count must be 1-50"},
+           {{"schedule", "next", "* * * * *", "--count", "0"}, "--count: must be 1-50"},
+           {{"schedule", "next", "* * * * *", "--count", "51"}, "--count: must be 1-50"},
            {{"schedule", "next", "* * * * *", "--from", "yesterday"}, "--from"},
        }) {
     const auto r = cli(c.args);

@@ -60,6 +60,22 @@ TEST(Schedules, json_round_trip_keeps_every_field) {
   EXPECT_FALSE(schedule_from_json("[1,2]"));
 }
 
+TEST(Schedules, next_runs_json_is_the_preview_endpoints_answer) {
+  auto doc = next_runs_json("0 3 * * mon-fri", at("2026-11-27T12:00:00Z"), 2);
+  ASSERT_TRUE(doc) << doc.error().message;
+  EXPECT_EQ(boost::json::serialize(*doc),
+            R"({"cron":"0 3 * * mon-fri","runs":["2026-11-30T03:00:00Z","2026-12-01T03:00:00Z"],)"
+            R"("description":"at 03:00 on Monday to Friday"})");
+  for (const int bad_count : {0, 51}) {
+    auto bad = next_runs_json("@daily", 0, bad_count);
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().message.rfind("count: ", 0), 0u) << bad.error().message;
+  }
+  auto bad = next_runs_json("0 0 31 2 *", 0, 5);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message.rfind("cron: day-of-month field '31'", 0), 0u) << bad.error().message;
+}
+
 TEST(Schedules, stored_pause_resume_delete) {
   testing::TempDir tmp;
   auto st = store::open_store("sqlite:" + (tmp / "db.sqlite").string());
