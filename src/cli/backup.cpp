@@ -22,9 +22,7 @@ namespace json = boost::json;
 
 struct CreateArgs {
   std::string name, description, type;
-  std::vector<std::string> projects, sessions, include, exclude;
-  std::string from, to;
-  std::optional<std::int64_t> min_messages, max_messages;
+  FilterFlags filters;
   int level = 3;
 };
 
@@ -33,16 +31,9 @@ Result<backup::BackupRequest> make_request(Context& ctx, const CreateArgs& a) {
   r.name = a.name;
   r.description = a.description;
   r.compression_level = a.level;
-  backup::Filters& f = r.filters;
-  f.projects = a.projects;
-  f.sessions = a.sessions;
-  f.include_patterns = a.include;
-  f.exclude_patterns = a.exclude;
-  f.min_message_count = a.min_messages;
-  f.max_message_count = a.max_messages;
-  CL_TRY(from, parse_time_flag("--from", a.from));
-  CL_TRY(to, parse_time_flag("--to", a.to));
-  if (from || to) f.date_range = backup::DateRange{from.value_or(0), to.value_or(system_clock().now_ms())};
+  CL_TRY(filters, filters_from_flags(a.filters, system_clock().now_ms()));
+  r.filters = std::move(filters);
+  const backup::Filters& f = r.filters;
   if (a.type.empty()) {
     r.type = f.empty() ? backup::BackupType::full : backup::BackupType::selective;
   } else {
@@ -276,14 +267,7 @@ void add_backup_command(CLI::App& app, Context& ctx) {
   create_cmd->add_option("--name", a->name, "3–100 letters, digits, spaces, '-' or '_'")->required();
   create_cmd->add_option("--description", a->description, "Up to 500 characters");
   create_cmd->add_option("--type", a->type, "full | selective (default: selective when a filter is given, else full)");
-  create_cmd->add_option("--project", a->projects, "A project id, path or folder name (repeatable)");
-  create_cmd->add_option("--session", a->sessions, "A session id (repeatable)");
-  create_cmd->add_option("--from", a->from, "Entries at or after this ISO 8601 time");
-  create_cmd->add_option("--to", a->to, "Entries before this ISO 8601 time (default: now when --from is given)");
-  create_cmd->add_option("--include", a->include, "Glob on project path or name that must match (repeatable)");
-  create_cmd->add_option("--exclude", a->exclude, "Glob on project path or name that must not match (repeatable)");
-  create_cmd->add_option("--min-messages", a->min_messages, "Sessions with at least this many messages (1–10000)");
-  create_cmd->add_option("--max-messages", a->max_messages, "Sessions with at most this many messages (1–10000)");
+  add_filter_flags(*create_cmd, a->filters);
   create_cmd->add_option("--level", a->level, "Compression level 1–9")->capture_default_str();
   create_cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { return create(ctx, *a); }; });
 

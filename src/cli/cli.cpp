@@ -155,6 +155,8 @@ int run(int argc, char** argv) {
   add_backup_command(app, ctx);
   add_restore_command(app, ctx);
   add_serve_command(app, ctx);
+  add_schedule_command(app, ctx);
+  add_retention_command(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "backup/filters.hpp"
 #include "core/result.hpp"
 #include "store/store.hpp"
 
@@ -52,6 +53,17 @@ int report(const Error& error);
 /// A time flag's value: nullopt when empty, else an ISO 8601 time (invalid_argument naming the flag).
 Result<std::optional<TimeMs>> parse_time_flag(const std::string& flag, const std::string& value);
 
+/// The filter flags of `backup create`, shared with `schedule add`.
+struct FilterFlags {
+  std::vector<std::string> projects, sessions, include, exclude;
+  std::string from, to;
+  std::optional<std::int64_t> min_messages, max_messages;
+};
+/// Adds --project, --session, --from, --to, --include, --exclude, --min-messages, --max-messages.
+void add_filter_flags(CLI::App& cmd, FilterFlags& flags);
+/// The filters the flags name; --to defaults to `now` when only --from is given.
+Result<backup::Filters> filters_from_flags(const FilterFlags& flags, TimeMs now);
+
 /// Each command file adds its subcommand(s) to the app. The action runs after parsing.
 void add_ingest_command(CLI::App& app, Context& ctx);
 void add_query_commands(CLI::App& app, Context& ctx);  ///< stats, projects, sessions, export
@@ -60,6 +72,8 @@ void add_demo_data_command(CLI::App& app, Context& ctx);
 void add_backup_command(CLI::App& app, Context& ctx);
 void add_restore_command(CLI::App& app, Context& ctx);
 void add_serve_command(CLI::App& app, Context& ctx);
+void add_schedule_command(CLI::App& app, Context& ctx);   ///< schedule next|add|list|show|pause|resume|delete
+void add_retention_command(CLI::App& app, Context& ctx);  ///< retention plan|apply
 
 /// The whole CLI: parses argv, runs the chosen command, returns the process exit code.
 int run(int argc, char** argv);
