@@ -16,7 +16,7 @@ Status record(store::Store& store, BackupMetadata m, TimeMs now) {
 
 /// The registered backup whose id the archive's header names, if any.
 std::optional<BackupMetadata> registered_by_header(store::Store& store, const std::filesystem::path& file) {
-  auto reader = format::ArchiveReader::open(file);
+  auto reader = format::ArchiveReader::open(file, {.allow_locked = true});  // backup_id is in the clear
   if (!reader) return std::nullopt;
   boost::system::error_code ec;
   auto header = boost::json::parse((*reader)->header_json(), ec);
@@ -58,13 +58,13 @@ Result<ResolvedBackup> resolve_backup(store::Store& store, const std::filesystem
 }
 
 Result<VerifyOutcome> verify_backup(store::Store& store, const ResolvedBackup& backup, TimeMs now,
-                                    const format::VerifyProgress& progress) {
-  auto report = format::verify_archive(backup.file, progress);
+                                    const format::VerifyProgress& progress, const crypto::Secret* passphrase) {
+  auto report = format::verify_archive(backup.file, progress, passphrase);
   VerifyOutcome out;
   std::optional<Error> damage;
   if (!report) {
     if (report.error().code == Errc::cancelled || report.error().code == Errc::io ||
-        report.error().code == Errc::not_found)
+        report.error().code == Errc::not_found || report.error().code == Errc::wrong_key)
       return fail(std::move(report).error());
     damage = report.error();
   } else {

@@ -55,7 +55,7 @@ Result<std::int64_t> message_conflicts(store::Reader& reader, format::ArchiveRea
 
 Result<boost::json::object> preview_restore(store::Store& store, const std::filesystem::path& archive,
                                             const PreviewOptions& options) {
-  CL_TRY(reader_ptr, format::ArchiveReader::open(archive));
+  CL_TRY(reader_ptr, format::ArchiveReader::open(archive, {.passphrase = options.passphrase}));
   format::ArchiveReader& ar = *reader_ptr;
   CL_TRY(cat, read_catalogue(ar));
   CL_TRY(snapshot, store.read());

@@ -133,7 +133,9 @@ class Restorer {
   Status validate_archive() {
     if (!m_options.validate_before_restore) return {};
     progress("validating", true);
-    CL_TRY(verified, format::verify_archive(m_archive, [&](std::uint64_t, std::uint64_t) { return !cancelled(); }));
+    if (m_options.passphrase == nullptr) CL_CHECK(open_archive_reader());  // an encrypted archive needs its key
+    CL_TRY(verified, format::verify_archive(
+                         m_archive, [&](std::uint64_t, std::uint64_t) { return !cancelled(); }, m_options.passphrase));
     m_report.bytes_verified = verified.file_size;
     if (!m_options.expected_sha256.empty() && verified.sha256_hex != m_options.expected_sha256)
       return fail(Errc::corrupted, fmt::format("{}: SHA-256 {} differs from the backup's recorded checksum {}",
@@ -141,13 +143,16 @@ class Restorer {
     return {};
   }
 
-  Status open_archive() {
-    CL_TRY(reader, format::ArchiveReader::open(m_archive));
+  Status open_archive_reader() {
+    if (m_reader) return {};
+    CL_TRY(reader, format::ArchiveReader::open(m_archive, {.passphrase = m_options.passphrase}));
     m_reader = std::move(reader);
+    return {};
+  }
+
+  Status open_archive() {
+    CL_CHECK(open_archive_reader());
     m_report.archive_size = m_reader->file_size();
-    if (m_reader->encrypted())
-      return fail(Errc::wrong_key,
-                  fmt::format("{} is encrypted: encrypted restores are not supported yet", m_archive.string()));
     progress("reading catalogue", true);
     CL_TRY(catalogue, read_catalogue(*m_reader));
     m_catalogue = std::move(catalogue);
