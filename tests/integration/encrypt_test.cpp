@@ -132,6 +132,7 @@ TEST(EncryptedBackup, restore_into_an_empty_store_equals_every_sessions_export) 
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json::value sessions = json::parse(e.cli(e.db, {"--json", "sessions"}).out);
   ASSERT_GT(sessions.as_array().size(), 10u);
+  EXPECT_NE(preview.out.find(R"("can_restore":true)"), std::string::npos) << preview.out.substr(0, 400);
   for (const auto& s : sessions.as_array()) {
     const std::string id(s.as_object().at("_id").as_string());
     EXPECT_NE(preview.out.find(id), std::string::npos) << id;
