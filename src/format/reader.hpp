@@ -2,7 +2,8 @@
 // section index, reads one section's documents touching only that section's frames, and verifies the
 // whole file. Every length read from the file is bounds-checked: a damaged or hostile file yields
 // Errc::corrupted (naming the frame and offset), never a crash, a hang or an unbounded allocation.
-// Memory: the index (sections and frames) plus two frame-sized buffers, whatever the archive's size.
+// Memory: the index (sections and frames) plus two frame-sized buffers (three for an encrypted archive:
+// the decrypted zstd frame), whatever the archive's size. Encrypted archives: docs/archive-format.md.
 // Thread-safety: not thread-safe; open one reader per thread.
 #pragma once
 
