@@ -80,6 +80,9 @@ Result<VerifyOutcome> verify_backup(store::Store& store, const ResolvedBackup& b
     v.validated_at = now;
     v.is_valid = !damage;
     if (damage) v.errors.push_back(damage->message);
+    if (!damage && !out.report.authenticated)
+      v.warnings.emplace_back(
+          "encrypted: checked without its key (structure and whole-file SHA-256); chunks not authenticated");
     m.validation = v;
     if (damage && m.status == BackupStatus::completed) m.status = BackupStatus::corrupted;
     if (!damage && m.status == BackupStatus::corrupted) m.status = BackupStatus::completed;

@@ -92,6 +92,9 @@ TEST(EncryptedBackup, verify_without_key_with_key_wrong_key_and_damage_exit_code
   CliResult r = e.cli(e.db, {"backup", "verify", e.backup_id});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("without its key"), std::string::npos) << r.out;
+  const json::object shown = json::parse(e.cli(e.db, {"--json", "backup", "show", e.backup_id}).out).as_object();
+  EXPECT_TRUE(shown.at("validation_status").as_object().at("is_valid").as_bool());
+  EXPECT_EQ(shown.at("validation_status").as_object().at("warnings").as_array().size(), 1u);
   r = e.cli(e.db, {"backup", "verify", e.backup_id, "--key-file", e.key.string()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("every chunk authenticated"), std::string::npos) << r.out;
