@@ -7,7 +7,7 @@
 // builds do not compare digests (src/format/grammar.hpp), so that byte, the end of the trailer's own
 // digest, is free. Any crash, sanitizer report or abort below is a bug:
 //   - a restore that fails must fail with an error a damaged archive may give (corrupted,
-//     incompatible_version, conflict, invalid_argument, not_found), never internal or database;
+//     incompatible_version, conflict, invalid_argument, not_found, wrong_key), never internal or database;
 //   - a restore that fails, and any dry run, must leave the store's data as it was (counts and the
 //     highest entry sequence number unchanged).
 // Seed corpus: fuzz/corpus/restore/: three real backups (`claudelens backup create`: full, one
@@ -133,8 +133,9 @@ restore::RestoreOptions options_from(std::uint8_t b, const std::string& admin_id
 }
 
 bool expected_failure(Errc code) {
+  // wrong_key: an input whose header turned into a valid encrypted one (the harness gives no key).
   return code == Errc::corrupted || code == Errc::incompatible_version || code == Errc::conflict ||
-         code == Errc::invalid_argument || code == Errc::not_found;
+         code == Errc::invalid_argument || code == Errc::not_found || code == Errc::wrong_key;
 }
 
 }  // namespace

@@ -16,7 +16,7 @@ Status record(store::Store& store, BackupMetadata m, TimeMs now) {
 
 /// The registered backup whose id the archive's header names, if any.
 std::optional<BackupMetadata> registered_by_header(store::Store& store, const std::filesystem::path& file) {
-  auto reader = format::ArchiveReader::open(file);
+  auto reader = format::ArchiveReader::open(file, {.allow_locked = true});  // backup_id is in the clear
   if (!reader) return std::nullopt;
   boost::system::error_code ec;
   auto header = boost::json::parse((*reader)->header_json(), ec);
@@ -58,13 +58,13 @@ Result<ResolvedBackup> resolve_backup(store::Store& store, const std::filesystem
 }
 
 Result<VerifyOutcome> verify_backup(store::Store& store, const ResolvedBackup& backup, TimeMs now,
-                                    const format::VerifyProgress& progress) {
-  auto report = format::verify_archive(backup.file, progress);
+                                    const format::VerifyProgress& progress, const crypto::Secret* passphrase) {
+  auto report = format::verify_archive(backup.file, progress, passphrase);
   VerifyOutcome out;
   std::optional<Error> damage;
   if (!report) {
     if (report.error().code == Errc::cancelled || report.error().code == Errc::io ||
-        report.error().code == Errc::not_found)
+        report.error().code == Errc::not_found || report.error().code == Errc::wrong_key)
       return fail(std::move(report).error());
     damage = report.error();
   } else {
@@ -80,6 +80,9 @@ Result<VerifyOutcome> verify_backup(store::Store& store, const ResolvedBackup& b
     v.validated_at = now;
     v.is_valid = !damage;
     if (damage) v.errors.push_back(damage->message);
+    if (!damage && !out.report.authenticated)
+      v.warnings.emplace_back(
+          "encrypted: checked without its key (structure and whole-file SHA-256); chunks not authenticated");
     m.validation = v;
     if (damage && m.status == BackupStatus::completed) m.status = BackupStatus::corrupted;
     if (!damage && m.status == BackupStatus::corrupted) m.status = BackupStatus::completed;

@@ -32,9 +32,12 @@ struct VerifyOutcome {
 
 /// Checks every frame, the trailer's digest and the whole-file SHA-256 (and, for a registered backup,
 /// that it equals the recorded checksum). Records the outcome in the backup's validation_status (and
-/// marks a damaged one "corrupted"). Damage: Errc::corrupted naming the frame and offset.
+/// marks a damaged one "corrupted"). Damage: Errc::corrupted naming the frame and offset. An encrypted
+/// backup without `passphrase` is checked without its key (structure and whole-file SHA-256, report's
+/// `authenticated` false); with a wrong one, Errc::wrong_key and nothing is recorded.
 Result<VerifyOutcome> verify_backup(store::Store& store, const ResolvedBackup& backup, TimeMs now,
-                                    const format::VerifyProgress& progress = {});
+                                    const format::VerifyProgress& progress = {},
+                                    const crypto::Secret* passphrase = nullptr);
 
 struct DeleteOutcome {
   std::string backup_id;

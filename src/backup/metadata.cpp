@@ -126,7 +126,10 @@ json::object metadata_to_json(const BackupMetadata& m) {
                                   {"original_size_bytes", m.size_bytes},
                                   {"compressed_size_bytes", m.compressed_size_bytes},
                                   {"compression_ratio", std::round(ratio * 100) / 100}};
-  o["encryption"] = json::object{{"enabled", false}, {"algorithm", nullptr}, {"key_id", nullptr}};
+  o["encryption"] =
+      m.encryption_key_id
+          ? json::object{{"enabled", true}, {"algorithm", "aes-256-gcm"}, {"key_id", *m.encryption_key_id}}
+          : json::object{{"enabled", false}, {"algorithm", nullptr}, {"key_id", nullptr}};
   if (m.owner && (m.status == BackupStatus::pending || m.status == BackupStatus::in_progress))
     o["run_owner"] = json::object{{"host", m.owner->host}, {"pid", m.owner->pid}, {"backup_dir", m.owner->backup_dir}};
   if (m.validation) {
@@ -190,6 +193,11 @@ Result<BackupMetadata> metadata_from_json(std::string_view text) {
   m.completed_at = get_time(o, "completed_at");
   if (const auto* cv = o.if_contains("compression"); cv && cv->is_object())
     m.compression_level = static_cast<int>(get_int(cv->as_object(), "level"));
+  if (const auto* ev = o.if_contains("encryption"); ev && ev->is_object()) {
+    const auto& eo = ev->as_object();
+    const auto* enabled = eo.if_contains("enabled");
+    if (enabled && enabled->is_bool() && enabled->as_bool()) m.encryption_key_id = get_string(eo, "key_id");
+  }
   if (const auto* ov = o.if_contains("run_owner"); ov && ov->is_object()) {
     const auto& oo = ov->as_object();
     m.owner = RunOwner{get_string(oo, "host"), get_int(oo, "pid"), get_string(oo, "backup_dir")};

@@ -69,6 +69,9 @@ struct BackupMetadata {
   std::string error_message;
   std::optional<std::string> parent_backup_id;
   int compression_level = 3;
+  /// Encrypted backups: the key's non-secret fingerprint (16 hex digits, the archive's key_id);
+  /// nullopt for a plaintext backup.
+  std::optional<std::string> encryption_key_id;
   double duration_seconds = 0;
   std::optional<TimeMs> completed_at;
   std::optional<Validation> validation;

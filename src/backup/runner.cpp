@@ -161,6 +161,7 @@ class Run {
     m_meta.size_bytes = static_cast<std::int64_t>(written->uncompressed_bytes);
     m_meta.compressed_size_bytes = static_cast<std::int64_t>(written->file_size);
     m_meta.checksum = written->sha256_hex;
+    if (!written->key_id.empty()) m_meta.encryption_key_id = written->key_id;
     if (auto st = save(); !st) return unpublish(std::move(st).error());
     report("completed", true);
     return m_meta;
@@ -272,6 +273,7 @@ class Run {
     format::WriterOptions wo;
     wo.level = m_request.compression_level;
     wo.threads = m_options.threads;
+    wo.encryption.passphrase = m_options.encryption_passphrase;
     CL_TRY(writer, format::ArchiveWriter::create(m_options.backup_dir / m_meta.filename, header_json(), wo));
     m_writer = std::move(writer);
     if (!m_plan.nothing_selected) CL_CHECK(write_sessions());
@@ -440,7 +442,11 @@ class Run {
         {"uncompressed_size", m_bytes},
         {"compression", json::object{{"algorithm", "zstd"}, {"level", m_request.compression_level}}},
         {"parent_backup_id", nullptr},
-        {"encryption", nullptr}};
+        {"encryption", m_writer->key_id().empty() ? json::value(nullptr)
+                                                  : json::value(json::object{{"enabled", true},
+                                                                             {"algorithm", "aes-256-gcm"},
+                                                                             {"kdf", "argon2id"},
+                                                                             {"key_id", m_writer->key_id()}})}};
     json::value v = std::move(m);
     return json::serialize(make_valid_utf8(v));
   }

@@ -22,6 +22,7 @@
 #include "backup/planner.hpp"
 #include "core/result.hpp"
 #include "core/time.hpp"
+#include "crypto/encryption.hpp"
 #include "store/store.hpp"
 
 namespace claudelens::backup {
@@ -49,6 +50,9 @@ struct RunOptions {
   const std::atomic<bool>* cancel = nullptr;  ///< set to true to stop; the run then fails with cancelled
   /// Bytes that must stay free on the backup directory's file system besides the estimate. Default: 16 MiB.
   std::int64_t reserve_bytes = 16 << 20;
+  /// Encrypt the archive (AES-256-GCM, key from Argon2id of this passphrase: crypto::read_key_file).
+  /// Must outlive run_backup; only the derived key is kept, and wiped. Default: null (plaintext).
+  const crypto::Secret* encryption_passphrase = nullptr;
 };
 
 /// Runs a backup to completion. Returns the completed metadata (also saved in the store), or the

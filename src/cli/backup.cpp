@@ -11,6 +11,7 @@
 #include "cli/context.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/interrupt.hpp"
+#include "cli/key_file.hpp"
 #include "cli/progress_bar.hpp"
 #include "core/time.hpp"
 #include "jobs/jobs.hpp"
@@ -24,6 +25,8 @@ struct CreateArgs {
   std::string name, description, type;
   FilterFlags filters;
   int level = 3;
+  bool encrypt = false;
+  std::string key_file;
 };
 
 Result<backup::BackupRequest> make_request(Context& ctx, const CreateArgs& a) {
@@ -81,12 +84,19 @@ int create(Context& ctx, const CreateArgs& args) {
   if (!st) return report(st.error());
   auto request = make_request(ctx, args);
   if (!request) return report(request.error());
+  if (!args.encrypt && !args.key_file.empty())
+    return report(Error(Errc::invalid_argument, "--key-file without --encrypt: add --encrypt to encrypt the backup"));
+  auto key = args.encrypt ? load_key_file(args.key_file) : Result<std::unique_ptr<crypto::Secret>>(nullptr);
+  if (!key) return report(key.error());
+  if (args.encrypt && !*key)
+    return report(Error(Errc::invalid_argument, "--encrypt needs a key file: --key-file F or CLAUDELENS_KEY_FILE"));
   auto service = open_jobs(ctx, **st);
   if (!service) return report(service.error());
   ProgressBar bar(ctx.interactive());
   CancelOnSigint cancel_guard;
   jobs::RunHooks hooks;
   hooks.cancel = cancel_guard.flag();
+  hooks.passphrase = key->get();  // null: not encrypted
   hooks.on_progress = [&](const jobs::Job& j) {
     const jobs::JobProgress& p = j.progress;
     bar.update(p.current_operation, p.percentage,
@@ -174,18 +184,22 @@ int show(Context& ctx, const std::string& id) {
   return k_exit_ok;
 }
 
-int verify(Context& ctx, const std::string& id_or_file) {
+int verify(Context& ctx, const std::string& id_or_file, const std::string& key_file) {
+  auto key = load_key_file(key_file);
+  if (!key) return report(key.error());
   auto st = ctx.store();
   if (!st) return report(st.error());
   auto resolved = backup::resolve_backup(**st, ctx.settings.backup_dir, id_or_file);
   if (!resolved) return report(resolved.error());
   ProgressBar bar(ctx.interactive());
-  auto outcome =
-      backup::verify_backup(**st, *resolved, system_clock().now_ms(), [&](std::uint64_t done, std::uint64_t total) {
+  auto outcome = backup::verify_backup(
+      **st, *resolved, system_clock().now_ms(),
+      [&](std::uint64_t done, std::uint64_t total) {
         bar.update("verifying", total ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 100.0,
                    human_bytes(static_cast<std::int64_t>(done)));
         return true;
-      });
+      },
+      key->get());
   bar.finish();
   if (ctx.json) {
     json::object o{{"file", resolved->file.string()}, {"valid", outcome.has_value()}};
@@ -196,6 +210,8 @@ int verify(Context& ctx, const std::string& id_or_file) {
       o["frames"] = outcome->report.frames;
       o["sections"] = outcome->report.sections;
       o["documents"] = outcome->report.documents;
+      o["encrypted"] = outcome->report.encrypted;
+      o["authenticated"] = outcome->report.authenticated;
       o["errors"] = json::array();
     } else {
       o["errors"] = json::array{json::value(outcome.error().message)};
@@ -203,9 +219,16 @@ int verify(Context& ctx, const std::string& id_or_file) {
     print_json(o);
   }
   if (!outcome) return report(outcome.error());
-  if (!ctx.json)
-    std::cout << fmt::format("OK {}: {} frames, {} documents, sha256 {}\n", resolved->file.string(),
-                             outcome->report.frames, outcome->report.documents, outcome->report.sha256_hex);
+  if (!ctx.json && !outcome->report.authenticated)
+    std::cout << fmt::format(
+        "OK {}: encrypted, checked without its key: structure, {} frames and sha256 {} (give --key-file to "
+        "authenticate every chunk)\n",
+        resolved->file.string(), outcome->report.frames, outcome->report.sha256_hex);
+  else if (!ctx.json)
+    std::cout << fmt::format("OK {}: {} frames, {} documents{}, sha256 {}\n", resolved->file.string(),
+                             outcome->report.frames, outcome->report.documents,
+                             outcome->report.encrypted ? ", every chunk authenticated" : "",
+                             outcome->report.sha256_hex);
   return k_exit_ok;
 }
 
@@ -269,6 +292,9 @@ void add_backup_command(CLI::App& app, Context& ctx) {
   create_cmd->add_option("--type", a->type, "full | selective (default: selective when a filter is given, else full)");
   add_filter_flags(*create_cmd, a->filters);
   create_cmd->add_option("--level", a->level, "Compression level 1–9")->capture_default_str();
+  create_cmd->add_flag("--encrypt", a->encrypt, "Encrypt the archive (AES-256-GCM; needs --key-file)");
+  create_cmd->add_option("--key-file", a->key_file,
+                         "Passphrase file for --encrypt (default: $CLAUDELENS_KEY_FILE; one trailing newline ignored)");
   create_cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { return create(ctx, *a); }; });
 
   cmd->add_subcommand("list", "List backups, newest first")->callback([&ctx] {
@@ -282,7 +308,11 @@ void add_backup_command(CLI::App& app, Context& ctx) {
 
   auto* verify_cmd = cmd->add_subcommand("verify", "Check every frame and the whole-file checksum (exit 3 on damage)");
   verify_cmd->add_option("ID_OR_FILE", *id, "Backup id or archive file")->required();
-  verify_cmd->callback([&ctx, id] { ctx.action = [&ctx, id] { return verify(ctx, *id); }; });
+  auto verify_key = std::make_shared<std::string>();
+  verify_cmd->add_option("--key-file", *verify_key,
+                         "Key file of an encrypted backup: authenticates every chunk (default: $CLAUDELENS_KEY_FILE)");
+  verify_cmd->callback(
+      [&ctx, id, verify_key] { ctx.action = [&ctx, id, verify_key] { return verify(ctx, *id, *verify_key); }; });
 
   auto* delete_cmd = cmd->add_subcommand("delete", "Delete a backup's file and record");
   delete_cmd->add_option("ID", *id, "Backup id")->required();

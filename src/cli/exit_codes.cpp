@@ -9,7 +9,6 @@ int exit_code_for(Errc code) noexcept {
     case Errc::invalid_argument:
       return k_exit_usage;
     case Errc::corrupted:
-    case Errc::wrong_key:
     case Errc::incompatible_version:
       return k_exit_corrupted;
     case Errc::conflict:

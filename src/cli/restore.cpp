@@ -12,6 +12,7 @@
 #include "cli/context.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/interrupt.hpp"
+#include "cli/key_file.hpp"
 #include "cli/progress_bar.hpp"
 #include "jobs/jobs.hpp"
 #include "restore/preview.hpp"
@@ -36,6 +37,7 @@ struct RestoreArgs {
   bool yes = false;
   bool preview = false;
   bool detailed = false;
+  std::string key_file;
 };
 
 Result<restore::RestoreOptions> make_options(const RestoreArgs& a) {
@@ -114,11 +116,12 @@ void print_text(const json::object& r) {
 }
 
 int run_preview(Context& ctx, store::Store& st, const backup::ResolvedBackup& b, const RestoreArgs& a,
-                restore::Strategy strategy) {
+                restore::Strategy strategy, const crypto::Secret* key) {
   restore::PreviewOptions po;
   po.detailed = a.detailed;
   po.on_conflict = strategy;
   if (b.metadata) po.backup_id = b.metadata->id;
+  po.passphrase = key;
   auto preview = restore::preview_restore(st, b.file, po);
   if (!preview) return report(preview.error());
   std::cout << json::serialize(*preview) << "\n";
@@ -128,11 +131,14 @@ int run_preview(Context& ctx, store::Store& st, const backup::ResolvedBackup& b,
 int run_restore_command(Context& ctx, const RestoreArgs& a) {
   auto options = make_options(a);
   if (!options) return report(options.error());
+  auto key = load_key_file(a.key_file);
+  if (!key) return report(key.error());
+  options->passphrase = key->get();
   auto st = ctx.store();
   if (!st) return report(st.error());
   auto resolved = backup::resolve_backup(**st, ctx.settings.backup_dir, a.id_or_file);
   if (!resolved) return report(resolved.error());
-  if (a.preview) return run_preview(ctx, **st, *resolved, a, options->on_conflict);
+  if (a.preview) return run_preview(ctx, **st, *resolved, a, options->on_conflict, key->get());
   jobs::RestoreRequest request;
   if (resolved->metadata)
     request.backup_id = resolved->metadata->id;
@@ -208,6 +214,7 @@ void add_restore_command(CLI::App& app, Context& ctx) {
   cmd->add_flag("--yes", a->yes, "Allow a full restore to delete what the backup lacks");
   cmd->add_flag("--preview", a->preview, "Print the preview (contents, conflicts, estimates) instead of restoring");
   cmd->add_flag("--detailed", a->detailed, "With --preview: list each project's sessions");
+  cmd->add_option("--key-file", a->key_file, "Key file of an encrypted backup (default: $CLAUDELENS_KEY_FILE)");
   cmd->callback([&ctx, a] { ctx.action = [&ctx, a] { return run_restore_command(ctx, *a); }; });
 }
 

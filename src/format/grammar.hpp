@@ -43,6 +43,9 @@ inline constexpr std::string_view k_tag_manifest = "CLMF";
 inline constexpr std::string_view k_tag_trailer = "CLTR";
 /// Reserved for encrypted archives: a data frame stored as AES-256-GCM chunks (SPEC §5.7).
 inline constexpr std::string_view k_tag_encrypted_data = "CLED";
+/// Encrypted archives: the index and the manifest (with the whole header) as sealed streams.
+inline constexpr std::string_view k_tag_encrypted_index = "CLEI";
+inline constexpr std::string_view k_tag_encrypted_manifest = "CLEM";
 inline constexpr std::size_t k_tag_size = 4;
 
 /// Header flags (u16). A reader refuses bits it does not know (incompatible_version).

@@ -29,6 +29,17 @@ Result<std::string> normalize_manifest_json(std::string_view json) {
   return boost::json::serialize(obj);
 }
 
+Result<EncryptedHeaders> encrypted_headers(std::string_view header_json, std::string_view params_json) {
+  CL_TRY(obj, parse_object(header_json, Errc::invalid_argument, "archive header"));
+  CL_TRY(params, parse_object(params_json, Errc::internal, "encryption parameters"));
+  obj["encryption"] = params;
+  boost::json::object clear;
+  for (std::string_view key : {"backup_id", "type", "created_at", "parent_backup_id"})
+    if (const auto* v = obj.if_contains(key)) clear[key] = *v;
+  clear["encryption"] = std::move(params);
+  return EncryptedHeaders{boost::json::serialize(obj), boost::json::serialize(clear)};
+}
+
 Result<std::string> header_encryption(std::string_view header_json) {
   CL_TRY(obj, parse_object(header_json, Errc::corrupted, "archive header"));
   const auto* enc = obj.if_contains("encryption");

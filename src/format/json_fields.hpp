@@ -19,6 +19,15 @@ Result<std::string> normalize_header_json(std::string_view json);
 /// Checks that `json` is one JSON object and returns it re-serialised compactly.
 Result<std::string> normalize_manifest_json(std::string_view json);
 
+/// For an encrypted archive: `header_json` (normalised) with `encryption` set to `params_json`, whole
+/// (sealed with the manifest), and the clear header that shows only its `backup_id`, `type`,
+/// `created_at`, `parent_backup_id` (those present) and `encryption`.
+struct EncryptedHeaders {
+  std::string sealed;
+  std::string clear;
+};
+Result<EncryptedHeaders> encrypted_headers(std::string_view header_json, std::string_view params_json);
+
 /// The value of the header's `encryption` field as compact JSON ("null" when absent or null);
 /// corrupted when the header is not a JSON object.
 Result<std::string> header_encryption(std::string_view header_json);

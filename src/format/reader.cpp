@@ -2,15 +2,19 @@
 
 #include <fcntl.h>
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <cstring>
 
 #include "codec/zstd.hpp"
 #include "crypto/sha256.hpp"
+#include "format/bytes.hpp"
 #include "format/file_io.hpp"
 #include "format/frames.hpp"
 #include "format/grammar.hpp"
 #include "format/json_fields.hpp"
+#include "format/sealed.hpp"
 
 namespace claudelens::format {
 namespace {
@@ -33,6 +37,8 @@ Result<std::uint64_t> count_lines(std::string_view piece, const std::string& whe
 }  // namespace
 
 struct ArchiveReader::Impl {
+  std::filesystem::path path;
+  ReadOptions options;
   File file;
   std::uint64_t size = 0;
   mutable std::uint64_t bytes_read = 0;
@@ -42,7 +48,15 @@ struct ArchiveReader::Impl {
   Index index;
   std::string manifest;
   std::string stored;   ///< The last frame read.
+  std::string plain;    ///< Encrypted archives: its zstd frame, decrypted.
   std::string content;  ///< Its content.
+  // Encrypted archives.
+  bool is_encrypted = false;
+  bool is_locked = false;
+  EncryptionParams params;
+  std::string key_id;
+  std::unique_ptr<crypto::ArchiveKey> key;
+  std::unique_ptr<crypto::ChunkCipher> cipher;
   codec::Decompressor decompressor;
 
   Status read(std::uint64_t offset, std::uint64_t n, std::string& out) {
@@ -93,23 +107,113 @@ struct ArchiveReader::Impl {
     if (header.version != trailer.version)
       return fail(Errc::corrupted, "header (version " + std::to_string(header.version) + ") and trailer (version " +
                                        std::to_string(trailer.version) + ") disagree on the format version");
-    CL_CHECK(refuse_encrypted());
+    CL_CHECK(check_encryption());
+    if (is_encrypted) return open_encrypted();
 
     CL_TRY(index_payload, read_meta_frame(trailer.index_offset, trailer.index_frame_size,
                                           k_index_fixed_size + k_max_index_bytes, "index"));
     CL_TRY(idx, decode_index_payload(index_payload, header_end, trailer.index_offset));
     index = std::move(idx);
-    if (index.frames.size() != trailer.data_frame_count)
-      return fail(Errc::corrupted, "trailer and index disagree on the frame count");
-    for (std::size_t i = 0; i < index.frames.size(); ++i)
-      if (index.frames[i].stored_size > k_max_stored_frame)
-        return fail(Errc::corrupted, frame_name(i, index.frames[i]) + ": size is beyond the limit");
 
     CL_TRY(manifest_payload, read_meta_frame(trailer.manifest_offset, trailer.manifest_frame_size,
                                              k_manifest_fixed_size + k_max_json_bytes, "manifest"));
     CL_TRY(m, decode_manifest_payload(manifest_payload));
     manifest = std::move(m);
+    return check_frame_sizes();
+  }
+
+  Status check_frame_sizes() const {
+    if (index.frames.size() != trailer.data_frame_count)
+      return fail(Errc::corrupted, "trailer and index disagree on the frame count");
+    for (std::size_t i = 0; i < index.frames.size(); ++i)
+      if (index.frames[i].stored_size > k_max_stored_frame)
+        return fail(Errc::corrupted, frame_name(i, index.frames[i]) + ": size is beyond the limit");
     return {};
+  }
+
+  /// The payload of an encrypted metadata frame after its tag, which must be `tag`; its size must fit a
+  /// chunk layout.
+  Result<std::string_view> sealed_body(std::string_view payload, std::string_view tag, std::string_view what) const {
+    if (payload.size() < k_tag_size || payload.substr(0, k_tag_size) != tag)
+      return fail(Errc::corrupted,
+                  std::string(what) + " frame has the wrong tag (not an encrypted " + std::string(what) + ")");
+    const std::string_view body = payload.substr(k_tag_size);
+    if (auto p = plain_size(body.size(), params.chunk_bytes); !p)
+      return fail(Errc::corrupted, std::string(what) + " frame: " + p.error().message);
+    return body;
+  }
+
+  /// Checks an encrypted metadata frame's header, tag and chunk layout without reading its payload.
+  Status check_locked_frame(std::uint64_t offset, std::uint64_t frame_size, std::string_view tag,
+                            std::string_view what) {
+    if (frame_size < k_frame_header_size + k_tag_size || frame_size - k_frame_header_size > 0xFFFFFFFFull)
+      return fail(Errc::corrupted, std::string(what) + " frame size is out of bounds");
+    std::string bytes;
+    CL_CHECK(read(offset, k_frame_header_size + k_tag_size, bytes));
+    CL_TRY(payload_size, parse_skippable_frame_header(std::string_view(bytes).substr(0, k_frame_header_size), what));
+    if (payload_size != frame_size - k_frame_header_size)
+      return fail(Errc::corrupted, std::string(what) + " frame size differs from the trailer's");
+    if (std::string_view(bytes).substr(k_frame_header_size) != tag)
+      return fail(Errc::corrupted,
+                  std::string(what) + " frame has the wrong tag (not an encrypted " + std::string(what) + ")");
+    if (auto p = plain_size(payload_size - k_tag_size, params.chunk_bytes); !p)
+      return fail(Errc::corrupted, std::string(what) + " frame: " + p.error().message);
+    return {};
+  }
+
+  /// An encrypted archive: without a key, locked (structure only) or refused; with one, the key check,
+  /// then the sealed index and manifest (which holds the whole header).
+  Status open_encrypted() {
+    if (options.passphrase == nullptr) {
+      if (!options.allow_locked)
+        return fail(Errc::wrong_key, path.string() +
+                                         " is encrypted and no key was given: pass its key file (--key-file F or "
+                                         "CLAUDELENS_KEY_FILE)");
+      is_locked = true;
+      manifest = "{}";
+      CL_CHECK(check_locked_frame(trailer.index_offset, trailer.index_frame_size, k_tag_encrypted_index, "index"));
+      return check_locked_frame(trailer.manifest_offset, trailer.manifest_frame_size, k_tag_encrypted_manifest,
+                                "manifest");
+    }
+    CL_TRY(derived, crypto::derive_archive_key(*options.passphrase, params.salt, params.kdf));
+    if (CRYPTO_memcmp(derived.key_check().data(), params.key_check.data(), params.key_check.size()) != 0)
+      return fail(Errc::wrong_key, "wrong key: the key file does not open " + path.string() +
+                                       " (its key check differs; the archive's key_id is " + key_id + ")");
+    key = std::make_unique<crypto::ArchiveKey>(std::move(derived));
+    cipher = std::make_unique<crypto::ChunkCipher>(*key);
+
+    const std::uint64_t max_index =
+        k_tag_size + sealed_size(k_index_fixed_size + k_max_index_bytes, params.chunk_bytes);
+    CL_TRY(index_payload, read_meta_frame(trailer.index_offset, trailer.index_frame_size, max_index, "index"));
+    CL_TRY(index_body, sealed_body(index_payload, k_tag_encrypted_index, "index"));
+    std::string index_plain;
+    if (Status s = open_stream(*cipher, crypto::StreamKind::index, 0, index_body, params.chunk_bytes, index_plain); !s)
+      return fail(Errc::corrupted, "index frame: " + s.error().message);
+    index_payload.clear();
+    CL_TRY(idx, decode_index_payload(index_plain, header_end, trailer.index_offset));
+    index = std::move(idx);
+
+    const std::uint64_t max_manifest = k_tag_size + sealed_size(8 + 2 * k_max_json_bytes, params.chunk_bytes);
+    CL_TRY(manifest_payload,
+           read_meta_frame(trailer.manifest_offset, trailer.manifest_frame_size, max_manifest, "manifest"));
+    CL_TRY(manifest_body, sealed_body(manifest_payload, k_tag_encrypted_manifest, "manifest"));
+    std::string manifest_plain;
+    if (Status s =
+            open_stream(*cipher, crypto::StreamKind::manifest, 0, manifest_body, params.chunk_bytes, manifest_plain);
+        !s)
+      return fail(Errc::corrupted, "manifest frame: " + s.error().message);
+    ByteSource in(manifest_plain);
+    std::uint32_t header_size = 0;
+    std::uint32_t manifest_size = 0;
+    std::string_view sealed_header;
+    std::string_view sealed_manifest;
+    if (!in.u32(header_size) || header_size > k_max_json_bytes || !in.bytes(header_size, sealed_header) ||
+        !in.u32(manifest_size) || manifest_size > k_max_json_bytes || !in.bytes(manifest_size, sealed_manifest) ||
+        in.remaining() != 0)
+      return fail(Errc::corrupted, "manifest frame: the sealed header and manifest are malformed");
+    header.json.assign(sealed_header);
+    manifest.assign(sealed_manifest);
+    return check_frame_sizes();
   }
 
   /// Reads frame `i` into `stored` and checks its checksum; with `decompress`, fills `content`.
@@ -125,7 +229,14 @@ struct ArchiveReader::Impl {
     if (k_check_digests && std::memcmp(d.data(), f.checksum.data(), f.checksum.size()) != 0)
       return fail(Errc::corrupted, frame_name(i, f) + ": checksum mismatch");
     if (!decompress) return {};
-    if (Status s = decompressor.decompress(stored, f.content_size, content); !s)
+    std::string_view zstd_frame = stored;
+    if (is_encrypted) {
+      CL_TRY(body, sealed_data_body(i, f));
+      if (Status s = open_stream(*cipher, crypto::StreamKind::data, i, body, params.chunk_bytes, plain); !s)
+        return fail(Errc::corrupted, frame_name(i, f) + ": " + s.error().message);
+      zstd_frame = plain;
+    }
+    if (Status s = decompressor.decompress(zstd_frame, f.content_size, content); !s)
       return fail(Errc::corrupted, frame_name(i, f) + ": " + s.error().message);
     cached_frame = i;
     return {};
@@ -133,10 +244,23 @@ struct ArchiveReader::Impl {
   static constexpr std::size_t k_no_frame = static_cast<std::size_t>(-1);
   std::size_t cached_frame = k_no_frame;  ///< the frame whose decompressed bytes are in `content`
 
-  /// This build implements no decryption: an archive whose header says it is encrypted is refused
-  /// at open, so that neither verify (whose "OK" would promise a readable archive) nor a restore
-  /// starts on it. A flag without parameters, or parameters without the flag, is damage.
-  Status refuse_encrypted() const {
+  /// `stored` (data frame i of an encrypted archive) is skippable("CLED", sealed stream): returns the
+  /// sealed stream after checking the frame header, the tag and the chunk layout.
+  Result<std::string_view> sealed_data_body(std::size_t i, const FrameInfo& f) const {
+    const std::string_view frame = stored;
+    auto size = parse_skippable_frame_header(frame.substr(0, k_frame_header_size), "data");
+    if (!size || frame.size() < k_frame_header_size + k_tag_size || *size != frame.size() - k_frame_header_size ||
+        frame.substr(k_frame_header_size, k_tag_size) != k_tag_encrypted_data)
+      return fail(Errc::corrupted, frame_name(i, f) + ": not an encrypted data frame");
+    const std::string_view body = frame.substr(k_frame_header_size + k_tag_size);
+    if (auto p = plain_size(body.size(), params.chunk_bytes); !p)
+      return fail(Errc::corrupted, frame_name(i, f) + ": " + p.error().message);
+    return body;
+  }
+
+  /// The flag and the header's `encryption` must agree (either alone is damage); an encrypted
+  /// archive's parameters must parse.
+  Status check_encryption() {
     CL_TRY(encryption, header_encryption(header.json));
     const bool flagged = (header.flags & k_flag_encrypted) != 0;
     const bool described = encryption != "null";
@@ -144,14 +268,49 @@ struct ArchiveReader::Impl {
       return fail(Errc::corrupted, "archive header: the encrypted flag is set but \"encryption\" is null");
     if (described && !flagged)
       return fail(Errc::corrupted, "archive header: \"encryption\" is set but the encrypted flag is not");
-    if (flagged)
-      return fail(Errc::incompatible_version,
-                  "archive is encrypted, and this build of ClaudeLens does not implement encryption: it can neither "
-                  "verify nor restore it");
+    if (!flagged) return {};
+    CL_TRY(p, parse_encryption_params(encryption));
+    params = p;
+    key_id = crypto::ArchiveKey::key_id_of(params.key_check);
+    is_encrypted = true;
+    return {};
+  }
+
+  /// verify() of an encrypted archive opened without its key: the data frames are walked by their own
+  /// skippable headers (no index to say where they are), each must be a "CLED" frame with a valid
+  /// chunk layout, they must tile the data region and be as many as the trailer says.
+  Status verify_locked_frames(crypto::Sha256& file_hash, VerifyReport& report, const VerifyProgress& progress) {
+    std::uint64_t at = header_end;
+    std::uint64_t count = 0;
+    while (at < trailer.index_offset) {
+      const std::string where = "data frame " + std::to_string(count) + " at offset " + std::to_string(at);
+      if (trailer.index_offset - at < k_frame_header_size + k_tag_size)
+        return fail(Errc::corrupted, where + ": truncated");
+      CL_CHECK(read(at, k_frame_header_size, stored));
+      auto size = parse_skippable_frame_header(stored, "data");
+      if (!size) return fail(Errc::corrupted, where + ": " + size.error().message);
+      const std::uint64_t frame_size = k_frame_header_size + static_cast<std::uint64_t>(*size);
+      if (frame_size > k_max_stored_frame || frame_size > trailer.index_offset - at)
+        return fail(Errc::corrupted, where + ": runs past the data region");
+      CL_CHECK(read(at, frame_size, stored));
+      file_hash.update(stored);
+      FrameInfo f;
+      f.offset = at;
+      CL_CHECK(sealed_data_body(count, f));
+      at += frame_size;
+      ++count;
+      if (progress && !progress(at, this->size)) return fail(Errc::cancelled, "verify cancelled");
+    }
+    if (count != trailer.data_frame_count)
+      return fail(Errc::corrupted, "trailer says " + std::to_string(trailer.data_frame_count) +
+                                       " data frames, the file has " + std::to_string(count));
+    report.frames = count;
+    report.authenticated = false;
     return {};
   }
 
   Status read_section(const SectionInfo& s, const SectionDocumentSink& sink) {
+    if (is_locked) return fail(Errc::wrong_key, path.string() + " is encrypted and was opened without its key");
     if (s.first_frame > index.frames.size() || s.frame_count > index.frames.size() - s.first_frame)
       return fail(Errc::invalid_argument, "section does not belong to this archive (frames out of range)");
     std::uint64_t pos = 0;  // Start of the current frame within the section's frames' content.
@@ -192,6 +351,8 @@ struct ArchiveReader::Impl {
     std::string chunk;
     CL_CHECK(read(0, header_end, chunk));
     file_hash.update(chunk);
+    report.encrypted = is_encrypted;
+    if (is_locked) CL_CHECK(verify_locked_frames(file_hash, report, progress));
     for (std::size_t i = 0; i < index.frames.size(); ++i) {
       const FrameInfo& f = index.frames[i];
       CL_CHECK(load_frame(i, true, &file_hash));
@@ -214,7 +375,7 @@ struct ArchiveReader::Impl {
     file_hash.update(chunk);
     report.file_size = size;
     report.sha256_hex = crypto::digest_hex(file_hash.digest());
-    report.frames = index.frames.size();
+    if (!is_locked) report.frames = index.frames.size();
     report.sections = index.sections.size();
     if (progress && !progress(size, size)) return fail(Errc::cancelled, "verify cancelled");
     return report;
@@ -224,11 +385,15 @@ struct ArchiveReader::Impl {
 ArchiveReader::ArchiveReader(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
 ArchiveReader::~ArchiveReader() = default;
 
-Result<std::unique_ptr<ArchiveReader>> ArchiveReader::open(const std::filesystem::path& path) {
+Result<std::unique_ptr<ArchiveReader>> ArchiveReader::open(const std::filesystem::path& path,
+                                                           const ReadOptions& options) {
   auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  impl->options = options;
   CL_TRY(file, File::open(path, O_RDONLY));
   impl->file = std::move(file);
   CL_CHECK(impl->open_all());
+  impl->options.passphrase = nullptr;  // not kept: only the derived key is
   return std::unique_ptr<ArchiveReader>(new ArchiveReader(std::move(impl)));
 }
 
@@ -245,7 +410,13 @@ const std::string& ArchiveReader::manifest_json() const {
   return m_impl->manifest;
 }
 bool ArchiveReader::encrypted() const {
-  return (m_impl->header.flags & k_flag_encrypted) != 0;  // false: open() refuses encrypted archives
+  return m_impl->is_encrypted;
+}
+bool ArchiveReader::locked() const {
+  return m_impl->is_locked;
+}
+const std::string& ArchiveReader::key_id() const {
+  return m_impl->key_id;
 }
 const std::vector<SectionInfo>& ArchiveReader::sections() const {
   return m_impl->index.sections;
@@ -296,8 +467,10 @@ Result<std::uint64_t> ArchiveReader::verify_frames(const std::vector<std::size_t
   return done;
 }
 
-Result<VerifyReport> verify_archive(const std::filesystem::path& path, const VerifyProgress& progress) {
-  CL_TRY(reader, ArchiveReader::open(path));
+Result<VerifyReport> verify_archive(const std::filesystem::path& path, const VerifyProgress& progress,
+                                    const crypto::Secret* passphrase) {
+  CL_TRY(reader,
+         ArchiveReader::open(path, ReadOptions{.passphrase = passphrase, .allow_locked = passphrase == nullptr}));
   return reader->verify(progress);
 }
 

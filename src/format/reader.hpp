@@ -2,7 +2,8 @@
 // section index, reads one section's documents touching only that section's frames, and verifies the
 // whole file. Every length read from the file is bounds-checked: a damaged or hostile file yields
 // Errc::corrupted (naming the frame and offset), never a crash, a hang or an unbounded allocation.
-// Memory: the index (sections and frames) plus two frame-sized buffers, whatever the archive's size.
+// Memory: the index (sections and frames) plus two frame-sized buffers (three for an encrypted archive:
+// the decrypted zstd frame), whatever the archive's size. Encrypted archives: docs/archive-format.md.
 // Thread-safety: not thread-safe; open one reader per thread.
 #pragma once
 
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "crypto/encryption.hpp"
 #include "format/index.hpp"
 
 namespace claudelens::format {
@@ -27,6 +29,21 @@ struct VerifyReport {
   std::uint64_t sections = 0;
   std::uint64_t documents = 0;
   std::uint64_t uncompressed_bytes = 0;
+  bool encrypted = false;
+  /// Every data frame was decompressed and (when encrypted) every chunk authenticated. False only for
+  /// an encrypted archive verified without its key: then the whole-file SHA-256, the trailer's digest
+  /// and the structure (frame sizes, tags, chunk layouts) were checked, and documents/sections are 0.
+  bool authenticated = true;
+};
+
+struct ReadOptions {
+  /// The passphrase of an encrypted archive (crypto::read_key_file); ignored for a plaintext one. Must
+  /// outlive open() (the reader keeps only the derived key). Default: null.
+  const crypto::Secret* passphrase = nullptr;
+  /// Open an encrypted archive without its key ("locked"): the clear header, the structure and
+  /// verify() work; sections() and frames() are empty and manifest_json() is "{}". Without this,
+  /// opening an encrypted archive without a key is Errc::wrong_key ("needs its key"). Default: false.
+  bool allow_locked = false;
 };
 
 /// Called with (bytes verified so far, file size); return false to cancel (Errc::cancelled).
@@ -39,21 +56,28 @@ class ArchiveReader {
  public:
   /// Reads the trailer, header, index and manifest and checks their own checksums and structure.
   /// Cheap: no data frame is read. not_found for a missing file, corrupted for damage,
-  /// incompatible_version for a format version other than 1..k_format_version, unknown header flags,
-  /// or an encrypted archive (this build implements no decryption).
-  static Result<std::unique_ptr<ArchiveReader>> open(const std::filesystem::path& path);
+  /// incompatible_version for a format version other than 1..k_format_version or unknown header flags.
+  /// An encrypted archive: the key is derived (Argon2id) and checked against the header's key check
+  /// (Errc::wrong_key "does not open", or "needs its key" without one and without allow_locked), then
+  /// the index and manifest are decrypted.
+  static Result<std::unique_ptr<ArchiveReader>> open(const std::filesystem::path& path,
+                                                     const ReadOptions& options = {});
 
   ~ArchiveReader();
   ArchiveReader(const ArchiveReader&) = delete;
   ArchiveReader& operator=(const ArchiveReader&) = delete;
 
   int format_version() const;
-  int format_minor() const;                  ///< The trailer's minor revision (0 for archives of 1.0 writers).
-  const std::string& header_json() const;    ///< The writer's header object.
+  int format_minor() const;  ///< The trailer's minor revision (0 for archives of 1.0 writers).
+  /// The writer's header object (an encrypted archive opened locked: the clear part only).
+  const std::string& header_json() const;
   const std::string& manifest_json() const;  ///< The writer's manifest object.
-  /// True when the data frames are encrypted. Always false today: open() refuses encrypted archives
-  /// until decryption is implemented.
+  /// True when the archive is encrypted (header flag bit 0).
   bool encrypted() const;
+  /// True when it is encrypted and was opened without its key (ReadOptions::allow_locked).
+  bool locked() const;
+  /// The encryption key's fingerprint (the header's key_id); empty for a plaintext archive.
+  const std::string& key_id() const;
   const std::vector<SectionInfo>& sections() const;
   const std::vector<FrameInfo>& frames() const;
   std::uint64_t file_size() const;
@@ -82,7 +106,9 @@ class ArchiveReader {
   std::unique_ptr<Impl> m_impl;
 };
 
-/// open() + verify(): any damage, including damage that makes open() fail, is an error.
-Result<VerifyReport> verify_archive(const std::filesystem::path& path, const VerifyProgress& progress = {});
+/// open() + verify(): any damage, including damage that makes open() fail, is an error. An encrypted
+/// archive without `passphrase` is verified locked (VerifyReport::authenticated false).
+Result<VerifyReport> verify_archive(const std::filesystem::path& path, const VerifyProgress& progress = {},
+                                    const crypto::Secret* passphrase = nullptr);
 
 }  // namespace claudelens::format

@@ -14,11 +14,13 @@
 
 #include "codec/zstd.hpp"
 #include "crypto/sha256.hpp"
+#include "format/bytes.hpp"
 #include "format/file_io.hpp"
 #include "format/frames.hpp"
 #include "format/grammar.hpp"
 #include "format/json_fields.hpp"
 #include "format/partial_files.hpp"
+#include "format/sealed.hpp"
 
 namespace claudelens::format {
 namespace {
@@ -32,9 +34,14 @@ constexpr std::size_t k_index_spill_bytes = 64u << 10;
 struct Job {
   std::string content;  ///< NDJSON lines.
   std::uint32_t documents = 0;
-  std::string stored;  ///< The zstd frame in its first `stored_size` bytes (the buffer keeps its size).
+  std::uint64_t number = 0;  ///< The frame's position in the file (its sealed stream number).
+  std::string stored;        ///< The zstd frame in its first `stored_size` bytes (the buffer keeps its size).
   std::size_t stored_size = 0;
-  std::string_view frame() const { return std::string_view(stored.data(), stored_size); }
+  std::string sealed;  ///< Encrypted archives: the "CLED" skippable frame holding the sealed zstd frame.
+  bool is_sealed = false;
+  std::string_view frame() const {
+    return is_sealed ? std::string_view(sealed) : std::string_view(stored.data(), stored_size);
+  }
   std::array<std::uint8_t, k_frame_checksum_size> checksum{};
   Status status;
   bool done = false;  ///< Guarded by Pool::m_mutex.
@@ -44,7 +51,9 @@ struct Job {
 /// m_mutex guards m_pending, m_stop and every Job::done.
 class Pool {
  public:
-  Pool(unsigned threads, int zstd_level) {
+  /// `cipher` (null: no encryption) must outlive the pool.
+  Pool(unsigned threads, int zstd_level, const crypto::ChunkCipher* cipher, std::size_t chunk_bytes)
+      : m_cipher(cipher), m_chunk_bytes(chunk_bytes) {
     for (unsigned i = 0; i < threads; ++i) m_threads.emplace_back([this, zstd_level] { run(zstd_level); });
   }
   ~Pool() { stop(); }
@@ -93,6 +102,7 @@ class Pool {
       auto size = compressor.compress_into(job->content, job->stored);
       job->stored_size = size ? *size : 0;
       job->status = size ? Status() : Status(fail(std::move(size).error()));
+      if (job->status && m_cipher != nullptr) job->status = seal(*job);
       if (job->status) {
         const crypto::Digest d = crypto::sha256(job->frame());
         std::memcpy(job->checksum.data(), d.data(), job->checksum.size());
@@ -105,6 +115,20 @@ class Pool {
     }
   }
 
+  /// Wraps the compressed frame as skippable("CLED", sealed stream (data, frame number)).
+  Status seal(Job& job) const {
+    const std::string_view zstd_frame(job.stored.data(), job.stored_size);
+    const std::uint64_t payload = k_tag_size + sealed_size(zstd_frame.size(), m_chunk_bytes);
+    job.sealed.clear();
+    job.sealed.reserve(k_frame_header_size + payload);
+    job.sealed.append(skippable_frame_header(static_cast<std::uint32_t>(payload)));
+    job.sealed.append(k_tag_encrypted_data);
+    job.is_sealed = true;
+    return seal_stream(*m_cipher, crypto::StreamKind::data, job.number, zstd_frame, m_chunk_bytes, job.sealed);
+  }
+
+  const crypto::ChunkCipher* m_cipher;
+  std::size_t m_chunk_bytes;
   std::mutex m_mutex;
   std::condition_variable m_work;
   std::condition_variable m_done;
@@ -147,6 +171,13 @@ struct ArchiveWriter::Impl {
   crypto::Sha256 file_hash;
   std::uint64_t offset = 0;  ///< Bytes written to `out`.
   std::unique_ptr<Pool> pool;
+  // Encrypted archives only (null otherwise): the derived key, its cipher, the caller's whole header
+  // (sealed with the manifest at finish) and the chunk size.
+  std::unique_ptr<crypto::ArchiveKey> key;
+  std::unique_ptr<crypto::ChunkCipher> cipher;
+  std::string sealed_header;
+  std::string key_id;
+  std::size_t chunk_bytes = k_default_chunk_bytes;
   std::deque<std::unique_ptr<Job>> in_flight;  ///< Submission order.
   std::vector<std::unique_ptr<Job>> spare;
   std::unique_ptr<Job> current;
@@ -205,7 +236,7 @@ struct ArchiveWriter::Impl {
     CL_CHECK(job->status);
     FrameInfo info;
     info.offset = offset;
-    info.stored_size = static_cast<std::uint32_t>(job->stored_size);
+    info.stored_size = static_cast<std::uint32_t>(job->frame().size());
     info.content_size = static_cast<std::uint32_t>(job->content.size());
     info.documents = job->documents;
     info.checksum = job->checksum;
@@ -218,6 +249,7 @@ struct ArchiveWriter::Impl {
     // A huge document may have grown the buffers: give that memory back rather than keep it.
     if (job->content.capacity() > 2 * options.frame_bytes) job->content = std::string();
     if (job->stored.capacity() > 2 * options.frame_bytes) job->stored = std::string();
+    if (job->sealed.capacity() > 2 * options.frame_bytes) job->sealed = std::string();
     job->content.clear();
     job->documents = 0;
     spare.push_back(std::move(job));
@@ -227,11 +259,43 @@ struct ArchiveWriter::Impl {
   /// Hands the current frame to the pool; writes finished frames; bounds the frames in flight.
   Status submit_current() {
     if (!current || current->documents == 0) return {};
+    current->number = frames_submitted;
     pool->submit(current.get());
     in_flight.push_back(std::move(current));
     ++frames_submitted;
     while (!in_flight.empty() && (in_flight.size() > threads + 1 || pool->is_done(in_flight.front().get())))
       CL_CHECK(write_front());
+    return {};
+  }
+
+  /// Derives the key (Argon2id, fresh salt), fills the header's encryption parameters and keeps the
+  /// caller's whole header for the sealed manifest; `h` becomes the clear header.
+  Status set_up_encryption(Header& h) {
+    const EncryptionOptions& e = options.encryption;
+    if (e.passphrase->empty()) return fail(Errc::invalid_argument, "encryption passphrase is empty");
+    if (e.chunk_bytes < k_min_chunk_bytes || e.chunk_bytes > k_max_chunk_bytes)
+      return fail(Errc::invalid_argument, "encryption chunk_bytes must be between 4 KiB and 1 MiB");
+    CL_CHECK(crypto::check_kdf_params(e.kdf));
+    EncryptionParams params;
+    params.chunk_bytes = e.chunk_bytes;
+    params.kdf = e.kdf;
+    if (e.test_fixed_salt) {
+      params.salt = *e.test_fixed_salt;
+    } else {
+      CL_TRY(salt, crypto::random_salt());
+      params.salt = salt;
+    }
+    CL_TRY(derived, crypto::derive_archive_key(*e.passphrase, params.salt, params.kdf));
+    key = std::make_unique<crypto::ArchiveKey>(std::move(derived));
+    key_id = key->key_id();
+    cipher = std::make_unique<crypto::ChunkCipher>(*key);
+    params.key_check = key->key_check();
+    chunk_bytes = e.chunk_bytes;
+    CL_TRY(headers, encrypted_headers(h.json, encryption_params_json(params, key->key_id())));
+    if (headers.sealed.size() > k_max_json_bytes) return fail(Errc::too_large, "archive header exceeds 16 MiB");
+    sealed_header = std::move(headers.sealed);
+    h.json = std::move(headers.clear);
+    h.flags |= k_flag_encrypted;
     return {};
   }
 
@@ -266,6 +330,7 @@ struct ArchiveWriter::Impl {
 
   Status write_index() {
     CL_CHECK(flush_index());
+    if (cipher) return write_sealed_index();
     std::string prefix = encode_index_prefix(frames_written, sections, index_spilled);
     crypto::Sha256 index_hash;
     index_hash.update(std::string_view(prefix).substr(k_frame_header_size));
@@ -281,6 +346,57 @@ struct ArchiveWriter::Impl {
     return write(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
   }
 
+  /// Encrypted archives: skippable("CLEI", sealed stream (index, 0) of the plaintext index payload),
+  /// streamed from the spill file chunk by chunk.
+  Status write_sealed_index() {
+    const std::string prefix = encode_index_prefix(frames_written, sections, index_spilled);
+    const std::string_view plain_prefix = std::string_view(prefix).substr(k_frame_header_size);
+    const std::uint64_t plain = plain_prefix.size() + index_spilled + k_digest_size;
+    const std::uint64_t payload = k_tag_size + sealed_size(plain, chunk_bytes);
+    if (payload > 0xFFFFFFFFull) return fail(Errc::too_large, "archive index exceeds 4 GiB sealed");
+    std::string out = skippable_frame_header(static_cast<std::uint32_t>(payload));
+    out.append(k_tag_encrypted_index);
+    StreamSealer sealer(*cipher, crypto::StreamKind::index, 0, plain, chunk_bytes);
+    crypto::Sha256 index_hash;
+    index_hash.update(plain_prefix);
+    CL_CHECK(sealer.update(plain_prefix, out));
+    std::string chunk;
+    for (std::uint64_t at = 0; at < index_spilled; at += chunk.size()) {
+      CL_CHECK(index_spill.read_at(at, static_cast<std::size_t>(std::min<std::uint64_t>(1u << 20, index_spilled - at)),
+                                   chunk));
+      index_hash.update(chunk);
+      CL_CHECK(sealer.update(chunk, out));
+      CL_CHECK(write(out));
+      out.clear();
+    }
+    const crypto::Digest d = index_hash.digest();
+    CL_CHECK(sealer.update(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()), out));
+    CL_CHECK(sealer.finish(out));
+    return write(out);
+  }
+
+  /// Encrypted archives: skippable("CLEM", sealed stream (manifest, 0) of u32 header size, the whole
+  /// header JSON, u32 manifest size, the manifest JSON).
+  std::string sealed_manifest_plain(std::string_view manifest) const {
+    std::string plain;
+    ByteSink o(plain);
+    o.u32(static_cast<std::uint32_t>(sealed_header.size()));
+    o.bytes(sealed_header);
+    o.u32(static_cast<std::uint32_t>(manifest.size()));
+    o.bytes(manifest);
+    return plain;
+  }
+
+  Result<std::string> manifest_frame(std::string_view manifest) const {
+    if (!cipher) return encode_manifest_frame(manifest);
+    const std::string plain = sealed_manifest_plain(manifest);
+    std::string out =
+        skippable_frame_header(static_cast<std::uint32_t>(k_tag_size + sealed_size(plain.size(), chunk_bytes)));
+    out.append(k_tag_encrypted_manifest);
+    CL_CHECK(seal_stream(*cipher, crypto::StreamKind::manifest, 0, plain, chunk_bytes, out));
+    return out;
+  }
+
   Result<WrittenArchive> finish(std::string_view manifest_json) {
     CL_TRY(manifest, normalize_manifest_json(manifest_json));
     if (manifest.size() > k_max_json_bytes) return fail(Errc::too_large, "archive manifest exceeds 16 MiB");
@@ -294,7 +410,8 @@ struct ArchiveWriter::Impl {
     CL_CHECK(write_index());
     trailer.index_frame_size = offset - trailer.index_offset;
     trailer.manifest_offset = offset;
-    CL_CHECK(write(encode_manifest_frame(manifest)));
+    CL_TRY(manifest_bytes, manifest_frame(manifest));
+    CL_CHECK(write(manifest_bytes));
     trailer.manifest_frame_size = offset - trailer.manifest_offset;
     trailer.data_frame_count = frames_written;
     trailer.body_digest = file_hash.digest();
@@ -315,6 +432,7 @@ struct ArchiveWriter::Impl {
     w.documents = documents;
     w.frames = frames_written;
     w.sections = sections;
+    w.key_id = key_id;
     return w;
   }
 };
@@ -325,6 +443,10 @@ ArchiveWriter::ArchiveWriter(std::unique_ptr<Impl> impl) : m_impl(std::move(impl
 
 ArchiveWriter::~ArchiveWriter() {
   abort();
+}
+
+const std::string& ArchiveWriter::key_id() const {
+  return m_impl->key_id;
 }
 
 const std::filesystem::path& ArchiveWriter::temporary_path() const {
@@ -354,10 +476,17 @@ Result<std::unique_ptr<ArchiveWriter>> ArchiveWriter::create(const std::filesyst
   }
   ::unlink(spill_path.c_str());  // Lives on through its descriptor; a crash leaves nothing behind.
   impl->index_spill = std::move(*spill);
-  impl->pool = std::make_unique<Pool>(impl->threads, codec::zstd_level(options.level).value());
-  std::unique_ptr<ArchiveWriter> writer(new ArchiveWriter(std::move(impl)));
   Header h;
   h.json = std::move(header);
+  if (options.encryption.passphrase != nullptr) {
+    if (Status s = impl->set_up_encryption(h); !s) {
+      ::unlink(impl->temp_path.c_str());
+      return fail(std::move(s).error());
+    }
+  }
+  impl->pool = std::make_unique<Pool>(impl->threads, codec::zstd_level(options.level).value(), impl->cipher.get(),
+                                      impl->chunk_bytes);
+  std::unique_ptr<ArchiveWriter> writer(new ArchiveWriter(std::move(impl)));
   if (Status s = writer->m_impl->write(encode_header_frame(h)); !s) {
     writer->abort();
     return fail(std::move(s).error());

@@ -6,8 +6,10 @@
 //
 // Thread-safety: one producer thread calls begin_section/append/end_section/finish/abort. The progress
 // getters (bytes_written, documents) may be called from any thread at any time.
-// Memory: about (threads + 2) × 2 × frame_bytes plus one zstd context per thread, whatever the size
-// of the archive; index records are spilled to an unlinked temporary file as they are made.
+// Memory: about (threads + 2) × 2 × frame_bytes (× 3 when encrypting: the sealed frame) plus one zstd
+// context per thread, whatever the size of the archive; index records are spilled to an unlinked
+// temporary file as they are made. Encryption (WriterOptions::encryption) seals each frame on the
+// compression threads.
 #pragma once
 
 #include <atomic>
@@ -21,9 +23,26 @@
 
 #include "core/result.hpp"
 #include "core/time.hpp"
+#include "crypto/encryption.hpp"
 #include "format/index.hpp"
 
 namespace claudelens::format {
+
+/// Encryption of an archive (docs/archive-format.md "Encrypted archives").
+struct EncryptionOptions {
+  /// The key file's passphrase; null: a plaintext archive. Must outlive ArchiveWriter::create (the
+  /// writer keeps only the derived key, and wipes it). Default: null.
+  const crypto::Secret* passphrase = nullptr;
+  /// Argon2id costs. Default: crypto::KdfParams{} (t=2, m=19 MiB, p=1).
+  crypto::KdfParams kdf;
+  /// Plaintext bytes per AES-256-GCM chunk, 4 KiB–1 MiB. Default: 64 KiB.
+  std::size_t chunk_bytes = 64u << 10;
+  /// TESTS ONLY (the golden vector): use this salt instead of a fresh random one. The nonces are a
+  /// function of the chunk's position, so with a fixed salt and passphrase the file is reproducible;
+  /// reusing a salt with the same passphrase for two different archives reuses nonces under one key.
+  /// Default: none (random).
+  std::optional<crypto::Salt> test_fixed_salt;
+};
 
 struct WriterOptions {
   /// Compression level 1–9 (zstd levels 1–9). Default: 3.
@@ -35,6 +54,8 @@ struct WriterOptions {
   /// Compression threads; 0 means std::thread::hardware_concurrency(). Clamped to 1–8. The output is
   /// the same for any value. Default: 0.
   unsigned threads = 0;
+  /// Default: no encryption.
+  EncryptionOptions encryption;
 };
 
 /// What finish() wrote.
@@ -46,6 +67,7 @@ struct WrittenArchive {
   std::uint64_t documents = 0;
   std::uint64_t frames = 0;
   std::uint64_t sections = 0;
+  std::string key_id;  ///< The encryption key's fingerprint (16 hex digits); empty for a plaintext archive.
 };
 
 class ArchiveWriter {
@@ -53,7 +75,10 @@ class ArchiveWriter {
   /// Starts an archive that will be published at `final_path`, which must not exist yet
   /// (already_exists). `header_json` is a JSON object stored in the header frame, readable before
   /// any document (e.g. backup id, type, creator); the fields `encryption` and `parent_backup_id`
-  /// are reserved and added as null when absent.
+  /// are reserved and added as null when absent. With options.encryption.passphrase the writer fills
+  /// `encryption` with the parameters, stores only the fields `backup_id`, `type`, `created_at`,
+  /// `parent_backup_id` and `encryption` of it in the clear, and seals the whole object with the
+  /// manifest; the KDF runs here.
   static Result<std::unique_ptr<ArchiveWriter>> create(const std::filesystem::path& final_path,
                                                        std::string_view header_json, WriterOptions options = {});
 
@@ -81,6 +106,8 @@ class ArchiveWriter {
   std::uint64_t bytes_written() const noexcept { return m_bytes_written.load(std::memory_order_relaxed); }
   /// Documents appended so far (any thread).
   std::uint64_t documents() const noexcept { return m_documents.load(std::memory_order_relaxed); }
+  /// The encryption key's fingerprint (16 hex digits); empty for a plaintext archive.
+  const std::string& key_id() const;
   /// The temporary path the archive is being written under.
   const std::filesystem::path& temporary_path() const;
 

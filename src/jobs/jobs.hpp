@@ -219,6 +219,10 @@ struct RunHooks {
   const std::atomic<bool>* cancel = nullptr;  ///< Default: none (cancel() still works)
   /// Called on the running thread with the live progress (about every 100 ms). Default: none.
   std::function<void(const Job&)> on_progress;
+  /// The passphrase of an encrypted archive, never stored: a backup run with it encrypts its archive
+  /// (backup::RunOptions::encryption_passphrase); a restore opens its archive with it. Must outlive the
+  /// run. Default: none (a plain backup; a restore takes the passphrase of its request's options).
+  const crypto::Secret* passphrase = nullptr;
 };
 
 struct JobFilter {

@@ -497,6 +497,7 @@ class Service final : public JobService, public ServiceCore {
     ro.threads = m_options.backup_threads;
     ro.clock = &m_clock;
     ro.cancel = &a.cancel;
+    ro.encryption_passphrase = hooks.passphrase;
     ro.on_progress = [&](const backup::Progress& p) {
       on_progress(a, hooks, [&](Job& j) {
         JobProgress& jp = j.progress;
@@ -540,6 +541,7 @@ class Service final : public JobService, public ServiceCore {
     ro.cancel = &a.cancel;
     ro.clock = &m_clock;
     ro.bulk_write = ro.bulk_write && use_bulk(job.id);
+    if (hooks.passphrase) ro.passphrase = hooks.passphrase;
     ro.on_progress = [&](const restore::Progress& p) {
       on_progress(a, hooks, [&](Job& j) {
         JobProgress& jp = j.progress;

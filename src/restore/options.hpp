@@ -14,6 +14,7 @@
 
 #include "core/result.hpp"
 #include "core/time.hpp"
+#include "crypto/encryption.hpp"
 
 namespace claudelens::restore {
 
@@ -106,6 +107,9 @@ struct RestoreOptions {
   const std::atomic<bool>* cancel = nullptr;         ///< set to true to stop; the restore rolls back. Default: none
   std::function<void(const Progress&)> on_progress;  ///< Default: none
   const Clock* clock = nullptr;                      ///< Default: the system clock
+  /// The passphrase of an encrypted archive (crypto::read_key_file); must outlive the restore. Without
+  /// it an encrypted archive fails with Errc::wrong_key before anything is written. Default: null.
+  const crypto::Secret* passphrase = nullptr;
 };
 
 /// Checks the combination rules (selective needs a selection; full takes no selection or target;

@@ -55,7 +55,7 @@ Result<std::int64_t> message_conflicts(store::Reader& reader, format::ArchiveRea
 
 Result<boost::json::object> preview_restore(store::Store& store, const std::filesystem::path& archive,
                                             const PreviewOptions& options) {
-  CL_TRY(reader_ptr, format::ArchiveReader::open(archive));
+  CL_TRY(reader_ptr, format::ArchiveReader::open(archive, {.passphrase = options.passphrase}));
   format::ArchiveReader& ar = *reader_ptr;
   CL_TRY(cat, read_catalogue(ar));
   CL_TRY(snapshot, store.read());
@@ -242,14 +242,15 @@ Result<boost::json::object> preview_restore(store::Store& store, const std::file
                                                                          : 0.0}}},
                     {"prompts", std::move(prompts)},
                     {"users_count", static_cast<std::int64_t>(cat.users.size())}}},
-      {"restore_analysis", json::object{{"can_restore", !ar.encrypted()},
-                                        {"has_conflicts", conflicts_count > 0},
-                                        {"conflicts_count", conflicts_count},
-                                        {"conflicts", std::move(conflicts)},
-                                        {"estimated_time_seconds", static_cast<double>(entry_bytes + document_bytes) /
-                                                                       k_restore_bytes_per_second},
-                                        {"required_space_bytes", required},
-                                        {"recommendations", std::move(recommendations)}}},
+      {"restore_analysis",
+       json::object{
+           {"can_restore", !ar.locked()},  // an encrypted archive opened with its key restores
+           {"has_conflicts", conflicts_count > 0},
+           {"conflicts_count", conflicts_count},
+           {"conflicts", std::move(conflicts)},
+           {"estimated_time_seconds", static_cast<double>(entry_bytes + document_bytes) / k_restore_bytes_per_second},
+           {"required_space_bytes", required},
+           {"recommendations", std::move(recommendations)}}},
       {"bytes_read", ar.bytes_read()},
       {"archive_size_bytes", ar.file_size()}};
 }

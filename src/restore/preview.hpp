@@ -24,6 +24,9 @@ struct PreviewOptions {
   bool check_message_conflicts = true;
   Strategy on_conflict = Strategy::skip;  ///< the resolution shown for each conflict. Default: skip
   std::string backup_id;                  ///< shown as backup_id; Default: the archive header's
+  /// The passphrase of an encrypted archive (must outlive the call); without it an encrypted archive
+  /// is Errc::wrong_key. Default: null.
+  const crypto::Secret* passphrase = nullptr;
 };
 
 /// Restore throughput used for estimates (bytes of transcript lines per second into SQLite),

@@ -186,13 +186,16 @@ class Restorer {
     return {};
   }
 
-  Status open_archive() {
-    CL_TRY(reader, format::ArchiveReader::open(m_archive));
+  Status open_archive_reader() {
+    if (m_reader) return {};
+    CL_TRY(reader, format::ArchiveReader::open(m_archive, {.passphrase = m_options.passphrase}));
     m_reader = std::move(reader);
+    return {};
+  }
+
+  Status open_archive() {
+    CL_CHECK(open_archive_reader());
     m_report.archive_size = m_reader->file_size();
-    if (m_reader->encrypted())
-      return fail(Errc::wrong_key,
-                  fmt::format("{} is encrypted: encrypted restores are not supported yet", m_archive.string()));
     progress("reading catalogue", true);
     CL_TRY(catalogue, read_catalogue(*m_reader));
     m_catalogue = std::move(catalogue);

@@ -138,8 +138,9 @@ TEST(ArchiveVersion, unknown_header_fields_and_index_records_are_ignored) {
   EXPECT_TRUE((*r)->verify().has_value());
 }
 
-TEST(ArchiveVersion, an_encrypted_archive_is_refused_at_open_by_verify_and_by_readers) {
-  // This build implements no decryption: "verify OK" would promise an archive it cannot restore.
+TEST(ArchiveVersion, encryption_parameters_that_do_not_parse_are_damage_and_another_cipher_is_incompatible) {
+  // Before encryption was implemented this archive was refused as "encrypted"; now its parameters
+  // are read, and these lack the salt and key check a reader needs: damage, at open and at verify.
   const auto dir = test::scratch_dir();
   Header h;
   h.flags = k_flag_encrypted;
@@ -150,9 +151,16 @@ TEST(ArchiveVersion, an_encrypted_archive_is_refused_at_open_by_verify_and_by_re
   auto verified = verify_archive(dir / "enc.clbk");
   ASSERT_FALSE(verified.has_value());
   for (const Error& e : {opened.error(), verified.error()}) {
-    EXPECT_EQ(e.code, Errc::incompatible_version);
-    EXPECT_NE(e.message.find("archive is encrypted"), std::string::npos) << e.message;
+    EXPECT_EQ(e.code, Errc::corrupted);
+    EXPECT_NE(e.message.find("encryption parameters"), std::string::npos) << e.message;
   }
+  Header other = h;
+  other.json = R"({"encryption":{"algorithm":"chacha20-poly1305","kdf":"argon2id"}})";
+  test::write_file(dir / "other.clbk", assemble(other));
+  auto r = ArchiveReader::open(dir / "other.clbk");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, Errc::incompatible_version);
+  EXPECT_NE(r.error().message.find("chacha20-poly1305"), std::string::npos) << r.error().message;
 }
 
 TEST(ArchiveVersion, an_encrypted_flag_without_encryption_parameters_is_damage_with_a_clear_message) {
