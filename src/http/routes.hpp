@@ -13,6 +13,8 @@ void add_data_routes(Router& router, Services& services);      ///< projects, se
 void add_document_routes(Router& router, Services& services);  ///< prompts, ai-settings
 void add_ingest_routes(Router& router, Services& services);    ///< /ingest/batch
 void add_settings_routes(Router& router, Services& services);  ///< /settings/backup
+void add_backup_routes(Router& router, Services& services);    ///< /backups, /backups/jobs, /backups/statistics
+void add_restore_routes(Router& router, Services& services);   ///< /restore, /restore/upload, preview, jobs
 
 /// Every route of the server.
 void register_routes(Router& router, Services& services);

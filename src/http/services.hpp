@@ -11,7 +11,7 @@
 
 namespace claudelens::jobs {
 class JobService;
-}
+}  // namespace claudelens::jobs
 
 namespace claudelens::http {
 
@@ -23,6 +23,7 @@ struct Services {
   const Clock* clock = &system_clock();             ///< injectable (CLAUDELENS_TEST_CLOCK in tests)
   std::uint64_t max_upload_bytes = 10240ull << 20;  ///< --max-upload-mb. Default: 10 GiB.
   RateLimiter* rate_limiter = nullptr;              ///< the settings handler updates its limits
+  jobs::JobService* jobs = nullptr;                 ///< backups and restores run as its jobs (thread-safe)
 };
 
 }  // namespace claudelens::http

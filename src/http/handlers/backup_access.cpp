@@ -1,0 +1,110 @@
+#include "http/handlers/backup_access.hpp"
+
+#include <fmt/format.h>
+#include <sys/statvfs.h>
+
+#include <cstdlib>
+
+#include <boost/json.hpp>
+#include <chrono>
+
+#include "http/errors.hpp"
+
+namespace claudelens::http {
+
+namespace json = boost::json;
+
+std::variant<backup::BackupMetadata, ApiError> find_backup(const Services& services, const Caller& caller,
+                                                           const std::string& id) {
+  auto reader = services.store->read();
+  if (!reader) return api_error(reader.error());
+  auto meta = backup::load_metadata(**reader, id);
+  if (!meta) return api_error(meta.error());
+  if (!*meta || !caller.may_see((*meta)->created_by))
+    return not_found("BACKUP_NOT_FOUND", fmt::format("no backup with id '{}'", id));
+  return std::move(**meta);
+}
+
+std::variant<std::vector<backup::BackupMetadata>, ApiError> visible_backups(const Services& services,
+                                                                            const Caller& caller) {
+  auto reader = services.store->read();
+  if (!reader) return api_error(reader.error());
+  std::vector<backup::BackupMetadata> out;
+  auto st = backup::for_each_metadata(**reader, [&](const backup::BackupMetadata& m) {
+    if (caller.may_see(m.created_by)) out.push_back(m);
+    return true;
+  });
+  if (!st) return api_error(st.error());
+  return out;
+}
+
+std::variant<jobs::Job, ApiError> find_job(const Services& services, const Caller& caller, const std::string& id,
+                                           jobs::JobType type) {
+  auto job = services.jobs->get(id);
+  if (!job) return api_error(job.error(), "JOB_NOT_FOUND");
+  if (!*job || (*job)->type != type || !caller.may_see((*job)->owner_id))
+    return not_found("JOB_NOT_FOUND", fmt::format("no {} job with id '{}'", jobs::job_type_name(type), id));
+  return std::move(**job);
+}
+
+std::variant<jobs::Job, ApiError> cancel_job(const Services& services, const Caller& caller, const std::string& id,
+                                             jobs::JobType type) {
+  auto found = find_job(services, caller, id, type);
+  if (auto* e = std::get_if<ApiError>(&found)) return std::move(*e);
+  auto cancelled = services.jobs->cancel(id, std::chrono::seconds(10));
+  if (!cancelled) return api_error(cancelled.error(), "JOB_NOT_FOUND");
+  return std::move(*cancelled);
+}
+
+std::variant<std::filesystem::path, ApiError> backup_file(const Services& services, const backup::BackupMetadata& m) {
+  using backup::BackupStatus;
+  if (m.status == BackupStatus::pending || m.status == BackupStatus::in_progress)
+    return conflict("BACKUP_IN_PROGRESS", fmt::format("backup {} is still being written", m.id));
+  const auto path = services.backup_dir / m.filepath;
+  std::error_code ec;
+  if (m.status == BackupStatus::failed || m.status == BackupStatus::deleting || m.filepath.empty() ||
+      !std::filesystem::is_regular_file(path, ec)) {
+    ApiError e{410,
+               "BACKUP_FILE_MISSING",
+               fmt::format("backup {} has no file ({})", m.id,
+                           m.status == BackupStatus::failed ? "the backup failed" : "the file is gone"),
+               nullptr,
+               {},
+               {}};
+    return e;
+  }
+  return path;
+}
+
+json::object backup_json(const backup::BackupMetadata& m) {
+  json::object o = backup::metadata_to_json(m);
+  if (const auto* v = o.if_contains("version"); v && v->is_int64())
+    o["version"] = fmt::format("{}.0.0", v->get_int64());
+  return o;
+}
+
+std::optional<ApiError> require_free_space(const std::filesystem::path& dir, std::int64_t bytes) {
+  std::int64_t reserve = std::int64_t{16} << 20;
+  if (const char* env = std::getenv("CLAUDELENS_MIN_FREE_BYTES")) reserve = std::strtoll(env, nullptr, 10);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  struct statvfs vfs {};
+  if (::statvfs(dir.c_str(), &vfs) != 0) return internal_error(fmt::format("cannot stat {}", dir.string()));
+  const auto available = static_cast<std::int64_t>(vfs.f_bavail) * static_cast<std::int64_t>(vfs.f_frsize);
+  if (available - reserve >= bytes) return std::nullopt;
+  ApiError e{507,
+             "INSUFFICIENT_STORAGE",
+             fmt::format("not enough free space in the backup directory: {} bytes needed, {} available (keeping {} "
+                         "free)",
+                         bytes, available, reserve),
+             json::object{{"required_bytes", bytes}, {"available_bytes", available}},
+             {},
+             {}};
+  return e;
+}
+
+std::string api_code(Errc code) {
+  return std::string(status_for(code).code);
+}
+
+}  // namespace claudelens::http
