@@ -164,16 +164,16 @@ flow('create-backup', async () => {
   await page.getByRole('list', { name: 'Projects' }).getByRole('checkbox').first().waitFor();
   check((await page.getByRole('list', { name: 'Projects' }).getByRole('checkbox').count()) === projects.length, 'one checkbox per project');
   // validation messages before anything is sent
-  await page.getByLabel('Name').fill('x!');
-  await page.getByLabel('Selective').check();
+  await page.getByLabel('Name', { exact: true }).fill('x!');
+  await page.getByLabel(/^Selective/).check();
   await page.getByRole('button', { name: 'Start backup' }).click();
   await page.getByText('The name needs 3 to 100 characters.').waitFor();
   await page.getByText('A selective backup needs at least one filter.').waitFor();
   await axe(page, 'create-backup-invalid');
   await screenshot(page, 'create-backup-validation');
-  await page.getByLabel('Full').check();
-  await page.getByLabel('Name').fill('e2e full backup');
-  await page.getByText(/Estimate/).waitFor();
+  await page.getByLabel(/^Full/).check();
+  await page.getByLabel('Name', { exact: true }).fill('e2e full backup');
+  await page.getByRole('region', { name: 'Estimate' }).getByText(/messages/).waitFor();
   await page.getByRole('button', { name: 'Start backup' }).click();
   await page.locator('[data-job-status]').waitFor();
   await page.locator('[data-job-status="completed"]').waitFor({ timeout: TIMEOUT });
@@ -232,7 +232,7 @@ flow('restore-dry-run', async () => {
   await signIn(page, A.url);
   await page.goto(`${A.url}/backups/${backupId}/restore`);
   await page.getByRole('tree', { name: 'Backup contents' }).waitFor();
-  await page.getByLabel(/^Merge/).check();
+  await page.getByRole('group', { name: '1. Mode' }).getByLabel(/^Merge/).check();
   await page.getByRole('button', { name: 'Dry run' }).click();
   await page.locator('[data-dry-run="completed"]').waitFor({ timeout: TIMEOUT });
   await page.locator('[data-collection="messages"]').waitFor();

@@ -62,8 +62,8 @@ export function SelectionTree({ projects, selection, onChange }: { projects: Tre
             </li>
           );
         })}
-        {shown.length === 0 && <li className="muted">Nothing matches “{text}”.</li>}
       </ul>
+      {shown.length === 0 && <p className="muted">Nothing matches “{text}”.</p>}
     </div>
   );
 }
