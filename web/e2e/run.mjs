@@ -118,6 +118,17 @@ async function axe(page, screen) {
   check(bad.length === 0, `axe on ${screen}: ${JSON.stringify(bad, null, 1)}`);
 }
 
+/// A new tab in its own context; its console errors and page errors go to browser.log.
+async function newPage(options = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
+  const page = await context.newPage();
+  const note = (line) => writeFileSync(join(OUT, 'browser.log'), `${line}\n`, { flag: 'a' });
+  page.on('console', (m) => m.type() === 'error' && note(`console: ${m.text()}`));
+  page.on('pageerror', (e) => note(`pageerror: ${e.stack ?? e}`));
+  page.on('close', () => context.close().catch(() => {}));
+  return page;
+}
+
 async function signIn(page, base) {
   await page.goto(`${base}/`);
   await page.getByLabel('API key').fill(KEY);
@@ -136,7 +147,7 @@ let backupId;
 let downloadedFile;
 
 flow('key-prompt', async () => {
-  const page = await browser.newPage();
+  const page = await newPage();
   await page.goto(`${A.url}/backups/new`); // a client-side route served as index.html
   await page.getByLabel('API key').fill('not-the-key');
   await page.getByRole('button', { name: 'Continue' }).click();
@@ -153,7 +164,7 @@ flow('key-prompt', async () => {
 });
 
 flow('create-backup', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const page = await newPage();
   await signIn(page, A.url);
   await axe(page, 'backups-empty');
   await page.getByRole('link', { name: 'Create backup' }).click();
@@ -189,8 +200,7 @@ flow('create-backup', async () => {
 });
 
 flow('backups-list-and-download', async () => {
-  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
+  const page = await newPage({ acceptDownloads: true });
   await signIn(page, A.url);
   const row = page.locator(`tr[data-backup-id="${backupId}"]`);
   await row.waitFor();
@@ -208,7 +218,7 @@ flow('backups-list-and-download', async () => {
   check(/^backup-.*\.claudelens$/.test(download.suggestedFilename()), `file name ${download.suggestedFilename()}`);
   log('download sha256', sha, 'bytes', readFileSync(downloadedFile).length);
   // details page
-  await row.getByRole('link', { name: 'e2e full backup' }).click();
+  await row.getByRole('link', { name: 'e2e full backup', exact: true }).click();
   await page.getByRole('heading', { name: 'Contents' }).waitFor();
   check((await page.getByTestId('checksum').textContent()) === sha, 'details show the checksum');
   await axe(page, 'backup-details');
@@ -224,11 +234,11 @@ flow('backups-list-and-download', async () => {
   await row.waitFor();
   await axe(page, 'backups-phone-dark');
   await screenshot(page, 'backups-phone-dark');
-  await context.close();
+  await page.close();
 });
 
 flow('restore-dry-run', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const page = await newPage();
   await signIn(page, A.url);
   await page.goto(`${A.url}/backups/${backupId}/restore`);
   await page.getByRole('tree', { name: 'Backup contents' }).waitFor();
@@ -244,7 +254,7 @@ flow('restore-dry-run', async () => {
 });
 
 flow('upload-and-selective-restore', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const page = await newPage();
   await signIn(page, B.url);
   check((await api(B.url, 'GET', '/projects')).json.pagination.total_items === 0, 'B starts empty');
   await page.getByRole('link', { name: 'Upload a backup' }).click();
@@ -294,7 +304,7 @@ flow('upload-and-selective-restore', async () => {
 });
 
 flow('delete-backup', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const page = await newPage();
   await signIn(page, A.url);
   const row = page.locator(`tr[data-backup-id="${backupId}"]`);
   await row.getByRole('button', { name: /Delete/ }).click();

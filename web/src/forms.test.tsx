@@ -44,7 +44,7 @@ const projects = { items: [{ _id: 'p1', name: 'alpha', sessions_count: 2, messag
 
 describe('create-backup form', () => {
   it('lists the projects from the API and sums the estimate', async () => {
-    routes = (m, url) => (url.startsWith('/api/v1/projects') ? { status: 200, body: projects } : undefined);
+    routes = (_m, url) => (url.startsWith('/api/v1/projects') ? { status: 200, body: projects } : undefined);
     wrap(<CreateBackupPage />);
     expect(await screen.findByText('alpha')).toBeTruthy();
     await screen.findByText(/3 sessions, 34 messages/);
@@ -53,7 +53,7 @@ describe('create-backup form', () => {
   });
 
   it('shows its own validation messages and sends nothing', async () => {
-    routes = (m, url) => (url.startsWith('/api/v1/projects') ? { status: 200, body: projects } : undefined);
+    routes = (_m, url) => (url.startsWith('/api/v1/projects') ? { status: 200, body: projects } : undefined);
     wrap(<CreateBackupPage />);
     fireEvent.change(screen.getByLabelText('Name'), { target: { value: 'a/' } });
     fireEvent.click(screen.getByLabelText(/^Selective/));
@@ -87,7 +87,7 @@ describe('create-backup form', () => {
 
 describe('API key prompt', () => {
   it('says when the key is wrong and keeps a right one', async () => {
-    routes = (m, url) => (url.startsWith('/api/v1/backups') ? { status: 401, body: { error: { code: 'UNAUTHORIZED', message: 'unknown key' } } } : undefined);
+    routes = (_m, url) => (url.startsWith('/api/v1/backups') ? { status: 401, body: { error: { code: 'UNAUTHORIZED', message: 'unknown key' } } } : undefined);
     const accepted = vi.fn();
     wrap(<KeyPrompt onAccepted={accepted} themeButton={null} />);
     fireEvent.click(screen.getByRole('button', { name: 'Continue' }));

@@ -168,7 +168,7 @@ function Conflicts({ report }: { report: any }) {
   return (
     <>
       <p>{count(report.conflicts_count ?? list.length)} conflicts:</p>
-      <ul className="conflicts">
+      <ul className="conflicts" tabIndex={0} aria-label="Conflicts">
         {list.slice(0, 50).map((c, i) => (
           <li key={i}>{c.type} “{c.backup_name || c.backup_id}” vs existing “{c.existing_name || c.existing_id}” → <strong>{c.resolution}</strong>{c.count > 1 ? ` (×${c.count})` : ''}</li>
         ))}

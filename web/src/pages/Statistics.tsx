@@ -61,10 +61,10 @@ export function StatisticsPage() {
             <h2 id="h-bytype">By type and status</h2>
             <dl className="facts">
               {Object.entries<any>(s.by_type ?? {}).map(([t, v]) => (
-                <span key={t} className="contents"><dt>{t}</dt><dd>{count(v.count)} · {bytes(v.total_size_bytes)}</dd></span>
+                <div key={t} className="contents"><dt>{t}</dt><dd>{count(v.count)} · {bytes(v.total_size_bytes)}</dd></div>
               ))}
               {Object.entries<any>(s.by_status ?? {}).map(([t, v]) => (
-                <span key={t} className="contents"><dt>{t}</dt><dd>{count(v)}</dd></span>
+                <div key={t} className="contents"><dt>{t}</dt><dd>{count(v)}</dd></div>
               ))}
             </dl>
           </section>
