@@ -88,6 +88,11 @@ export function useJob(kind: JobKind, jobId: string | null): JobState {
   return state;
 }
 
+/// " of N" when the total is known and not exceeded (the server's totals are estimates).
+function ofTotal(done?: number, total?: number): string {
+  return total && (done ?? 0) <= total ? ` of ${count(total)}` : '';
+}
+
 export function JobProgressView({ kind, jobId, state }: { kind: JobKind; jobId: string; state: JobState }) {
   const [cancelError, setCancelError] = useState<unknown>(null);
   const p = state.progress;
@@ -119,14 +124,14 @@ export function JobProgressView({ kind, jobId, state }: { kind: JobKind; jobId: 
         {kind === 'backups' ? (
           <>
             <dt>Documents</dt>
-            <dd>{count(p.documents_processed)}{p.documents_total ? ` of ${count(p.documents_total)}` : ''}</dd>
+            <dd>{count(p.documents_processed)}{ofTotal(p.documents_processed, p.documents_total)}</dd>
             <dt>Written</dt>
             <dd>{bytes(p.bytes_written)}</dd>
           </>
         ) : (
           <>
             <dt>Restored</dt>
-            <dd>{count(p.documents_restored)}{p.documents_total ? ` of ${count(p.documents_total)}` : ''}</dd>
+            <dd>{count(p.documents_restored)}{ofTotal(p.documents_restored, p.documents_total)}</dd>
             <dt>Skipped</dt>
             <dd>{count(p.documents_skipped)}</dd>
           </>

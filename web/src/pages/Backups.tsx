@@ -88,9 +88,9 @@ export function BackupsPage() {
       <section className="cards" aria-label="Summary">
         <Card label="Backups" value={count(summary?.total_backups)}
           hint={summary ? Object.entries(summary.backups_by_type).filter(([, n]) => n).map(([t, n]) => `${n} ${t}`).join(' · ') : ''} />
-        <Card label="Total size" value={bytes(summary?.total_size_bytes)} />
+        <Card label="Data backed up" value={bytes(summary?.total_size_bytes)} hint="before compression" />
         <Card label="Newest backup" value={summary?.newest_backup ? when(summary.newest_backup) : '—'}
-          hint={lastSuccess ? `last completed on this page: ${lastSuccess.name}` : undefined} />
+          hint={lastSuccess ? `last completed: ${lastSuccess.name}` : undefined} />
         <StorageCard />
       </section>
 

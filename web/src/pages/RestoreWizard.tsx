@@ -14,15 +14,15 @@ import { countSelected, selectAll, toSelections, TreeProject } from '../tree';
 type Mode = 'full' | 'selective' | 'merge';
 type Strategy = 'skip' | 'overwrite' | 'rename' | 'merge';
 const MODES: Record<Mode, string> = {
-  full: 'Makes the store hold exactly what the backup holds: what the backup lacks is deleted.',
+  full: 'Makes the store match the backup: what the store holds and the backup lacks is deleted.',
   selective: 'Restores only the projects and sessions you tick below; nothing else is touched.',
-  merge: 'Adds everything from the backup next to what exists; nothing is deleted.',
+  merge: 'Restores everything in the backup beside what exists; nothing is deleted.',
 };
 const STRATEGIES: Record<Strategy, string> = {
-  skip: 'Keep what exists; the backup’s copy of a conflicting item is skipped.',
+  skip: 'Keep what exists as it is; only its missing messages are added.',
   overwrite: 'Replace what exists with the backup’s copy.',
-  rename: 'Restore the backup’s copy beside the existing one, under a new id/name.',
-  merge: 'Combine both: add the backup’s missing messages to the existing session.',
+  rename: 'Leave what exists untouched and restore the backup’s copy beside it under a new id.',
+  merge: 'Combine both; where both have the same item, the newer one wins.',
 };
 
 export function toTree(preview: any): TreeProject[] {
