@@ -17,6 +17,7 @@
 #include "http/routes.hpp"
 #include "http/server.hpp"
 #include "http/static_files.hpp"
+#include "jobs/jobs.hpp"
 #include "store/keys.hpp"
 
 namespace claudelens::cli {
@@ -97,6 +98,18 @@ int serve(Context& ctx) {
   auto key = ensure_admin_key(store, ctx.settings.api_key, clock.now_ms());
   if (!key) return report(key.error());
 
+  // The job workers: recover what a previous run left (jobs marked failed, partial files removed).
+  jobs::ServiceOptions job_options;
+  job_options.backup_dir = ctx.settings.backup_dir;
+  job_options.clock = &clock;
+  auto job_service = jobs::JobService::open(store, job_options);
+  if (!job_service) return report(job_service.error());
+  jobs::JobService& jobs = **job_service;
+  auto recovered = jobs.recover();
+  if (!recovered) return report(recovered.error());
+  if (*recovered > 0) spdlog::warn("{} interrupted job(s) marked failed", *recovered);
+  if (auto started = jobs.start(); !started) return report(started.error());
+
   http::RateLimiter limiter(clock);
   http::Services services;
   services.store = &store;
@@ -104,6 +117,7 @@ int serve(Context& ctx) {
   services.clock = &clock;
   services.max_upload_bytes = static_cast<std::uint64_t>(ctx.settings.max_upload_mb) << 20;
   services.rate_limiter = &limiter;
+  services.jobs = &jobs;
   {
     auto reader = store.read();
     if (!reader) return report(reader.error());
@@ -129,6 +143,9 @@ int serve(Context& ctx) {
   }
   std::cout << fmt::format("Serving at http://{}:{}", host, *port) << std::endl;
   server.run();
+  // Phase two for the jobs: running ones are cancelled cleanly (partial files removed); what does not
+  // stop in time is left for the next start's recovery.
+  jobs.stop(std::chrono::seconds(10));
   std::cerr << "claudelens: server stopped\n";
   return k_exit_ok;
 }

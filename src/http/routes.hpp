@@ -15,6 +15,7 @@ void add_ingest_routes(Router& router, Services& services);    ///< /ingest/batc
 void add_settings_routes(Router& router, Services& services);  ///< /settings/backup
 void add_backup_routes(Router& router, Services& services);    ///< /backups, /backups/jobs, /backups/statistics
 void add_restore_routes(Router& router, Services& services);   ///< /restore, /restore/upload, preview, jobs
+void add_progress_routes(Router& router, Services& services);  ///< WebSockets /ws/backups/{id}, /ws/restore/{id}
 
 /// Every route of the server.
 void register_routes(Router& router, Services& services);

@@ -1,6 +1,8 @@
 // The Beast/Asio server (server.hpp). One I/O thread runs every connection as a coroutine; handlers,
 // authentication and sinks run on a worker pool so the I/O thread never blocks on the store. All
-// connection bookkeeping (m_connections, m_stopping) lives on the I/O thread and needs no lock.
+// connection bookkeeping (connections, stopping) lives on the I/O thread and needs no lock.
+// GCC 12 miscompiles some temporaries inside co_await expressions (destroyed twice): values that cross a
+// co_await are named locals, and results come back from the pool through the awaiting frame.
 #include "http/server.hpp"
 
 #include <fcntl.h>
@@ -33,6 +35,7 @@
 #include "core/ids.hpp"
 #include "http/auth.hpp"
 #include "http/errors.hpp"
+#include "http/range.hpp"
 #include "http/rate_limiter.hpp"
 
 namespace claudelens::http {
@@ -83,41 +86,6 @@ bool is_disconnect(const error_code& ec) {
   return ec == bhttp::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset ||
          ec == net::error::broken_pipe || ec == net::error::operation_aborted || ec == beast::error::timeout ||
          ec == net::error::not_connected || ec == websocket::error::closed || ec == bhttp::error::partial_message;
-}
-
-/// Parses "bytes=a-b" / "bytes=a-" / "bytes=-n" against `size`. nullopt: serve the whole file;
-/// {false,...}: unsatisfiable (416).
-struct ByteRange {
-  bool satisfiable = true;
-  std::uint64_t first = 0, last = 0;  ///< inclusive
-};
-std::optional<ByteRange> parse_range(std::string_view header, std::uint64_t size) {
-  if (!header.starts_with("bytes=")) return std::nullopt;
-  std::string_view spec = header.substr(6);
-  if (spec.find(',') != std::string_view::npos) return std::nullopt;  // several ranges: send it all
-  const auto dash = spec.find('-');
-  if (dash == std::string_view::npos) return std::nullopt;
-  auto number = [](std::string_view s) -> std::optional<std::uint64_t> {
-    std::uint64_t n = 0;
-    if (s.empty()) return std::nullopt;
-    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-    if (ec != std::errc{} || p != s.data() + s.size()) return std::nullopt;
-    return n;
-  };
-  const auto a = number(spec.substr(0, dash)), b = number(spec.substr(dash + 1));
-  ByteRange r;
-  if (!a && b) {  // suffix: the last n bytes
-    if (*b == 0 || size == 0) return ByteRange{false, 0, 0};
-    r.first = *b >= size ? 0 : size - *b;
-    r.last = size - 1;
-    return r;
-  }
-  if (!a) return std::nullopt;
-  if (*a >= size) return ByteRange{false, 0, 0};
-  r.first = *a;
-  r.last = b ? std::min(*b, size - 1) : size - 1;
-  if (b && *b < *a) return std::nullopt;  // syntactically invalid: ignore, as RFC 9110 allows
-  return r;
 }
 
 struct Connection {
@@ -254,8 +222,9 @@ struct Server::Impl {
                                     ? fmt::format("the request header is over {} bytes", options.max_header_bytes)
                                     : fmt::format("malformed HTTP request: {}", rec.message());
         const std::string rid = new_id();
-        co_await write_string(stream, 400, "application/json",
-                              render_envelope(invalid_request(why), "", rid, services.clock->now_ms()), rid, {}, false);
+        std::string envelope = render_envelope(invalid_request(why), "", rid, services.clock->now_ms());
+        const std::vector<std::pair<std::string, std::string>> no_headers;
+        co_await write_string(stream, 400, "application/json", std::move(envelope), rid, no_headers, false);
         access_log->info("{} \"- -\" 400 - rid={} ({})", remote, rid, why);
         co_await linger_close(stream);
         co_return;
@@ -320,18 +289,20 @@ struct Server::Impl {
     Exchange ex{stream, req, started, keep_alive && !stopping};
 
     const RouteMatch match = router.match(req.method, req.path);
-    if (match.bad_path) co_return co_await refuse(ex, ApiError(*match.bad_path), has_body);
+    if (match.bad_path) {
+      ApiError e = *match.bad_path;
+      co_return co_await refuse(ex, e, has_body);
+    }
     if (!match.route) {
+      ApiError e = not_found("NOT_FOUND", fmt::format("no such endpoint: {}", req.path));
       if (match.other_method)
-        co_return co_await refuse(ex,
-                                  ApiError{405,
-                                           "METHOD_NOT_ALLOWED",
-                                           fmt::format("{} is not allowed on {}", method_name(req.method), req.path),
-                                           nullptr,
-                                           {},
-                                           {}},
-                                  has_body);
-      co_return co_await refuse(ex, not_found("NOT_FOUND", fmt::format("no such endpoint: {}", req.path)), has_body);
+        e = ApiError{405,
+                     "METHOD_NOT_ALLOWED",
+                     fmt::format("{} is not allowed on {}", method_name(req.method), req.path),
+                     nullptr,
+                     {},
+                     {}};
+      co_return co_await refuse(ex, e, has_body);
     }
     const Route& route = *match.route;
     req.params = match.params;
@@ -341,7 +312,7 @@ struct Server::Impl {
       const std::string key(request_key(req, &protocol));
       std::variant<Caller, ApiError> who;
       co_await on_pool([&] { who = authenticate_key(*services.store, key); });
-      if (auto* e = std::get_if<ApiError>(&who)) co_return co_await refuse(ex, std::move(*e), has_body);
+      if (auto* e = std::get_if<ApiError>(&who)) co_return co_await refuse(ex, *e, has_body);
       req.caller = std::get<Caller>(std::move(who));
       ex.key_id = req.caller->key_id;
       if (services.rate_limiter) {
@@ -353,11 +324,13 @@ struct Server::Impl {
                      {},
                      {}};
           e.headers.emplace_back("Retry-After", std::to_string(*retry));
-          co_return co_await refuse(ex, std::move(e), has_body);
+          co_return co_await refuse(ex, e, has_body);
         }
       }
-      if (route.options.admin_only && !req.caller->is_admin())
-        co_return co_await refuse(ex, forbidden("this call needs an admin key"), has_body);
+      if (route.options.admin_only && !req.caller->is_admin()) {
+        ApiError e = forbidden("this call needs an admin key");
+        co_return co_await refuse(ex, e, has_body);
+      }
     }
 
     if (route.is_websocket()) co_return co_await serve_websocket(ex, route, parser, protocol, consumed);
@@ -365,15 +338,14 @@ struct Server::Impl {
 
     // A small body: refuse an announced oversize body without reading it; cap a chunked one.
     const std::size_t limit = route.options.max_body_bytes;
-    if (parser.content_length() && *parser.content_length() > limit)
-      co_return co_await refuse(ex, too_large(limit), true);
+    if (parser.content_length() && *parser.content_length() > limit) co_return co_await refuse_too_large(ex, limit);
     if (has_body) {
       co_await continue_if_expected(stream, req);
       bhttp::request_parser<bhttp::string_body> body_parser(std::move(parser));
       body_parser.body_limit(limit);
       stream.expires_after(options.io_timeout);
       auto [rec, n] = co_await bhttp::async_read(stream, buffer, body_parser, use_tuple);
-      if (rec == bhttp::error::body_limit) co_return co_await refuse(ex, too_large(limit), true);
+      if (rec == bhttp::error::body_limit) co_return co_await refuse_too_large(ex, limit);
       if (rec) {
         log_line(ex, 0, 0, "body not received: " + rec.message());
         co_return false;
@@ -382,7 +354,7 @@ struct Server::Impl {
     }
     Response res;
     co_await on_pool([&] { res = call_handler(route.handler, req); });
-    co_return co_await respond(ex, std::move(res));
+    co_return co_await respond(ex, res);
   }
 
   /// What one request's answer needs to know.
@@ -419,9 +391,17 @@ struct Server::Impl {
   }
 
   /// Answers with an error before the body was read; a body left unread means the connection closes.
-  net::awaitable<bool> refuse(Exchange& ex, ApiError&& error, bool body_unread) {
+  /// (Arguments of the coroutines below are named lvalues: see the note at the top of the file.)
+  net::awaitable<bool> refuse(Exchange& ex, ApiError& error, bool body_unread) {
     if (body_unread) ex.keep_alive = false;
-    co_return co_await respond(ex, Response(std::move(error)));
+    Response res(std::move(error));
+    co_return co_await respond(ex, res);
+  }
+
+  /// 413 for a body over `limit`, which stays unread.
+  net::awaitable<bool> refuse_too_large(Exchange& ex, std::uint64_t limit) {
+    ApiError e = too_large(limit);
+    co_return co_await refuse(ex, e, true);
   }
 
   void log_line(const Exchange& ex, int status, std::uint64_t bytes, std::string_view note = {}) {
@@ -442,7 +422,7 @@ struct Server::Impl {
   }
 
   /// Writes a response (JSON, envelope or file). Returns whether the connection may go on.
-  net::awaitable<bool> respond(Exchange& ex, Response&& res) {
+  net::awaitable<bool> respond(Exchange& ex, Response& res) {
     if (res.error) {
       res.status = res.error->status;
       res.content_type = "application/json";
@@ -485,7 +465,7 @@ struct Server::Impl {
     const int fd = ::open(res.file->path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       Response gone(ApiError{410, "BACKUP_FILE_MISSING", "the file is gone from the backup folder", nullptr, {}, {}});
-      co_return co_await respond(ex, std::move(gone));
+      co_return co_await respond(ex, gone);
     }
     struct Closer {
       int fd;
@@ -496,17 +476,19 @@ struct Server::Impl {
     int status = 200;
     std::vector<std::pair<std::string, std::string>> headers = res.headers;
     headers.emplace_back("Accept-Ranges", "bytes");
-    if (const auto range = parse_range(ex.req.header("range"), size)) {
-      if (!range->satisfiable) {
-        ApiError e{416, "INVALID_REQUEST", fmt::format("the range is outside the file's {} bytes", size), nullptr, {},
-                   {}};
-        e.headers.emplace_back("Content-Range", fmt::format("bytes */{}", size));
-        co_return co_await respond(ex, Response(std::move(e)));
-      }
+    const ByteRange range = parse_range(ex.req.header("range"), size);
+    if (range.kind == ByteRange::Kind::unsatisfiable) {
+      ApiError e{416, "INVALID_REQUEST", fmt::format("the range is outside the file's {} bytes", size), nullptr, {},
+                 {}};
+      e.headers.emplace_back("Content-Range", content_range(range, size));
+      Response res(std::move(e));
+      co_return co_await respond(ex, res);
+    }
+    if (range.kind == ByteRange::Kind::partial) {
       status = 206;
-      first = range->first;
-      length = range->last - range->first + 1;
-      headers.emplace_back("Content-Range", fmt::format("bytes {}-{}/{}", range->first, range->last, size));
+      first = range.first;
+      length = range.length();
+      headers.emplace_back("Content-Range", content_range(range, size));
     }
     bhttp::response<bhttp::buffer_body> msg{static_cast<bhttp::status>(status), 11};
     common_headers(msg, ex, headers);
@@ -558,8 +540,7 @@ struct Server::Impl {
                                       bhttp::request_parser<bhttp::empty_body>& parser) {
     const std::uint64_t limit = services.max_upload_bytes;
     const bool has_body = parser.chunked() || (parser.content_length() && *parser.content_length() > 0);
-    if (parser.content_length() && *parser.content_length() > limit)
-      co_return co_await refuse(ex, too_large(limit), true);
+    if (parser.content_length() && *parser.content_length() > limit) co_return co_await refuse_too_large(ex, limit);
     StreamStart start;
     co_await on_pool([&] {
       try {
@@ -572,7 +553,7 @@ struct Server::Impl {
     if (!start.sink) {
       Response answer = start.answer ? std::move(*start.answer) : Response(internal_error("no upload sink"));
       if (has_body) ex.keep_alive = false;
-      co_return co_await respond(ex, std::move(answer));
+      co_return co_await respond(ex, answer);
     }
     std::shared_ptr<BodySink> sink(std::move(start.sink));
     if (has_body) {
@@ -585,7 +566,7 @@ struct Server::Impl {
         body_parser.get().body().size = chunk.size();
         ex.stream.expires_after(options.io_timeout);
         auto [ec, n] = co_await bhttp::async_read(ex.stream, buffer, body_parser, use_tuple);
-        if (ec == bhttp::error::body_limit) co_return co_await refuse(ex, too_large(limit), true);
+        if (ec == bhttp::error::body_limit) co_return co_await refuse_too_large(ex, limit);
         if (ec && ec != bhttp::error::need_buffer) {
           log_line(ex, 0, 0, "upload abandoned: " + ec.message());
           co_return false;  // the sink is destroyed without finish(): it removes what it wrote
@@ -601,7 +582,7 @@ struct Server::Impl {
             failed = internal_error("the server failed to store the upload");
           }
         });
-        if (failed) co_return co_await refuse(ex, std::move(*failed), !body_parser.is_done());
+        if (failed) co_return co_await refuse(ex, *failed, !body_parser.is_done());
       }
     }
     Response res;
@@ -613,7 +594,7 @@ struct Server::Impl {
         res = Response(internal_error("the server failed to finish the upload"));
       }
     });
-    co_return co_await respond(ex, std::move(res));
+    co_return co_await respond(ex, res);
   }
 
   // ---- WebSockets -------------------------------------------------------------------------------------
@@ -621,9 +602,10 @@ struct Server::Impl {
   net::awaitable<bool> serve_websocket(Exchange& ex, const Route& route,
                                        bhttp::request_parser<bhttp::empty_body>& parser, const std::string& protocol,
                                        bool& consumed) {
-    if (!websocket::is_upgrade(parser.get()))
-      co_return co_await refuse(
-          ex, ApiError{400, "INVALID_REQUEST", "this path needs a WebSocket upgrade", nullptr, {}, {}}, false);
+    if (!websocket::is_upgrade(parser.get())) {
+      ApiError e = invalid_request("this path needs a WebSocket upgrade");
+      co_return co_await refuse(ex, e, false);
+    }
     WsStart start;
     co_await on_pool([&] {
       try {
@@ -635,7 +617,9 @@ struct Server::Impl {
     });
     if (!start.feed) {
       ex.keep_alive = false;
-      co_return co_await respond(ex, Response(start.refuse ? std::move(*start.refuse) : internal_error("no feed")));
+      // A local, not a temporary in the co_await: GCC 12 destroyed that temporary twice (a crash).
+      Response refusal(start.refuse ? std::move(*start.refuse) : internal_error("no feed"));
+      co_return co_await respond(ex, refusal);
     }
     std::shared_ptr<WsFeed> feed(std::move(start.feed));
     consumed = true;
