@@ -185,10 +185,17 @@ flow('create-backup', async () => {
   await page.getByLabel(/^Full/).check();
   await page.getByLabel('Name', { exact: true }).fill('e2e full backup');
   await page.getByRole('region', { name: 'Estimate' }).getByText(/messages/).waitFor();
+  // the live progress arrives over the WebSocket, authenticated by the apikey.<KEY> subprotocol
+  const frames = [];
+  page.on('websocket', (ws) => {
+    if (ws.url().includes('/ws/backups/')) ws.on('framereceived', (f) => frames.push(String(f.payload)));
+  });
   await page.getByRole('button', { name: 'Start backup' }).click();
   await page.locator('[data-job-status]').waitFor();
   await page.locator('[data-job-status="completed"]').waitFor({ timeout: TIMEOUT });
   await page.getByText('The backup is complete').waitFor();
+  await until('a backup event over the WebSocket', () => frames.some((f) => /"type":"backup\.(progress|completed)"/.test(f)));
+  log('websocket frames', frames.length, frames.at(-1)?.slice(0, 120));
   await axe(page, 'backup-progress');
   await screenshot(page, 'backup-completed');
   const list = (await api(A.url, 'GET', '/backups')).json;
@@ -300,6 +307,13 @@ flow('upload-and-selective-restore', async () => {
   });
   check(got.length === 1, `one project restored (got ${got.length})`);
   check(got[0].sessions_count === expected, `${expected} sessions restored (got ${got[0].sessions_count})`);
+  // the restore is in the history, and opening it shows its report again
+  await page.getByRole('link', { name: 'Restores' }).click();
+  await page.getByRole('cell', { name: 'selective' }).waitFor();
+  await axe(page, 'restores');
+  await screenshot(page, 'restores');
+  await page.getByRole('link', { name: /^Open restore/ }).first().click();
+  await page.getByTestId('restore-report').waitFor();
   await page.close();
 });
 

@@ -11,6 +11,7 @@ import { BackupDetailsPage } from './pages/BackupDetails';
 import { RestoreWizardPage } from './pages/RestoreWizard';
 import { UploadPage } from './pages/Upload';
 import { StatisticsPage } from './pages/Statistics';
+import { RestoreJobPage, RestoresPage } from './pages/Restores';
 
 type Theme = 'light' | 'dark';
 function initialTheme(): Theme {
@@ -58,6 +59,7 @@ export function App() {
           <NavLink to="/" end>Backups</NavLink>
           <NavLink to="/backups/new">Create</NavLink>
           <NavLink to="/upload">Upload</NavLink>
+          <NavLink to="/restores">Restores</NavLink>
           <NavLink to="/statistics">Statistics</NavLink>
         </nav>
         <span className="spacer" />
@@ -74,6 +76,8 @@ export function App() {
           <Route path="/backups/:id/restore" element={<RestoreWizardPage />} />
           <Route path="/upload" element={<UploadPage />} />
           <Route path="/statistics" element={<StatisticsPage />} />
+          <Route path="/restores" element={<RestoresPage />} />
+          <Route path="/restores/:jobId" element={<RestoreJobPage />} />
           <Route path="*" element={<p>There is no such page. <NavLink to="/">Back to the backups</NavLink></p>} />
         </Routes>
       </main>

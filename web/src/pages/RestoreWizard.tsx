@@ -197,13 +197,19 @@ function DryRun({ jobId }: { jobId: string }) {
   );
 }
 
-function RestoreRun({ jobId, backupName }: { jobId: string; backupName: string }) {
+export function RestoreRun({ jobId, backupName }: { jobId: string; backupName: string }) {
   const state = useJob('restore', jobId);
+  const backupId: string | undefined = state.job?.backup_id;
+  const backup = useQuery({
+    queryKey: ['backup', backupId],
+    queryFn: () => get<BackupDetails>(`/backups/${encodeURIComponent(backupId!)}`),
+    enabled: !!backupId,
+  });
   const results = state.job?.results;
   const mappings = Object.entries<string>(results?.id_mappings ?? {});
   return (
     <>
-      <div className="page-head"><h1>Restoring “{backupName}”</h1></div>
+      <div className="page-head"><h1>Restore of “{backup.data?.name ?? backupName}”</h1></div>
       <JobProgressView kind="restore" jobId={jobId} state={state} />
       {state.status === 'completed' && results && (
         <section className="card" aria-labelledby="h-report" data-testid="restore-report">
