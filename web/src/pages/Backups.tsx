@@ -202,6 +202,13 @@ export function BackupsPage() {
         }}>
         <p>The file ({bytes(toDelete?.compressed_size_bytes)}) and its record are removed. This cannot be undone.</p>
         {toDelete?.type === 'incremental' && <p>It is an incremental backup; its parent stays.</p>}
+        {toDelete && (data?.items ?? []).some((b) => b.parent_backup_id === toDelete._id) && (
+          <p className="field-error">
+            Incremental backups built on it:{' '}
+            {(data?.items ?? []).filter((b) => b.parent_backup_id === toDelete._id).map((b) => b.name).join(', ')}. They cannot be
+            restored without it.
+          </p>
+        )}
         {dependents ? (
           <ErrorBox error={remove.error} title="Other backups depend on this one" />
         ) : (
