@@ -13,6 +13,7 @@ export function StatisticsPage() {
   const data: any[] = s?.timeline?.data ?? [];
   const max = Math.max(1, ...data.map((d) => Math.max(d.backups_created ?? 0, d.restores_performed ?? 0)));
   const w = Math.max(300, data.length * 28);
+  const labelEvery = Math.max(1, Math.ceil(data.length / 12)); // labels ~5 characters wide: no overlap
   return (
     <>
       <div className="page-head">
@@ -48,7 +49,7 @@ export function StatisticsPage() {
                         <title>{`${d.date}: ${d.backups_created} backups, ${d.restores_performed} restores, ${bytes(d.total_size_bytes)}`}</title>
                         <rect x={0} y={150 - bh} width={10} height={bh} className="bar-backup" />
                         <rect x={11} y={150 - rh} width={10} height={rh} className="bar-restore" />
-                        <text x={0} y={166} className="axis">{String(d.date).slice(5, 10)}</text>
+                        {i % labelEvery === 0 && <text x={0} y={166} className="axis">{String(d.date).slice(5, 10)}</text>}
                       </g>
                     );
                   })}
