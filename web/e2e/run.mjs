@@ -214,6 +214,17 @@ flow('backups-list-and-download', async () => {
   check((await row.getByText('Completed').count()) === 1, 'status badge completed');
   await screenshot(page, 'backups-list');
   await axe(page, 'backups-list');
+  // keyboard: the first Tab reaches the skip link, and focus is visible
+  await page.keyboard.press('Tab');
+  const focus = await page.evaluate(() => {
+    const el = document.activeElement;
+    const st = getComputedStyle(el);
+    return { text: el.textContent, outline: st.outlineStyle, width: st.outlineWidth };
+  });
+  check(focus.text === 'Skip to content' && focus.outline === 'solid' && focus.width === '3px', `visible focus on Tab: ${JSON.stringify(focus)}`);
+  await page.keyboard.press('Tab');
+  const second = await page.evaluate(() => [document.activeElement.textContent, getComputedStyle(document.activeElement).outlineStyle]);
+  check(second[1] === 'solid', `visible focus on the second Tab stop: ${second}`);
   const [download] = await Promise.all([page.waitForEvent('download'), row.getByRole('link', { name: /Download/ }).click()]);
   downloadedFile = join(OUT, 'downloaded.claudelens');
   await download.saveAs(downloadedFile);
@@ -257,6 +268,13 @@ flow('restore-dry-run', async () => {
   check(restored === '0', `a merge of what exists adds no message (got ${restored})`);
   await axe(page, 'restore-dry-run');
   await screenshot(page, 'restore-dry-run');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.getByRole('group', { name: '1. Mode' }).getByLabel(/^Selective/).check();
+  await page.getByRole('tree', { name: 'Backup contents' }).waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  check(overflow <= 0, `no sideways scrolling at 390 px (overflow ${overflow}px)`);
+  await axe(page, 'restore-wizard-phone');
+  await screenshot(page, 'restore-wizard-phone');
   await page.close();
 });
 
