@@ -566,7 +566,10 @@ struct Server::Impl {
         body_parser.get().body().size = chunk.size();
         ex.stream.expires_after(options.io_timeout);
         auto [ec, n] = co_await bhttp::async_read(ex.stream, buffer, body_parser, use_tuple);
-        if (ec == bhttp::error::body_limit) co_return co_await refuse_too_large(ex, limit);
+        if (ec == bhttp::error::body_limit) {
+          co_await on_pool([&] { sink.reset(); });  // cleaned up before the client hears of it
+          co_return co_await refuse_too_large(ex, limit);
+        }
         if (ec && ec != bhttp::error::need_buffer) {
           log_line(ex, 0, 0, "upload abandoned: " + ec.message());
           co_return false;  // the sink is destroyed without finish(): it removes what it wrote
@@ -582,7 +585,10 @@ struct Server::Impl {
             failed = internal_error("the server failed to store the upload");
           }
         });
-        if (failed) co_return co_await refuse(ex, *failed, !body_parser.is_done());
+        if (failed) {
+          co_await on_pool([&] { sink.reset(); });
+          co_return co_await refuse(ex, *failed, !body_parser.is_done());
+        }
       }
     }
     Response res;
@@ -593,6 +599,7 @@ struct Server::Impl {
         spdlog::error("upload sink threw at the end: {}", e.what());
         res = Response(internal_error("the server failed to finish the upload"));
       }
+      sink.reset();  // a refused upload's file is gone before the answer goes out
     });
     co_return co_await respond(ex, res);
   }

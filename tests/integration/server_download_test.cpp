@@ -1,6 +1,8 @@
 // Downloads through the server layer's file streaming: Content-Length and X-Checksum of the whole
 // archive, a broken download resumed with Range (206) whose bytes hash to X-Checksum, 416 past the end,
 // and a client that disconnects mid-download, after which the server still answers.
+#include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -86,6 +88,41 @@ TEST_F(ServerDownload, a_client_that_leaves_mid_download_does_no_harm) {
   }
   expect_alive();
   EXPECT_EQ(get("/api/v1/backups/" + m_backup + "/download").status, 200);
+}
+
+TEST_F(ServerDownload, sigterm_lets_a_download_in_flight_finish_before_exiting) {
+  const auto whole = get("/api/v1/backups/" + m_backup + "/download");
+  ASSERT_EQ(whole.status, 200);
+  // A slow reader: a tiny receive buffer keeps most of the file in the server when the signal comes.
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int small = 4096;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const std::string request = "GET /api/v1/backups/" + m_backup +
+                              "/download HTTP/1.1\r\nHost: x\r\nX-API-Key: " + std::string(k_admin_key) + "\r\n\r\n";
+  ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL), static_cast<ssize_t>(request.size()));
+  char buf[4096];
+  std::string received;
+  const ssize_t first = ::recv(fd, buf, sizeof buf, 0);
+  ASSERT_GT(first, 0);
+  received.append(buf, static_cast<std::size_t>(first));
+  ::kill(server_pid(), SIGTERM);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) received.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  const auto body_at = received.find("\r\n\r\n");
+  ASSERT_NE(body_at, std::string::npos);
+  EXPECT_EQ(received.substr(body_at + 4), whole.body) << "the download in flight was cut short";
+  EXPECT_EQ(server().stop(0), 0) << "signal 0: only wait for the exit the first signal started";
+  // The server was still sending after the signal: the download's log line comes after it.
+  const std::string log = server().log();
+  const auto signal_at = log.find("signal 15 received");
+  ASSERT_NE(signal_at, std::string::npos) << log;
+  EXPECT_NE(log.find("/download\" 200", signal_at), std::string::npos) << whole.body.size() << " bytes; " << log;
 }
 
 }  // namespace

@@ -31,6 +31,7 @@ class ServerTest : public ::testing::Test {
   void SetUp() override { start(); }
 
   std::uint16_t port() const { return m_server->port(); }
+  pid_t server_pid() const { return m_server->pid(); }
   ServerProcess& server() { return *m_server; }
   const TempDir& dir() const { return m_dir; }
 

@@ -48,6 +48,7 @@ class ServerProcess {
   ServerProcess& operator=(const ServerProcess&) = delete;
 
   std::uint16_t port() const { return m_port; }
+  pid_t pid() const { return m_pid; }
   /// The key the server printed on first start ("" when it printed none).
   const std::string& printed_key() const { return m_printed_key; }
   bool running();
