@@ -15,6 +15,14 @@ bootstrap:
 build: bootstrap
 	@test -f $(BUILD_DIR)/CMakeCache.txt || cmake -S . -B $(BUILD_DIR) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release
 	cmake --build $(BUILD_DIR) -j $(JOBS)
+	@$(MAKE) --no-print-directory $(BUILD_DIR)/web/index.html
+
+# The web page (docs/web.md): type-checked and bundled by Vite into $(BUILD_DIR)/web, which
+# `claudelens serve` serves at /. Rebuilt only when a file under web/ (outside node_modules) changed.
+WEB_SRCS := $(shell find web -path web/node_modules -prune -o -path web/test-output -prune -o -type f -print 2>/dev/null)
+$(BUILD_DIR)/web/index.html: $(WEB_SRCS)
+	cd web && CLAUDELENS_WEB_OUT=$(abspath $(BUILD_DIR))/web npm run --silent build
+	@touch $@
 
 run: build
 	@scripts/run

@@ -17,6 +17,7 @@
 #include "http/rate_limiter.hpp"
 #include "http/routes.hpp"
 #include "http/server.hpp"
+#include "http/static_files.hpp"
 #include "jobs/jobs.hpp"
 #include "store/keys.hpp"
 
@@ -72,6 +73,9 @@ Result<std::string> ensure_admin_key(store::Store& st, const std::string& given,
   return made.plaintext;
 }
 
+/// --web-dir: the built web page (static_files.hpp; default $CLAUDELENS_WEB_DIR, else web/ beside the binary).
+std::string g_web_dir;
+
 int serve(Context& ctx) {
   auto st = ctx.store();
   if (!st) return report(st.error());
@@ -124,6 +128,7 @@ int serve(Context& ctx) {
 
   http::Router router;
   http::register_routes(router, services);
+  http::add_static_files(router, http::resolve_web_dir(g_web_dir));
   http::ServerOptions options;
   options.listen = ctx.settings.listen;
   http::Server server(options, router, services);
@@ -150,6 +155,9 @@ void add_serve_command(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("serve",
                                  "Serve the HTTP/WebSocket API (uses --listen, --backup-dir, --api-key, "
                                  "--max-upload-mb)");
+  cmd->add_option(
+      "--web-dir", g_web_dir,
+      "Folder of the built web page served at / (default: $CLAUDELENS_WEB_DIR, else web/ beside the binary)");
   cmd->callback([&ctx] { ctx.action = [&ctx] { return serve(ctx); }; });
 }
 

@@ -109,6 +109,15 @@ void Router::add_websocket(std::string_view pattern, WsHandler handler, RouteOpt
   insert(std::move(r));
 }
 
+void Router::set_fallback(Handler handler, RouteOptions options) {
+  Route r;
+  r.method = Method::get;
+  r.pattern = "/{*}";
+  r.handler = std::move(handler);
+  r.options = options;
+  m_fallback = std::move(r);
+}
+
 void Router::insert(Route route) {
   for (const auto s : split_path(route.pattern)) route.segments.emplace_back(s);
   for (const auto& existing : m_routes) {
@@ -157,7 +166,11 @@ RouteMatch Router::match(Method method, std::string_view path) const {
     best_literals = literals;
     result.route = &route;
   }
-  if (!result.route) return result;
+  if (!result.route) {
+    const bool api = path.starts_with("/api/") || path == "/api" || path.starts_with("/ws/") || path == "/ws";
+    if (m_fallback && method == Method::get && !result.other_method && !api) result.route = &*m_fallback;
+    return result;
+  }
   result.other_method = false;
   const auto& segs = result.route->segments;
   for (std::size_t i = 0; i < segs.size(); ++i) {

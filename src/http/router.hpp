@@ -71,6 +71,10 @@ class Router {
   /// Registers a WebSocket route (method GET).
   void add_websocket(std::string_view pattern, WsHandler handler, RouteOptions options = {});
 
+  /// Registers the handler for GET requests that no route matches and whose path is not under /api/ or
+  /// /ws/: the web page's files and its client-side routes (static_files.hpp). At most one.
+  void set_fallback(Handler handler, RouteOptions options = {});
+
   /// The route for `method` and the raw (undecoded) `path`.
   RouteMatch match(Method method, std::string_view path) const;
 
@@ -79,6 +83,7 @@ class Router {
  private:
   void insert(Route route);
   std::vector<Route> m_routes;
+  std::optional<Route> m_fallback;
 };
 
 /// Percent-decodes `text` ('+' stays '+'); nullopt on a malformed escape.

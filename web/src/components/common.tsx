@@ -1,0 +1,92 @@
+// Small shared pieces: the API error box (words + request id), status badges, a confirmation dialog,
+// a progress bar and summary cards.
+import { ReactNode, useEffect, useRef } from 'react';
+import { ApiError, describe } from '../api';
+
+export function ErrorBox({ error, title }: { error: unknown; title?: string }) {
+  if (!error) return null;
+  const api = error instanceof ApiError ? error : null;
+  return (
+    <div className="error-box" role="alert">
+      <strong>{title ?? 'Something went wrong'}</strong>
+      <p>{describe(error)}</p>
+      {api && api.validationErrors.length > 0 && (
+        <ul>
+          {api.validationErrors.map((v, i) => (
+            <li key={i}><code>{v.field}</code>: {v.message}</li>
+          ))}
+        </ul>
+      )}
+      {api?.code === 'BACKUP_HAS_DEPENDENTS' && Array.isArray((api.details as any)?.dependents) && (
+        <p>Depends on it: {((api.details as any).dependents as any[]).map((d) => (typeof d === 'string' ? d : d.name ?? d._id)).join(', ')}</p>
+      )}
+      {api?.requestId && (
+        <p className="muted small">Code {api.code} · request id <code>{api.requestId}</code> (quote it when asking for help)</p>
+      )}
+    </div>
+  );
+}
+
+const STATUS_LABEL: Record<string, string> = {
+  pending: 'Pending', in_progress: 'In progress', completed: 'Completed', failed: 'Failed',
+  corrupted: 'Corrupted', deleting: 'Deleting', cancelled: 'Cancelled', queued: 'Queued', running: 'Running',
+  success: 'Success', partial: 'Partial',
+};
+export function StatusBadge({ status }: { status: string }) {
+  return <span className={`badge badge-${status}`}>{STATUS_LABEL[status] ?? status}</span>;
+}
+
+export function ProgressBar({ value, label }: { value: number; label: string }) {
+  const v = Math.max(0, Math.min(100, value));
+  return (
+    <div className="progress" role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(v)}>
+      <div className="progress-fill" style={{ width: `${v}%` }} />
+    </div>
+  );
+}
+
+export function Card({ label, value, hint }: { label: string; value: ReactNode; hint?: ReactNode }) {
+  return (
+    <div className="card stat">
+      <div className="muted small">{label}</div>
+      <div className="stat-value">{value}</div>
+      {hint && <div className="muted small">{hint}</div>}
+    </div>
+  );
+}
+
+/// A modal confirmation (native <dialog>: focus is trapped and Escape cancels).
+export function ConfirmDialog(props: {
+  open: boolean;
+  title: string;
+  children: ReactNode;
+  confirmLabel: string;
+  danger?: boolean;
+  busy?: boolean;
+  onConfirm: () => void;
+  onCancel: () => void;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const d = ref.current;
+    if (!d) return;
+    if (props.open && !d.open) d.showModal?.();
+    if (!props.open && d.open) d.close?.();
+  }, [props.open]);
+  return (
+    <dialog ref={ref} className="dialog" aria-labelledby="dialog-title" onCancel={(e) => { e.preventDefault(); props.onCancel(); }}>
+      {props.open && (
+        <>
+          <h2 id="dialog-title">{props.title}</h2>
+          <div>{props.children}</div>
+          <div className="actions">
+            <button type="button" className="secondary" onClick={props.onCancel} autoFocus>Cancel</button>
+            <button type="button" className={props.danger ? 'danger' : ''} disabled={props.busy} onClick={props.onConfirm}>
+              {props.confirmLabel}
+            </button>
+          </div>
+        </>
+      )}
+    </dialog>
+  );
+}
