@@ -1,7 +1,8 @@
 // libFuzzer target for the decoders of archive documents (src/backup/documents.hpp), which a restore
 // runs on bytes read from a backup file: after the frame checksums pass, a hostile or buggy writer can
 // still hand over any bytes. Any crash or sanitizer report is a bug; Errc::corrupted is expected.
-// Invariant checked: a decoded entry's line is a slice of the input that re-encodes to the input.
+// Invariants checked: a decoded entry's line is a slice of the input; re-encoded in the canonical
+// shape, it decodes (on the fast path) to the same session, key and line, whatever shape it came in.
 // Seed corpus: fuzz/corpus/archive_documents/ (one document of each collection).
 #include <cstddef>
 #include <cstdint>
@@ -26,6 +27,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (auto e = backup::decode_entry(doc)) {
     check(e->line.data() >= doc.data() && e->line.data() + e->line.size() <= doc.data() + doc.size());
     check(!e->session_id.empty() && !e->key.empty());
+    store::Entry entry;
+    entry.session_id = e->session_id;
+    entry.key = e->key;
+    entry.has_uuid = e->has_uuid;
+    entry.json.assign(e->line);
+    std::string canonical;
+    backup::encode_entry(entry, canonical);
+    auto again = backup::decode_entry(canonical);
+    check(again.has_value());
+    check(again->session_id == e->session_id && again->key == e->key && again->has_uuid == e->has_uuid);
+    check(again->line == e->line);
   } else {
     check(e.error().code == Errc::corrupted);
   }

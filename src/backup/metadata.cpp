@@ -5,6 +5,8 @@
 
 #include <cmath>
 
+#include "core/json_text.hpp"
+
 namespace claudelens::backup {
 
 namespace json = boost::json;
@@ -34,10 +36,29 @@ std::optional<BackupStatus> parse_backup_status(std::string_view s) noexcept {
   return std::nullopt;
 }
 
+std::string format_version_string(int format_version) {
+  return fmt::format("{}.0.0", format_version);
+}
+
 namespace {
 
 json::value time_or_null(std::optional<TimeMs> t) {
   return t ? json::value(format_iso8601(*t)) : json::value(nullptr);
+}
+
+/// Message times keep their milliseconds, so that the range spans the messages it describes.
+json::value exact_time_or_null(std::optional<TimeMs> t) {
+  return t ? json::value(format_iso8601_ms(*t)) : json::value(nullptr);
+}
+
+/// `version`: a string ("1.0.0"); records written before it was one hold an integer.
+std::string get_version(const json::object& o) {
+  const auto* v = o.if_contains("version");
+  if (!v) return {};
+  if (v->is_string()) return std::string(v->as_string());
+  if (v->is_int64() && v->as_int64() > 0) return format_version_string(static_cast<int>(v->as_int64()));
+  if (v->is_uint64()) return format_version_string(static_cast<int>(v->as_uint64()));
+  return {};
 }
 
 std::optional<TimeMs> get_time(const json::object& o, std::string_view key) {
@@ -79,17 +100,17 @@ json::object metadata_to_json(const BackupMetadata& m) {
   o["status"] = backup_status_name(m.status);
   o["filters"] = filters_to_json(m.filters);
   const Contents& c = m.contents;
-  o["contents"] = json::object{
-      {"users_count", c.users_count},
-      {"projects_count", c.projects_count},
-      {"sessions_count", c.sessions_count},
-      {"messages_count", c.messages_count},
-      {"records_count", c.records_count},
-      {"prompts_count", c.prompts_count},
-      {"prompt_folders_count", c.prompt_folders_count},
-      {"ai_settings_count", c.ai_settings_count},
-      {"total_documents", c.total_documents},
-      {"date_range", json::object{{"earliest", time_or_null(c.earliest)}, {"latest", time_or_null(c.latest)}}}};
+  o["contents"] = json::object{{"users_count", c.users_count},
+                               {"projects_count", c.projects_count},
+                               {"sessions_count", c.sessions_count},
+                               {"messages_count", c.messages_count},
+                               {"records_count", c.records_count},
+                               {"prompts_count", c.prompts_count},
+                               {"prompt_folders_count", c.prompt_folders_count},
+                               {"ai_settings_count", c.ai_settings_count},
+                               {"total_documents", c.total_documents},
+                               {"date_range", json::object{{"earliest", exact_time_or_null(c.earliest)},
+                                                           {"latest", exact_time_or_null(c.latest)}}}};
   o["checksum"] = m.checksum;
   o["version"] = m.version;
   o["download_url"] = fmt::format("/api/v1/backups/{}/download", m.id);
@@ -106,6 +127,8 @@ json::object metadata_to_json(const BackupMetadata& m) {
                                   {"compressed_size_bytes", m.compressed_size_bytes},
                                   {"compression_ratio", std::round(ratio * 100) / 100}};
   o["encryption"] = json::object{{"enabled", false}, {"algorithm", nullptr}, {"key_id", nullptr}};
+  if (m.owner && (m.status == BackupStatus::pending || m.status == BackupStatus::in_progress))
+    o["run_owner"] = json::object{{"host", m.owner->host}, {"pid", m.owner->pid}, {"backup_dir", m.owner->backup_dir}};
   if (m.validation) {
     json::array errors, warnings;
     for (const auto& e : m.validation->errors) errors.emplace_back(e);
@@ -159,7 +182,7 @@ Result<BackupMetadata> metadata_from_json(std::string_view text) {
     }
   }
   m.checksum = get_string(o, "checksum");
-  m.version = static_cast<int>(get_int(o, "version"));
+  m.version = get_version(o);
   m.error_message = get_string(o, "error_message");
   if (const auto* p = o.if_contains("parent_backup_id"); p && p->is_string())
     m.parent_backup_id = std::string(p->as_string());
@@ -167,6 +190,10 @@ Result<BackupMetadata> metadata_from_json(std::string_view text) {
   m.completed_at = get_time(o, "completed_at");
   if (const auto* cv = o.if_contains("compression"); cv && cv->is_object())
     m.compression_level = static_cast<int>(get_int(cv->as_object(), "level"));
+  if (const auto* ov = o.if_contains("run_owner"); ov && ov->is_object()) {
+    const auto& oo = ov->as_object();
+    m.owner = RunOwner{get_string(oo, "host"), get_int(oo, "pid"), get_string(oo, "backup_dir")};
+  }
   if (const auto* vv = o.if_contains("validation_status"); vv && vv->is_object()) {
     const auto& vo = vv->as_object();
     Validation val;
@@ -184,10 +211,11 @@ Result<BackupMetadata> metadata_from_json(std::string_view text) {
 }
 
 Status save_metadata(store::Writer& writer, const BackupMetadata& m, TimeMs now) {
+  json::value record = metadata_to_json(m);  // valid UTF-8 even when a filter named raw bytes
   return writer.put_system(store::SystemTable::backups,
                            store::SystemRecord{m.id, m.created_by, std::string(backup_type_name(m.type)),
                                                std::string(backup_status_name(m.status)), m.created_at, now,
-                                               json::serialize(metadata_to_json(m))});
+                                               json::serialize(make_valid_utf8(record))});
 }
 
 Result<std::optional<BackupMetadata>> load_metadata(store::Reader& reader, const std::string& id) {

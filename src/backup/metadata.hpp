@@ -41,6 +41,14 @@ struct Validation {
   std::vector<std::string> warnings;
 };
 
+/// Who is writing a backup while it is pending or in progress: recovery fails the record only when
+/// this owner is gone (its run lock can be taken). Not part of API.md's object; kept in the record.
+struct RunOwner {
+  std::string host;        ///< gethostname() of the writing process
+  std::int64_t pid = 0;    ///< its process id (for people; the lock decides)
+  std::string backup_dir;  ///< the absolute backup directory it writes into
+};
+
 struct BackupMetadata {
   std::string id;
   std::string name;
@@ -56,17 +64,24 @@ struct BackupMetadata {
   Filters filters;
   Contents contents;
   std::string checksum;  ///< SHA-256 hex of the whole file
-  int version = 0;       ///< archive format version
+  /// The archive format version as API.md gives it: "1.1.0" for format 1 revision 1 (empty until written).
+  std::string version;
   std::string error_message;
   std::optional<std::string> parent_backup_id;
   int compression_level = 3;
   double duration_seconds = 0;
   std::optional<TimeMs> completed_at;
   std::optional<Validation> validation;
+  std::optional<RunOwner> owner;  ///< set while pending/in_progress (records since issue 7)
 };
+
+/// The API's string for an archive format version: 1 → "1.0.0".
+std::string format_version_string(int format_version);
 
 /// API.md's BackupMetadata object (with compression, encryption, duration and validation_status).
 boost::json::object metadata_to_json(const BackupMetadata& m);
+/// Reads a record as metadata_to_json wrote it. Older records (an integer `version`, times in whole
+/// seconds) are read too: the integer becomes its string form.
 Result<BackupMetadata> metadata_from_json(std::string_view json_text);
 
 Status save_metadata(store::Writer& writer, const BackupMetadata& m, TimeMs now);

@@ -17,7 +17,10 @@
 
 #include "backup/documents.hpp"
 #include "core/ids.hpp"
+#include "core/json_text.hpp"
+#include "core/test_hooks.hpp"
 #include "core/version.hpp"
+#include "format/file_io.hpp"
 #include "format/grammar.hpp"
 #include "format/partial_files.hpp"
 #include "format/writer.hpp"
@@ -35,15 +38,21 @@ std::string backup_file_name(const std::string& id, TimeMs created_at) {
 
 namespace {
 
-/// A flock on "<backup_dir>/.claudelens.lock": running backups hold it shared, startup recovery takes it
-/// exclusively and without waiting, so that it never removes the temporary file of a live run (another
-/// process's included). Released on destruction.
-class DirectoryLock {
+/// A flock on a file, released (and, for a run lock, the file removed) on destruction.
+/// - "<backup_dir>/.claudelens.lock": running backups hold it shared, startup recovery takes it
+///   exclusively and without waiting, so that it never removes the temporary file of a live run.
+/// - "<backup_dir>/.claudelens-run-<id>.lock": the run of backup <id> holds it exclusively while its
+///   record says pending/in_progress; recovery fails such a record only when it can take this lock,
+///   i.e. when the owner process is gone, whatever backup directory recovery itself runs for.
+class FileLock {
  public:
-  static Result<DirectoryLock> acquire(const std::filesystem::path& dir, bool exclusive, bool wait) {
-    const auto path = dir / ".claudelens.lock";
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return fail(Errc::io, fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
+  static Result<FileLock> acquire(const std::filesystem::path& path, bool exclusive, bool wait, bool create = true) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
+    if (fd < 0) {
+      const int err = errno;
+      return fail(err == ENOENT ? Errc::not_found : Errc::io,
+                  fmt::format("cannot open {}: {}", path.string(), std::strerror(err)));
+    }
     const int op = (exclusive ? LOCK_EX : LOCK_SH) | (wait ? 0 : LOCK_NB);
     while (::flock(fd, op) != 0) {
       if (errno == EINTR) continue;
@@ -52,18 +61,46 @@ class DirectoryLock {
       if (err == EWOULDBLOCK) return fail(Errc::busy, "another process is writing backups");
       return fail(Errc::io, fmt::format("cannot lock {}: {}", path.string(), std::strerror(err)));
     }
-    return DirectoryLock(fd);
+    return FileLock(fd, path);
   }
-  DirectoryLock(DirectoryLock&& o) noexcept : m_fd(std::exchange(o.m_fd, -1)) {}
-  DirectoryLock& operator=(DirectoryLock&&) = delete;
-  ~DirectoryLock() {
-    if (m_fd >= 0) ::close(m_fd);  // closing releases the flock
+  FileLock(FileLock&& o) noexcept
+      : m_fd(std::exchange(o.m_fd, -1)), m_path(std::move(o.m_path)), m_remove(o.m_remove) {}
+  FileLock& operator=(FileLock&&) = delete;
+  ~FileLock() {
+    if (m_fd < 0) return;
+    if (m_remove) ::unlink(m_path.c_str());  // before the unlock: nobody can take a lock on a file still named
+    ::close(m_fd);                           // closing releases the flock
   }
+  /// Remove the file when the lock is released.
+  void remove_on_release() { m_remove = true; }
 
  private:
-  explicit DirectoryLock(int fd) : m_fd(fd) {}
+  FileLock(int fd, std::filesystem::path path) : m_fd(fd), m_path(std::move(path)) {}
   int m_fd;
+  std::filesystem::path m_path;
+  bool m_remove = false;
 };
+
+std::filesystem::path directory_lock_path(const std::filesystem::path& dir) {
+  return dir / ".claudelens.lock";
+}
+
+std::filesystem::path run_lock_path(const std::filesystem::path& dir, const std::string& id) {
+  return dir / fmt::format(".claudelens-run-{}.lock", id);
+}
+
+std::string host_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return "localhost";
+  return name;
+}
+
+/// The backup directory as an absolute path, as recorded in a run's owner.
+std::string absolute_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  auto abs = std::filesystem::weakly_canonical(std::filesystem::absolute(dir, ec), ec);
+  return ec ? std::filesystem::absolute(dir).lexically_normal().string() : abs.string();
+}
 
 struct SessionCounts {
   std::int64_t messages = 0;
@@ -91,6 +128,7 @@ class Run {
     m_meta.compression_level = m_request.compression_level;
     m_meta.filename = backup_file_name(m_meta.id, m_started);
     m_meta.filepath = m_meta.filename;
+    m_meta.version = std::string(format::k_format_version_string);
 
     report("planning", true);
     CL_TRY(reader, m_store.read());  // one snapshot for the whole run
@@ -99,8 +137,12 @@ class Run {
     m_plan = std::move(plan);
     CL_CHECK(check_space());
 
-    CL_TRY(lock, DirectoryLock::acquire(m_options.backup_dir, false, true));
+    CL_TRY(lock, FileLock::acquire(directory_lock_path(m_options.backup_dir), false, true));
     (void)lock;  // held until the run ends
+    // The run lock is taken before the record names its owner, and released after the final record.
+    CL_TRY(run_lock, FileLock::acquire(run_lock_path(m_options.backup_dir, m_meta.id), true, false));
+    run_lock.remove_on_release();
+    m_meta.owner = RunOwner{host_name(), static_cast<std::int64_t>(::getpid()), absolute_dir(m_options.backup_dir)};
     m_meta.status = BackupStatus::in_progress;
     CL_CHECK(save());
     auto written = write_archive();
@@ -119,13 +161,37 @@ class Run {
     m_meta.size_bytes = static_cast<std::int64_t>(written->uncompressed_bytes);
     m_meta.compressed_size_bytes = static_cast<std::int64_t>(written->file_size);
     m_meta.checksum = written->sha256_hex;
-    m_meta.version = format::k_format_version;
-    CL_CHECK(save());
+    if (auto st = save(); !st) return unpublish(std::move(st).error());
     report("completed", true);
     return m_meta;
   }
 
  private:
+  /// The archive is published but its record cannot say "completed" (the store is full, say): take
+  /// the publish back, so that a complete archive never stays behind a record that says otherwise.
+  /// The record then says "failed" when the store takes that smaller update, else it stays
+  /// "in_progress" and startup recovery fails it (its owner, this process, being gone by then).
+  Failure unpublish(Error cause) {
+    const auto file = m_options.backup_dir / m_meta.filepath;
+    std::error_code ec;
+    std::filesystem::remove(file, ec);
+    if (ec) {
+      spdlog::error("backup {}: cannot remove {} after failing to record it: {}", m_meta.id, file.string(),
+                    ec.message());
+    } else if (auto synced = format::sync_directory(m_options.backup_dir); !synced) {
+      spdlog::warn("backup {}: {}", m_meta.id, synced.error().message);
+    }
+    m_meta.status = BackupStatus::failed;
+    m_meta.completed_at.reset();
+    m_meta.checksum.clear();
+    m_meta.error_message =
+        fmt::format("cannot record the completed backup, its archive was removed: {}", cause.message);
+    if (auto st = save(); !st)
+      spdlog::error("backup {}: cannot record the failure either: {}", m_meta.id, st.error().message);
+    return fail(
+        Error(cause.code, fmt::format("backup {} failed, its archive was removed: {}", m_meta.id, cause.message)));
+  }
+
   double elapsed() const { return static_cast<double>(m_clock.now_ms() - m_started) / 1000.0; }
 
   Status save() {
@@ -158,6 +224,7 @@ class Run {
 
   Status append_parts(std::initializer_list<std::string_view> parts, std::optional<TimeMs> timestamp) {
     if (cancelled()) return fail(Errc::cancelled, "backup cancelled");
+    m_kill.before_document();
     CL_CHECK(m_writer->append(parts, timestamp));
     ++m_documents;
     for (std::string_view part : parts) m_bytes += static_cast<std::int64_t>(part.size());
@@ -165,7 +232,6 @@ class Run {
     if ((m_documents & 255) == 0) report(m_operation, false);
     return {};
   }
-
 
   void report(std::string_view operation, bool force) {
     m_operation = std::string(operation);
@@ -198,7 +264,8 @@ class Run {
                    {"filters", filters_to_json(m_meta.filters)},
                    {"parent_backup_id", nullptr},
                    {"encryption", nullptr}};
-    return json::serialize(h);
+    json::value v = std::move(h);
+    return json::serialize(make_valid_utf8(v));  // filters may name raw bytes: the archive stays valid JSON
   }
 
   Result<format::WrittenArchive> write_archive() {
@@ -374,7 +441,8 @@ class Run {
         {"compression", json::object{{"algorithm", "zstd"}, {"level", m_request.compression_level}}},
         {"parent_backup_id", nullptr},
         {"encryption", nullptr}};
-    return json::serialize(m);
+    json::value v = std::move(m);
+    return json::serialize(make_valid_utf8(v));
   }
 
   store::Store& m_store;
@@ -394,6 +462,7 @@ class Run {
   std::unordered_map<std::string, SessionCounts> m_sessions;  ///< sessions written
   std::unordered_set<std::string> m_projects;                 ///< projects with a session written
   std::unordered_set<std::string> m_owners;                   ///< owners of what was written
+  KillSwitch m_kill;                                          ///< crash tests only (core/test_hooks.hpp)
 };
 
 }  // namespace
@@ -403,29 +472,64 @@ Result<BackupMetadata> run_backup(store::Store& store, const BackupRequest& requ
   return run.execute();
 }
 
+namespace {
+
+/// Whether the run that owns `m` (pending/in_progress) is gone: its run lock can be taken, or its
+/// lock file is gone. Records of runs on another host are never judged from here. A record without
+/// an owner (written before owners were recorded) is judged by the old rule: gone when no backup runs
+/// in this directory. `taken` keeps the locks taken until the records are updated.
+bool owner_is_gone(const BackupMetadata& m, const std::string& host, bool dir_idle, std::vector<FileLock>& taken) {
+  if (!m.owner) return dir_idle;
+  if (m.owner->host != host) return false;
+  auto lock = FileLock::acquire(run_lock_path(m.owner->backup_dir, m.id), true, false, false);
+  if (lock) {
+    lock->remove_on_release();
+    taken.push_back(std::move(*lock));
+    return true;
+  }
+  if (lock.error().code == Errc::not_found) return true;  // the run removed it, or its directory is gone
+  if (lock.error().code != Errc::busy)
+    spdlog::warn("backup {}: cannot tell whether its run is alive: {}", m.id, lock.error().message);
+  return false;
+}
+
+}  // namespace
+
 Result<int> recover_interrupted(store::Store& store, const std::filesystem::path& backup_dir, TimeMs now) {
   std::error_code ec;
   std::filesystem::create_directories(backup_dir, ec);
-  auto lock = DirectoryLock::acquire(backup_dir, true, false);
-  if (!lock) {
-    if (lock.error().code == Errc::busy) return 0;  // a backup is running: nothing is a leftover now
-    return fail(std::move(lock).error());
+  auto dir_lock = FileLock::acquire(directory_lock_path(backup_dir), true, false);
+  if (!dir_lock && dir_lock.error().code != Errc::busy) return fail(std::move(dir_lock).error());
+  const bool dir_idle = dir_lock.has_value();  // no backup runs in this directory: leftovers are dead
+  if (dir_idle) {
+    CL_TRY(removed, format::remove_partial_files(backup_dir));
+    for (const auto& p : removed) spdlog::warn("removed the leftover of an interrupted backup: {}", p.string());
   }
-  CL_TRY(removed, format::remove_partial_files(backup_dir));
-  for (const auto& p : removed) spdlog::warn("removed the leftover of an interrupted backup: {}", p.string());
+  // The write transaction holds off the final update of every live run while its lock is tested, so
+  // that a run finishing meanwhile is never taken for a dead one.
   CL_TRY(writer, store.write());
-  std::vector<BackupMetadata> stale;
+  std::vector<BackupMetadata> pending;
   CL_CHECK(for_each_metadata(*writer, [&](const BackupMetadata& m) {
-    if (m.status == BackupStatus::pending || m.status == BackupStatus::in_progress) stale.push_back(m);
+    if (m.status == BackupStatus::pending || m.status == BackupStatus::in_progress) pending.push_back(m);
     return true;
   }));
-  for (auto& m : stale) {
+  const std::string host = host_name();
+  std::vector<FileLock> taken;  // released (and removed) when this function returns, after the commit
+  int failed = 0;
+  for (auto& m : pending) {
+    if (!owner_is_gone(m, host, dir_idle, taken)) continue;
+    // A run that died between publishing its archive and recording it leaves a complete file behind
+    // a record that is about to say "failed": remove it, so that the two agree.
+    const std::filesystem::path dir = m.owner ? std::filesystem::path(m.owner->backup_dir) : backup_dir;
+    if (!m.filepath.empty() && std::filesystem::remove(dir / m.filepath, ec))
+      spdlog::warn("removed the archive of an interrupted backup: {}", (dir / m.filepath).string());
     m.status = BackupStatus::failed;
     m.error_message = "interrupted: the process stopped before the backup completed";
     CL_CHECK(save_metadata(*writer, m, now));
+    ++failed;
   }
   CL_CHECK(writer->commit());
-  return static_cast<int>(stale.size());
+  return failed;
 }
 
 }  // namespace claudelens::backup

@@ -5,8 +5,11 @@
 // Stages, top to bottom: validate and plan → check free space → record "in_progress" → write entry
 // sections session by session → write the catalogue (sessions, projects, users) and the other
 // collections → manifest, trailer, atomic publish → record "completed" with counts taken from what was
-// written. On an error or a cancel the temporary file is removed and the record says "failed".
+// written. On an error or a cancel the temporary file is removed and the record says "failed"; when
+// the final record cannot be saved (a full store), the published archive is removed again.
 // Thread-safety: run_backup may run on any thread; `cancel` may be set from any other thread.
+// Test-only hook: CLAUDELENS_TEST_KILL_AFTER_DOCUMENTS=N makes the process raise SIGKILL on itself
+// after N documents were handed to the archive writer (core/test_hooks.hpp; crash tests).
 #pragma once
 
 #include <atomic>
@@ -55,8 +58,10 @@ Result<BackupMetadata> run_backup(store::Store& store, const BackupRequest& requ
 /// The file name the server gives a backup: backup-<yyyymmddThhmmssZ>-<id>.claudelens
 std::string backup_file_name(const std::string& id, TimeMs created_at);
 
-/// Startup recovery: removes leftover temporary archives in `backup_dir` and marks backups still
-/// "pending"/"in_progress" as failed ("interrupted"). Returns how many records were marked.
+/// Startup recovery: removes leftover temporary archives in `backup_dir` (when no backup runs in it)
+/// and marks "pending"/"in_progress" backups as failed ("interrupted") whose owner process is gone:
+/// each run holds a lock of its own, named in its record with its host and backup directory, so that a
+/// live backup in another directory on the same store is left alone. Returns how many were marked.
 Result<int> recover_interrupted(store::Store& store, const std::filesystem::path& backup_dir, TimeMs now);
 
 }  // namespace claudelens::backup

@@ -107,7 +107,7 @@ int create(Context& ctx, const CreateArgs& args) {
   bar.finish();
   if (!meta) return report(meta.error());
   if (ctx.json) {
-    std::cout << json::serialize(backup::metadata_to_json(*meta)) << "\n";
+    print_json(backup::metadata_to_json(*meta));
   } else {
     const auto& c = meta->contents;
     std::cout << fmt::format(
@@ -140,7 +140,7 @@ int list(Context& ctx) {
   if (ctx.json) {
     json::array out;
     for (const auto& m : all) out.push_back(backup::metadata_to_json(m));
-    std::cout << json::serialize(out) << "\n";
+    print_json(out);
     return k_exit_ok;
   }
   std::cout << fmt::format("{:<24}  {:<20}  {:<9}  {:<9}  {:>10}  {:>8}  {}\n", "ID", "NAME", "TYPE", "STATUS", "SIZE",
@@ -162,7 +162,7 @@ int show(Context& ctx, const std::string& id) {
   if (ctx.json) {
     json::object o = backup::metadata_to_json(m);
     o["storage_location"] = location;
-    std::cout << json::serialize(o) << "\n";
+    print_json(o);
     return k_exit_ok;
   }
   const auto& c = m.contents;
@@ -176,7 +176,7 @@ int show(Context& ctx, const std::string& id) {
       c.projects_count, c.sessions_count, c.messages_count, c.records_count, c.prompts_count, c.prompt_folders_count,
       c.ai_settings_count);
   if (c.earliest && c.latest)
-    std::cout << fmt::format("time range  {} … {}\n", format_iso8601(*c.earliest), format_iso8601(*c.latest));
+    std::cout << fmt::format("time range  {} … {}\n", format_iso8601_ms(*c.earliest), format_iso8601_ms(*c.latest));
   if (m.validation)
     std::cout << fmt::format("verified    {} at {}\n", m.validation->is_valid ? "ok" : "DAMAGED",
                              format_iso8601(m.validation->validated_at));
@@ -209,7 +209,7 @@ int verify(Context& ctx, const std::string& id_or_file) {
     } else {
       o["errors"] = json::array{json::value(outcome.error().message)};
     }
-    std::cout << json::serialize(o) << "\n";
+    print_json(o);
   }
   if (!outcome) return report(outcome.error());
   if (!ctx.json)
@@ -224,12 +224,11 @@ int remove(Context& ctx, const std::string& id) {
   auto out = backup::delete_backup(**st, ctx.settings.backup_dir, id, system_clock().now_ms());
   if (!out) return report(out.error());
   if (ctx.json) {
-    std::cout << json::serialize(json::object{{"message", "backup deleted"},
-                                              {"backup_id", out->backup_id},
-                                              {"deleted_at", format_iso8601(out->deleted_at)},
-                                              {"freed_bytes", out->freed_bytes},
-                                              {"files_deleted", out->files_deleted}})
-              << "\n";
+    print_json(json::object{{"message", "backup deleted"},
+                            {"backup_id", out->backup_id},
+                            {"deleted_at", format_iso8601(out->deleted_at)},
+                            {"freed_bytes", out->freed_bytes},
+                            {"files_deleted", out->files_deleted}});
   } else {
     std::cout << fmt::format("Deleted backup {} ({} freed)\n", out->backup_id, human_bytes(out->freed_bytes));
   }
@@ -257,9 +256,8 @@ int download(Context& ctx, const std::string& id, const std::string& output) {
         Error(Errc::corrupted, fmt::format("the copy at {} does not match the recorded checksum", target.string())));
   }
   if (ctx.json) {
-    std::cout << json::serialize(json::object{
-                     {"file", target.string()}, {"checksum", check->sha256_hex}, {"size_bytes", check->file_size}})
-              << "\n";
+    print_json(
+        json::object{{"file", target.string()}, {"checksum", check->sha256_hex}, {"size_bytes", check->file_size}});
   } else {
     std::cout << fmt::format("{} ({}, sha256 {})\n", target.string(),
                              human_bytes(static_cast<std::int64_t>(check->file_size)), check->sha256_hex);

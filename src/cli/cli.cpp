@@ -1,14 +1,19 @@
 #include <unistd.h>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include "cli/context.hpp"
 #include "cli/exit_codes.hpp"
 #include "core/ids.hpp"
+#include "core/json_text.hpp"
 #include "core/log.hpp"
 #include "core/time.hpp"
 #include "core/version.hpp"
@@ -53,6 +58,10 @@ Result<std::optional<TimeMs>> parse_time_flag(const std::string& flag, const std
   return std::optional<TimeMs>{*t};
 }
 
+void print_json(boost::json::value v) {
+  std::cout << boost::json::serialize(make_valid_utf8(v)) << "\n";
+}
+
 int report(const Error& error) {
   std::fprintf(stderr, "claudelens: %s\n", error.message.c_str());
   return exit_code_for(error.code);
@@ -62,6 +71,57 @@ namespace {
 
 void env_default(std::string& value, const char* name) {
   if (const char* v = std::getenv(name); v != nullptr && *v != '\0') value = v;
+}
+
+/// Levenshtein distance (insert, delete, substitute), for suggesting the command a typo meant.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+/// After a failed parse: when a word where a command was expected names none ("claudelens bakup",
+/// "claudelens backup lst"), says so and suggests the nearest command, as git does. Returns false when
+/// the error was something else (CLI11's own message applies then).
+bool report_unknown_command(const CLI::App& app) {
+  const CLI::App* level = &app;  // the deepest command given: the unknown word was meant below it
+  for (auto chosen = level->get_subcommands(); !chosen.empty(); chosen = level->get_subcommands())
+    level = chosen.front();
+  const auto commands = level->get_subcommands([](const CLI::App*) { return true; });
+  if (commands.empty()) return false;
+  std::string unknown;
+  for (const auto& word : app.remaining(true))
+    if (!word.starts_with("-")) {
+      unknown = word;
+      break;
+    }
+  if (unknown.empty()) return false;
+  const std::string where = level == &app ? "claudelens" : "claudelens " + level->get_name();
+  std::string message = level == &app ? fmt::format("{}: '{}' is not a command.", where, unknown)
+                                      : fmt::format("{}: '{}' is not a {} command.", where, unknown, level->get_name());
+  std::string nearest;
+  std::size_t best = std::string::npos;
+  for (const CLI::App* c : commands) {
+    const std::size_t d = edit_distance(unknown, c->get_name());
+    if (d < best) {
+      best = d;
+      nearest = c->get_name();
+    }
+  }
+  // As git: suggest only what is plausibly a typo (at most half the word differs, or it is a prefix).
+  if (!nearest.empty() && (best <= std::max<std::size_t>(2, unknown.size() / 2) || nearest.starts_with(unknown)))
+    message += fmt::format(" The most similar command is {}", nearest);
+  std::fprintf(stderr, "%s\nSee '%s --help'.\n", message.c_str(), where.c_str());
+  return true;
 }
 
 }  // namespace
@@ -98,6 +158,7 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() != 0 && report_unknown_command(app)) return k_exit_usage;
     const int rc = app.exit(e);
     return rc == 0 ? k_exit_ok : k_exit_usage;
   }

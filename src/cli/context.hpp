@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <boost/json/fwd.hpp>
 
 #include <functional>
 #include <memory>
@@ -40,6 +41,10 @@ class Context {
  private:
   std::unique_ptr<store::Store> m_store;
 };
+
+/// Prints `v` as one line of JSON on stdout, its strings made valid UTF-8 first (make_valid_utf8), so
+/// that the output is valid JSON whatever the store holds.
+void print_json(boost::json::value v);
 
 /// Prints an error as SPEC §3 wants (first line says what and where) and returns its exit code.
 int report(const Error& error);

@@ -72,7 +72,7 @@ int run_ingest(Context& ctx, const IngestArgs& args) {
   if (progress) std::fprintf(stderr, "\r%60s\r", "");
   if (!result) return report(result.error());
   if (ctx.json) {
-    std::cout << json::serialize(report_json(*result)) << "\n";
+    print_json(report_json(*result));
   } else {
     print_human(*result);
   }

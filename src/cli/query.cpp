@@ -30,10 +30,6 @@ Result<std::unique_ptr<store::Reader>> open_reader(Context& ctx) {
   return st->read();
 }
 
-void print_json(const json::value& v) {
-  std::cout << json::serialize(v) << "\n";
-}
-
 // ---- stats ---------------------------------------------------------------------------------------
 
 int run_stats(Context& ctx) {

@@ -31,6 +31,7 @@ struct RestoreArgs {
   std::string suffix = "_restored";
   bool maintain_ids = false;
   bool no_validate = false;
+  bool verify_all = false;
   bool dry_run = false;
   bool yes = false;
   bool preview = false;
@@ -64,6 +65,7 @@ Result<restore::RestoreOptions> make_options(const RestoreArgs& a) {
   o.name_suffix = a.suffix;
   o.maintain_ids = a.maintain_ids;
   o.validate_before_restore = !a.no_validate;
+  o.verify_all = a.verify_all;
   o.dry_run = a.dry_run;
   o.allow_delete = a.yes;
   CL_CHECK(restore::validate_options(o));
@@ -198,7 +200,10 @@ void add_restore_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--suffix", a->suffix, "Suffix for renamed projects and documents")->capture_default_str();
   cmd->add_flag("--maintain-ids", a->maintain_ids, "Keep archived ids; an id taken by another document is an error");
   cmd->add_flag("--no-validate", a->no_validate,
-                "Skip the whole-archive check before writing (frames are still checked)");
+                "Skip the checks before writing (each frame is still checked when read)");
+  cmd->add_flag("--verify-all", a->verify_all,
+                "Check the whole archive (every frame and its SHA-256) before writing, even for a partial restore")
+      ->excludes("--no-validate");
   cmd->add_flag("--dry-run", a->dry_run, "Report the exact plan and counts; change nothing");
   cmd->add_flag("--yes", a->yes, "Allow a full restore to delete what the backup lacks");
   cmd->add_flag("--preview", a->preview, "Print the preview (contents, conflicts, estimates) instead of restoring");

@@ -3,6 +3,7 @@
 #include <zstd.h>
 
 #include <new>
+#include <stdexcept>
 #include <string>
 
 namespace claudelens::codec {
@@ -19,13 +20,16 @@ std::size_t compress_bound(std::size_t src_size) noexcept {
 
 struct Compressor::Impl {
   ZSTD_CCtx* cctx = nullptr;
-  int level = k_default_level;
 };
 
 Compressor::Compressor(int zstd_level) : m_impl(std::make_unique<Impl>()) {
   m_impl->cctx = ZSTD_createCCtx();
   if (m_impl->cctx == nullptr) throw std::bad_alloc();
-  m_impl->level = zstd_level;
+  // Sticky parameters: ZSTD_compress2 keeps them across frames.
+  if (ZSTD_isError(ZSTD_CCtx_setParameter(m_impl->cctx, ZSTD_c_compressionLevel, zstd_level)) != 0 ||
+      ZSTD_isError(ZSTD_CCtx_setParameter(m_impl->cctx, ZSTD_c_checksumFlag, 1)) != 0 ||
+      ZSTD_isError(ZSTD_CCtx_setParameter(m_impl->cctx, ZSTD_c_contentSizeFlag, 1)) != 0)
+    throw std::invalid_argument("zstd rejected the compression parameters");
 }
 
 Compressor::~Compressor() {
@@ -35,9 +39,9 @@ Compressor::~Compressor() {
 Result<std::size_t> Compressor::compress_into(std::string_view src, std::string& buffer) {
   const std::size_t bound = ZSTD_compressBound(src.size());
   if (buffer.size() < bound) buffer.resize(bound);
-  const std::size_t n =
-      ZSTD_compressCCtx(m_impl->cctx, buffer.data(), buffer.size(), src.data(), src.size(), m_impl->level);
-  if (ZSTD_isError(n) != 0) return fail(Errc::internal, std::string("zstd compression failed: ") + ZSTD_getErrorName(n));
+  const std::size_t n = ZSTD_compress2(m_impl->cctx, buffer.data(), buffer.size(), src.data(), src.size());
+  if (ZSTD_isError(n) != 0)
+    return fail(Errc::internal, std::string("zstd compression failed: ") + ZSTD_getErrorName(n));
   return n;
 }
 
@@ -65,6 +69,12 @@ Decompressor::~Decompressor() {
 }
 
 Status Decompressor::decompress(std::string_view frame, std::size_t expected_size, std::string& dst) {
+  // A skippable frame would pass as one frame of content size 0: data frames are zstd frames only.
+  if (frame.size() < 4 || (static_cast<std::uint32_t>(static_cast<unsigned char>(frame[0])) |
+                           static_cast<std::uint32_t>(static_cast<unsigned char>(frame[1])) << 8 |
+                           static_cast<std::uint32_t>(static_cast<unsigned char>(frame[2])) << 16 |
+                           static_cast<std::uint32_t>(static_cast<unsigned char>(frame[3])) << 24) != ZSTD_MAGICNUMBER)
+    return fail(Errc::corrupted, "not a zstd frame (bad magic)");
   const std::size_t frame_size = ZSTD_findFrameCompressedSize(frame.data(), frame.size());
   if (ZSTD_isError(frame_size) != 0 || frame_size != frame.size())
     return fail(Errc::corrupted, "not exactly one zstd frame");

@@ -24,8 +24,10 @@ Result<int> zstd_level(int level);
 /// The largest size a frame compressed from `src_size` bytes can have.
 std::size_t compress_bound(std::size_t src_size) noexcept;
 
-/// Compresses whole inputs into single zstd frames (content size recorded in the frame header,
-/// no zstd checksum: the archive keeps its own). Owns one ZSTD_CCtx.
+/// Compresses whole inputs into single zstd frames: the content size is recorded in the frame header
+/// and the frame ends with zstd's 4-byte content checksum (XXH64 of the content, ZSTD_c_checksumFlag),
+/// so that any zstd decoder, `zstd -dc` included, detects damage to the frame on its own (the archive
+/// keeps its SHA-256 checksums besides). Owns one ZSTD_CCtx.
 class Compressor {
  public:
   /// `zstd_level` is a zstd level (see zstd_level()).
@@ -54,7 +56,9 @@ class Decompressor {
   Decompressor& operator=(const Decompressor&) = delete;
 
   /// Replaces `dst` with the content of the zstd frame `frame`, which must be exactly one frame
-  /// whose content is exactly `expected_size` bytes; anything else is Errc::corrupted.
+  /// whose content is exactly `expected_size` bytes; anything else is Errc::corrupted. A frame with a
+  /// content checksum must match it (zstd checks it); a frame without one (archives of format 1.0) is
+  /// accepted.
   /// Never reads or writes outside the buffers whatever the bytes.
   Status decompress(std::string_view frame, std::size_t expected_size, std::string& dst);
 

@@ -23,7 +23,7 @@ Result<std::string_view> checked_body(std::string_view payload, std::string_view
   const std::string_view covered = payload.substr(0, payload.size() - k_digest_size);
   if (covered.substr(0, k_tag_size) != tag)
     return fail(Errc::corrupted, std::string(what) + " frame has the wrong tag");
-  if (as_view(crypto::sha256(covered)) != payload.substr(covered.size()))
+  if (k_check_digests && as_view(crypto::sha256(covered)) != payload.substr(covered.size()))
     return fail(Errc::corrupted, std::string(what) + " frame: checksum mismatch");
   return covered.substr(k_tag_size);
 }
@@ -48,6 +48,12 @@ Result<std::uint32_t> parse_skippable_frame_header(std::string_view eight_bytes,
   return size;
 }
 
+Status check_format_version(std::uint16_t version) {
+  if (version >= 1 && version <= k_format_version) return {};
+  return fail(Errc::incompatible_version, "incompatible archive format version " + std::to_string(version) +
+                                              ", this build reads versions 1 to " + std::to_string(k_format_version));
+}
+
 std::string encode_header_frame(const Header& header) {
   std::string payload;
   ByteSink o(payload);
@@ -69,11 +75,7 @@ Result<Header> decode_header_payload(std::string_view payload) {
   if (!in.u16(h.version) || !in.u16(h.flags) || !in.u32(json_size) || json_size > k_max_json_bytes ||
       !in.bytes(json_size, json))
     return fail(Errc::corrupted, "header frame is truncated");
-  if (h.version == 0) return fail(Errc::corrupted, "header frame: format version 0");
-  if (h.version > k_format_version)
-    return fail(Errc::incompatible_version, "archive format version " + std::to_string(h.version) +
-                                                " is newer than this ClaudeLens reads (" +
-                                                std::to_string(k_format_version) + ")");
+  CL_CHECK(check_format_version(h.version));
   if ((h.flags & ~k_known_flags) != 0)
     return fail(Errc::incompatible_version, "archive uses header flags this ClaudeLens does not know");
   h.json.assign(json);
@@ -124,7 +126,7 @@ std::string encode_trailer(const Trailer& t) {
   ByteSink o(out);
   o.bytes(k_tag_trailer);
   o.u16(t.version);
-  o.u16(0);
+  o.u16(t.minor);
   o.u64(t.index_offset);
   o.u64(t.index_frame_size);
   o.u64(t.manifest_offset);
@@ -143,15 +145,12 @@ Result<Trailer> decode_trailer(std::string_view bytes) {
   CL_TRY(body, checked_body(bytes.substr(k_frame_header_size), k_tag_trailer, "trailer"));
   ByteSource in(body);
   Trailer t;
-  std::uint16_t reserved = 0;
   std::string_view digest;
-  if (!in.u16(t.version) || !in.u16(reserved) || !in.u64(t.index_offset) || !in.u64(t.index_frame_size) ||
+  if (!in.u16(t.version) || !in.u16(t.minor) || !in.u64(t.index_offset) || !in.u64(t.index_frame_size) ||
       !in.u64(t.manifest_offset) || !in.u64(t.manifest_frame_size) || !in.u64(t.data_frame_count) ||
       !in.bytes(k_digest_size, digest))
     return fail(Errc::corrupted, "trailer is truncated");
-  if (t.version == 0 || t.version > k_format_version)
-    return fail(Errc::incompatible_version,
-                "archive trailer version " + std::to_string(t.version) + " is not one this ClaudeLens reads");
+  CL_CHECK(check_format_version(t.version));
   std::memcpy(t.body_digest.data(), digest.data(), digest.size());
   return t;
 }

@@ -24,6 +24,7 @@ struct Header {
 /// What the trailer frame holds.
 struct Trailer {
   std::uint16_t version = k_format_version;
+  std::uint16_t minor = k_format_minor;  ///< 0 in archives of 1.0 writers (the field was "reserved").
   std::uint64_t index_offset = 0;
   std::uint64_t index_frame_size = 0;  ///< Whole frame, its 8-byte skippable header included.
   std::uint64_t manifest_offset = 0;
@@ -39,8 +40,12 @@ Result<std::uint32_t> parse_skippable_frame_header(std::string_view eight_bytes,
 
 /// The whole header frame.
 std::string encode_header_frame(const Header& header);
-/// Parses a header frame's payload (after the 8-byte frame header). A version newer than
-/// k_format_version or unknown flags are incompatible_version.
+/// incompatible_version unless 1 <= `version` <= k_format_version, with the one message header and
+/// trailer share: "incompatible archive format version N, this build reads versions 1 to M".
+Status check_format_version(std::uint16_t version);
+
+/// Parses a header frame's payload (after the 8-byte frame header). A version check_format_version()
+/// refuses, or unknown flags, are incompatible_version.
 Result<Header> decode_header_payload(std::string_view payload);
 
 /// The whole manifest frame.
@@ -56,7 +61,8 @@ Result<Index> decode_index_payload(std::string_view payload, std::uint64_t data_
 
 /// The whole trailer frame (k_trailer_size bytes).
 std::string encode_trailer(const Trailer& trailer);
-/// Parses the last k_trailer_size bytes of a file.
+/// Parses the last k_trailer_size bytes of a file; its version goes through check_format_version(),
+/// its minor revision is any value.
 Result<Trailer> decode_trailer(std::string_view bytes);
 
 }  // namespace claudelens::format

@@ -16,10 +16,18 @@
 
 namespace claudelens::format {
 
-/// The version this library writes. A reader opens every version <= this one and refuses newer ones
-/// with Errc::incompatible_version. Additive changes (new JSON fields, new skippable frame kinds that a
-/// reader may ignore, using reserved fields that old writers leave zero) do not bump it.
+/// The version this library writes (header and trailer `format_version`). A reader opens every
+/// version from 1 to this one and refuses any other with Errc::incompatible_version. Additive changes
+/// (new JSON fields, new index record kinds, new trailing record fields) do not bump it: they bump the
+/// minor revision below.
 inline constexpr std::uint16_t k_format_version = 1;
+/// The minor revision this library writes, in the trailer's u16 after the version (written as 0, then
+/// "reserved", by 1.0 writers). Informational: a reader reads every minor revision of its major version
+/// the same way and never refuses one. 1.0: data frames without zstd checksums; 1.1: every data frame
+/// carries zstd's content checksum.
+inline constexpr std::uint16_t k_format_minor = 1;
+/// "MAJOR.MINOR.0" for k_format_version.k_format_minor, the shape the API's `version` fields use.
+inline constexpr std::string_view k_format_version_string = "1.1.0";
 
 /// The zstd skippable-frame magic all ClaudeLens metadata frames use (zstd reserves 0x184D2A50..5F).
 inline constexpr std::uint32_t k_skippable_magic = 0x184D2A5C;
@@ -66,11 +74,21 @@ inline constexpr std::size_t k_frame_record_size = 8 + 4 + 4 + 4 + k_frame_check
 /// u64 content_offset, u64 content_size.
 inline constexpr std::size_t k_section_record_fixed_size = 8 + 1 + 8 + 8 + 8 + 8 + 8 + 8;
 
-/// Trailer payload (fixed): tag, u16 version, u16 reserved, u64 index offset, u64 index frame size,
+/// Trailer payload (fixed): tag, u16 version, u16 minor revision, u64 index offset, u64 index frame size,
 /// u64 manifest offset, u64 manifest frame size, u64 data frame count, digest of bytes
 /// [0, trailer offset), digest(tag..previous field).
 inline constexpr std::size_t k_trailer_payload_size = k_tag_size + 2 + 2 + 8 * 5 + k_digest_size + k_digest_size;
 inline constexpr std::size_t k_trailer_size = k_frame_header_size + k_trailer_payload_size;
+
+/// Fuzz builds (scripts/fuzz: CLAUDELENS_FUZZ defines FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION, the
+/// name libFuzzer and OSS-Fuzz use) accept any stored digest or frame checksum, so that mutated inputs
+/// get past the SHA-256 comparisons to the parsers behind them. Every other build checks them all
+/// (tests/unit/format/damage_test.cpp asserts it).
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+inline constexpr bool k_check_digests = false;
+#else
+inline constexpr bool k_check_digests = true;
+#endif
 
 /// Limits every reader enforces on lengths read from the file (anything above is Errc::corrupted),
 /// so that a damaged or hostile archive can never make a reader allocate without bound.

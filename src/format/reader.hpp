@@ -39,7 +39,8 @@ class ArchiveReader {
  public:
   /// Reads the trailer, header, index and manifest and checks their own checksums and structure.
   /// Cheap: no data frame is read. not_found for a missing file, corrupted for damage,
-  /// incompatible_version for an archive written by a newer format version.
+  /// incompatible_version for a format version other than 1..k_format_version, unknown header flags,
+  /// or an encrypted archive (this build implements no decryption).
   static Result<std::unique_ptr<ArchiveReader>> open(const std::filesystem::path& path);
 
   ~ArchiveReader();
@@ -47,10 +48,11 @@ class ArchiveReader {
   ArchiveReader& operator=(const ArchiveReader&) = delete;
 
   int format_version() const;
+  int format_minor() const;                  ///< The trailer's minor revision (0 for archives of 1.0 writers).
   const std::string& header_json() const;    ///< The writer's header object.
   const std::string& manifest_json() const;  ///< The writer's manifest object.
-  /// True when the data frames are encrypted: reading documents then needs a key (not yet supported:
-  /// read_section and read_all return Errc::wrong_key); verify() works without one.
+  /// True when the data frames are encrypted. Always false today: open() refuses encrypted archives
+  /// until decryption is implemented.
   bool encrypted() const;
   const std::vector<SectionInfo>& sections() const;
   const std::vector<FrameInfo>& frames() const;
@@ -64,6 +66,12 @@ class ArchiveReader {
   /// Checks every frame's checksum and content, the trailer's digest of the body, and computes the
   /// whole file's SHA-256. Damage is Errc::corrupted naming the frame and offset.
   Result<VerifyReport> verify(const VerifyProgress& progress = {});
+
+  /// Checks the checksums of the data frames `frames` (indexes into frames(), any order, repeats
+  /// allowed), reading only those frames; returns the bytes checked. Damage is Errc::corrupted naming
+  /// the frame and offset. What a restore of part of an archive checks before its first write: with the
+  /// index's own checks at open(), every byte it will read has then been checked.
+  Result<std::uint64_t> verify_frames(const std::vector<std::size_t>& frames, const VerifyProgress& progress = {});
 
   /// Bytes read from the file since open (open's own reads included).
   std::uint64_t bytes_read() const;

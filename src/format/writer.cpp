@@ -392,8 +392,7 @@ Status ArchiveWriter::append(std::initializer_list<std::string_view> parts, std:
   if (!w.section) return fail(Errc::invalid_argument, "append outside a section: call begin_section first");
   std::size_t size = 0;
   for (std::string_view part : parts) {
-    if (part.find('\n') != std::string_view::npos)
-      return fail(Errc::invalid_argument, "document contains a newline");
+    if (part.find('\n') != std::string_view::npos) return fail(Errc::invalid_argument, "document contains a newline");
     size += part.size();
   }
   if (size > k_max_document_bytes) return fail(Errc::too_large, "document larger than 64 MiB");

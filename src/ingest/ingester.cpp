@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "core/test_hooks.hpp"
 #include "ingest/line_parser.hpp"
 #include "ingest/line_reader.hpp"
 
@@ -30,8 +31,8 @@ struct SessionTouch {
 class FileIngest {
  public:
   FileIngest(store::Writer& writer, const SourceFile& file, const IngestOptions& options, LineParser& parser,
-             IngestReport& report)
-      : m_writer(writer), m_file(file), m_options(options), m_parser(parser), m_report(report) {}
+             IngestReport& report, KillSwitch& kill)
+      : m_writer(writer), m_file(file), m_options(options), m_parser(parser), m_report(report), m_kill(kill) {}
 
   Status run(LineReader& reader) {
     for (;;) {
@@ -86,6 +87,7 @@ class FileIngest {
     }
     auto [touch, first] = m_sessions.try_emplace(e.session_id);
     if (first) CL_CHECK(m_writer.ensure_session(e.session_id, m_project_id, m_options.owner_id, now));
+    m_kill.before_document();
     CL_TRY(is_new, m_writer.insert_entry(e, store::OnExisting::keep));
     if (is_new) {
       ++m_report.new_records;
@@ -117,7 +119,8 @@ class FileIngest {
   const IngestOptions& m_options;
   LineParser& m_parser;
   IngestReport& m_report;
-  ParsedLine m_line;  ///< reused for every line, so its strings keep their capacity
+  KillSwitch& m_kill;  ///< crash tests only (core/test_hooks.hpp)
+  ParsedLine m_line;   ///< reused for every line, so its strings keep their capacity
   std::string m_project_id;
   std::map<std::string, SessionTouch> m_sessions;
   std::unordered_map<std::string, std::int64_t> m_occurrences;  ///< content key prefix -> copies so far
@@ -161,10 +164,11 @@ Result<IngestReport> ingest_files(store::Store& store, const std::vector<SourceF
   for (const auto& f : files) progress.bytes_total += f.size;
   std::set<std::string> projects, sessions;
   LineParser parser;
+  KillSwitch kill;
   for (const SourceFile& file : files) {
     CL_TRY(reader, LineReader::open(file.path, LineParser::padding()));
     CL_TRY(writer, store.write());
-    FileIngest one(*writer, file, options, parser, report);
+    FileIngest one(*writer, file, options, parser, report, kill);
     CL_CHECK(one.run(reader));
     ++report.files;
     report.bytes += reader.offset();

@@ -4,6 +4,9 @@
 // the statistics and summaries of the sessions and projects it touched are refreshed, then it commits.
 // A malformed line is reported (file, line number, reason) and skipped; the rest of its file is kept.
 //
+// Test-only hook: CLAUDELENS_TEST_KILL_AFTER_DOCUMENTS=N makes the process raise SIGKILL on itself
+// after N records were given to the store (core/test_hooks.hpp; crash tests).
+//
 // `store` must outlive the call. Not thread-safe per call; separate calls serialise on the store's
 // one writer.
 #pragma once

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/ids.hpp"
+#include "core/json_text.hpp"
 #include "crypto/sha256.hpp"
 #include "ingest/pricing.hpp"
 
@@ -92,7 +93,15 @@ Status LineParser::parse(std::string_view line, ParsedLine& out, std::size_t cap
 
   const bool padded = capacity >= line.size() + padding();
   dom::element root;
-  if (auto err = m_impl->parser.parse(line.data(), line.size(), !padded).get(root); err != simdjson::SUCCESS)
+  auto err = m_impl->parser.parse(line.data(), line.size(), !padded).get(root);
+  std::string escaped;
+  if (err == simdjson::UTF8_ERROR) {
+    // Bytes that are not UTF-8 (a Latin-1 "caf\xe9" in a message): the line is kept as it is (nothing
+    // lost, nothing altered); its fields are read from its escaped form (docs/ingest.md).
+    escaped = escape_invalid_utf8(line);
+    err = m_impl->parser.parse(escaped.data(), escaped.size(), true).get(root);
+  }
+  if (err != simdjson::SUCCESS)
     return fail(Errc::malformed_input, fmt::format("invalid JSON: {}", simdjson::error_message(err)));
   dom::object obj;
   if (root.get_object().get(obj) != simdjson::SUCCESS)

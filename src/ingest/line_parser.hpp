@@ -1,6 +1,7 @@
 // One Claude Code JSONL line -> the fields of a store::Entry. The line is fully validated (JSON
-// grammar and UTF-8, by simdjson's DOM parser); a line that is not one JSON object is rejected whole,
-// never half-read. The Entry's `json` is the line's bytes exactly as given.
+// grammar, by simdjson's DOM parser); a line that is not one JSON object is rejected whole, never
+// half-read. A line whose only fault is bytes that are not UTF-8 is accepted: its fields are read
+// from its escaped form (escape_invalid_utf8). The Entry's `json` is the line's bytes exactly as given.
 //
 // A LineParser owns one reusable simdjson parser (its buffers grow to the longest line seen). Not
 // thread-safe: use one per thread. Views passed in need only live for the call.

@@ -1,5 +1,7 @@
 #include "ingest/walker.hpp"
 
+#include "core/json_text.hpp"
+
 #include <algorithm>
 #include <set>
 #include <system_error>
@@ -33,12 +35,18 @@ Result<std::vector<fs::directory_entry>> list_dir(const fs::path& dir) {
   return out;
 }
 
+/// A file or folder name as text: names are bytes, and one that is not UTF-8 (a Latin-1 "caf\xe9")
+/// is escaped losslessly ("caf%E9", docs/ingest.md), so that every JSON writer can carry it.
+std::string text_name(const fs::path& name) {
+  return escape_invalid_utf8(name.string());
+}
+
 /// "a/b/" and "a/b/." -> "b": a folder's own name, however it was written.
 std::string folder_name(const fs::path& dir) {
   std::error_code ec;
   fs::path p = fs::absolute(dir, ec).lexically_normal();
   if (!p.has_filename()) p = p.parent_path();
-  return p.filename().string();
+  return text_name(p.filename());
 }
 
 struct Collector {
@@ -58,12 +66,12 @@ struct Collector {
   Status add_project(const fs::path& dir, const std::vector<fs::directory_entry>& entries) {
     const std::string project = folder_name(dir);
     for (const auto& e : entries)
-      if (is_jsonl(e)) add({e.path(), project, e.path().stem().string()});
+      if (is_jsonl(e)) add({e.path(), project, text_name(e.path().stem())});
     for (const auto& e : entries) {
       if (!is_dir(e) || !is_dir(fs::directory_entry(e.path() / k_subagents))) continue;
       CL_TRY(agents, list_dir(e.path() / k_subagents));
       for (const auto& a : agents)
-        if (is_jsonl(a)) add({a.path(), project, e.path().filename().string()});
+        if (is_jsonl(a)) add({a.path(), project, text_name(e.path().filename())});
     }
     return {};
   }
@@ -92,9 +100,9 @@ SourceFile classify_file(const fs::path& file) {
   const fs::path folder = abs.parent_path();
   if (folder.filename() == k_subagents && folder.has_parent_path()) {
     const fs::path session_dir = folder.parent_path();
-    return {file, folder_name(session_dir.parent_path()), session_dir.filename().string()};
+    return {file, folder_name(session_dir.parent_path()), text_name(session_dir.filename())};
   }
-  return {file, folder_name(folder), abs.stem().string()};
+  return {file, folder_name(folder), text_name(abs.stem())};
 }
 
 Result<std::vector<SourceFile>> collect_sources(const std::vector<fs::path>& paths) {

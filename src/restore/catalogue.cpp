@@ -86,7 +86,15 @@ Result<Catalogue> read_catalogue(format::ArchiveReader& reader) {
   std::stable_sort(c.entries_by_session.begin(), c.entries_by_session.end(), [&](std::uint32_t a, std::uint32_t b) {
     return sections[a].key.session_id < sections[b].key.session_id;
   });
-  for (const auto& p : c.projects) c.project_ids.insert(p.id);
+  // A ClaudeLens archive lists each project once (its id, and its owner + folder name, are keys).
+  std::unordered_set<std::string> names;
+  for (const auto& p : c.projects) {
+    if (!c.project_ids.insert(p.id).second)
+      return fail(Errc::corrupted, fmt::format("archive: project '{}' is listed twice", p.id));
+    if (!names.insert(p.owner_id + '\n' + p.name).second)
+      return fail(Errc::corrupted,
+                  fmt::format("archive: two projects of owner '{}' are named '{}'", p.owner_id, p.name));
+  }
   return c;
 }
 
@@ -151,6 +159,7 @@ Result<Selection> select(const Catalogue& c, format::ArchiveReader& reader, cons
   out.all_documents = !sel.any();
   out.document_ids.insert(sel.prompts.begin(), sel.prompts.end());
   out.listed.assign(c.entries_by_session.size(), false);
+  out.frames.assign(reader.frames().size(), false);
 
   const bool by_session = sel.any_session_selection();
   const bool by_ids = !sel.projects.empty() || !sel.sessions.empty();
@@ -159,8 +168,13 @@ Result<Selection> select(const Catalogue& c, format::ArchiveReader& reader, cons
   auto excluded_project = [&](const store::Project& p) { return matches_project(p, sel.exclude_projects); };
 
   std::unordered_set<std::size_t> projects;
+  Status duplicate;
   CL_CHECK(for_each_archived_session(reader, c, 0, [&](std::uint64_t ordinal, store::Session& s) {
     const auto pos = find_entries(c, reader, s.id);
+    if (pos && out.listed[*pos]) {  // a ClaudeLens archive lists each session once
+      duplicate = fail(Errc::corrupted, fmt::format("archive: session '{}' is listed twice", s.id));
+      return false;
+    }
     if (pos)
       out.listed[*pos] = true;
     else
@@ -178,12 +192,15 @@ Result<Selection> select(const Catalogue& c, format::ArchiveReader& reader, cons
       if (sel.to && *info.min_time >= *sel.to) return true;
     }
     out.sessions.push_back(static_cast<std::uint32_t>(ordinal));
+    for (std::uint64_t f = info.first_frame; f < info.first_frame + info.frame_count && f < out.frames.size(); ++f)
+      out.frames[f] = true;
     out.entry_documents += info.documents;
     out.entry_bytes += info.content_size;
     projects.insert(project);
     if (out.first_sessions.size() < k_session_batch) out.first_sessions.push_back(std::move(s));
     return true;
   }));
+  CL_CHECK(duplicate);
   // Projects: those of the selected sessions; with no session selection (or a project selection) the
   // archive's empty projects too, so that a full backup's empty projects come back.
   for (std::size_t i = 0; i < c.projects.size(); ++i) {
@@ -227,15 +244,6 @@ bool entry_selected(const Selection& s, bool has_uuid, const std::string& key, s
   return true;
 }
 
-Result<std::optional<store::Project>> find_existing_project(store::Reader& reader, const std::string& owner_id,
-                                                            const store::Project& archived) {
-  if (!archived.path.empty()) {
-    CL_TRY(by_path, reader.find_project_by_path(owner_id, archived.path));
-    if (by_path) return by_path;
-  }
-  return reader.find_project_by_name(owner_id, archived.name);
-}
-
 const std::string& OwnerMap::map(const std::string& archived) const {
   const auto it = to_store.find(archived);
   return it == to_store.end() ? archived : it->second;
@@ -258,6 +266,27 @@ Result<OwnerMap> map_owners(store::Reader& reader, const Catalogue& catalogue) {
     m.to_create.push_back(u);
   }
   return m;
+}
+
+Result<std::vector<std::optional<store::Project>>> match_projects(store::Reader& reader, const OwnerMap& owners,
+                                                                  const std::vector<store::Project>& archived) {
+  std::vector<std::optional<store::Project>> out(archived.size());
+  std::unordered_set<std::string> claimed;  // stored projects already matched
+  // By `_id` first: the strongest key, so that a name match never takes a project another archived
+  // project is by id.
+  for (std::size_t i = 0; i < archived.size(); ++i) {
+    CL_TRY(by_id, reader.get_project(archived[i].id));
+    if (by_id && by_id->owner_id == owners.map(archived[i].owner_id)) {
+      claimed.insert(by_id->id);
+      out[i] = std::move(by_id);
+    }
+  }
+  for (std::size_t i = 0; i < archived.size(); ++i) {
+    if (out[i]) continue;
+    CL_TRY(by_name, reader.find_project_by_name(owners.map(archived[i].owner_id), archived[i].name));
+    if (by_name && claimed.insert(by_name->id).second) out[i] = std::move(by_name);
+  }
+  return out;
 }
 
 }  // namespace claudelens::restore

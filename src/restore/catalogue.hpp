@@ -83,6 +83,8 @@ struct Selection {
   std::optional<TimeMs> from, to;                 ///< entry timestamp range (selections)
   std::uint64_t entry_documents = 0;              ///< documents in the selected sessions' sections
   std::uint64_t entry_bytes = 0;                  ///< their uncompressed bytes
+  /// The data frames holding the selected sessions' entries: a bit per ArchiveReader::frames().
+  std::vector<bool> frames;
   /// Which sessions the catalogue lists (selected or not): a bit per Catalogue::entries_by_session
   /// position, plus the ids of listed sessions without an entries section (none in a ClaudeLens backup).
   std::vector<bool> listed;
@@ -105,11 +107,6 @@ Status read_session_batch(format::ArchiveReader& reader, const Catalogue& catalo
 /// filter. Records without a timestamp pass a date range (they go with their session).
 bool entry_selected(const Selection& s, bool has_uuid, const std::string& key, std::optional<TimeMs> ts);
 
-/// A project of the store that an archived project conflicts with: same owner and path (when the
-/// path is known), else same owner and name (the store's unique key).
-Result<std::optional<store::Project>> find_existing_project(store::Reader& reader, const std::string& owner_id,
-                                                            const store::Project& archived);
-
 /// Archive user id → store user id: the same id when it exists; else a user of the same name (names
 /// are unique: the same person on another machine); else the archived user, to be created.
 struct OwnerMap {
@@ -118,5 +115,14 @@ struct OwnerMap {
   const std::string& map(const std::string& archived) const;
 };
 Result<OwnerMap> map_owners(store::Reader& reader, const Catalogue& catalogue);
+
+/// The store project each archived project is (SPEC §7 natural keys), position for position with
+/// `archived`: the project with its `_id` when the (mapped) owner is the same, else the owner's
+/// project of the same folder `name` (the key ingest uses). A project's `path` is never a key: several
+/// folders may share a `cwd`. Id matches are taken first, and each stored project is matched at most
+/// once, so two archived projects never fold into one. Call it before the restore writes any project:
+/// it matches against what `reader` sees, which must be the store as it was before the restore.
+Result<std::vector<std::optional<store::Project>>> match_projects(store::Reader& reader, const OwnerMap& owners,
+                                                                  const std::vector<store::Project>& archived);
 
 }  // namespace claudelens::restore

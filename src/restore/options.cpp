@@ -71,6 +71,8 @@ Status validate_options(const RestoreOptions& o) {
     return fail(Errc::invalid_argument, "options: maintain_ids and on_conflict=rename contradict each other");
   if (s.from && s.to && *s.from >= *s.to)
     return fail(Errc::invalid_argument, "selections.date_range: start must be before end");
+  if (o.verify_all && !o.validate_before_restore)
+    return fail(Errc::invalid_argument, "options: verify_all needs validate_before_restore");
   if (o.on_conflict == Strategy::rename && o.name_suffix.empty())
     return fail(Errc::invalid_argument, "target.project_name_suffix: a rename needs a non-empty suffix");
   return {};

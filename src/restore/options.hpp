@@ -70,12 +70,19 @@ struct RestoreOptions {
   /// Run the whole restore in a transaction that is rolled back: the report is the exact plan and
   /// counts, and the store is not changed (no history record either). Default: false.
   bool dry_run = false;
-  /// Verify every frame and the whole-file checksum before the first write. Default: true. With false,
-  /// each frame read is still checked and a bad one rolls the restore back.
+  /// Before the first write, check the version, the index and the trailer, and the checksum of every
+  /// frame the restore will read; also the whole file (its SHA-256 against `expected_sha256`, the
+  /// trailer's digest) when the restore reads every frame anyway. Damage is Errc::corrupted with
+  /// nothing written. Default: true. With false, each frame read is still checked when read, and a bad
+  /// one rolls the restore back.
   bool validate_before_restore = true;
+  /// With validate_before_restore: check the whole file (every frame, its SHA-256, the trailer's
+  /// digest) even when the restore reads only part of it (the CLI's --verify-all). Default: false.
+  bool verify_all = false;
   /// Keep archived ids: a new project keeps its archived id (with false it also does, unless that id
-  /// is taken by another project, then a new id is given and reported). With true, an id taken by an
-  /// unrelated project fails the restore (conflict), and `rename` is refused. Default: false.
+  /// is taken by another owner's project, then a new id is given and reported; a project of the same
+  /// owner with that id IS the archived project). With true, an id taken by another owner's project
+  /// fails the restore (conflict), and `rename` is refused. Default: false.
   bool maintain_ids = false;
   /// Put every restored session into this store project (by id)... Default: none (archive's projects).
   std::string target_project_id;
@@ -90,7 +97,8 @@ struct RestoreOptions {
   std::string restored_by;
   /// The registered backup's id (for the history); Default: "" (a file from elsewhere).
   std::string backup_id;
-  /// The checksum the backup's metadata records; when set, validation compares it. Default: "".
+  /// The checksum the backup's metadata records; compared when validation checks the whole file.
+  /// Default: "".
   std::string expected_sha256;
   /// Let the store use its bulk write mode for the restore's transaction (store::WriteMode::bulk:
   /// faster, but every other connection waits until it ends). Dry runs never do. Default: true.

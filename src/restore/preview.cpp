@@ -131,10 +131,16 @@ Result<boost::json::object> preview_restore(store::Store& store, const std::file
   json::array projects;
   json::object by_project;
   std::int64_t existing_projects = 0;
-  for (const auto& p : cat.projects) {
+  std::vector<std::optional<store::Project>> matches(cat.projects.size());
+  if (options.check_conflicts) {
+    CL_TRY(m, match_projects(db, owners, cat.projects));
+    matches = std::move(m);
+  }
+  for (std::size_t i = 0; i < cat.projects.size(); ++i) {
+    const auto& p = cat.projects[i];
     bool exists = false;
     if (options.check_conflicts) {
-      CL_TRY(stored, find_existing_project(db, owners.map(p.owner_id), p));
+      const auto& stored = matches[i];
       if (stored) {
         exists = true;
         ++existing_projects;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <unordered_set>
@@ -61,6 +62,9 @@ using backup::k_messages;
 using backup::k_records;
 using store::OnExisting;
 
+/// Restores that write at least this many bytes of entries use the store's bulk write mode. Default: 64 MiB
+constexpr std::uint64_t k_bulk_restore_bytes = 64u << 20;
+
 std::int64_t kill_after_from_env() {
   const char* v = std::getenv("CLAUDELENS_TEST_KILL_AFTER_DOCUMENTS");
   return v && *v ? std::atoll(v) : -1;
@@ -110,8 +114,8 @@ class Restorer {
   Result<RestoreReport> execute() {
     // Refusals: nothing is written, nothing is recorded.
     CL_CHECK(validate_options(m_options));
-    CL_CHECK(validate_archive());
-    CL_CHECK(open_archive());
+    CL_CHECK(open_archive());      // version, trailer, index; the catalogue's frames are checked as read
+    CL_CHECK(validate_archive());  // the frames the restore will read (or the whole file)
     CL_CHECK(plan_deletions());
     // The attempt: one transaction; a failure after this point is recorded in the history.
     auto applied = apply();
@@ -130,14 +134,55 @@ class Restorer {
  private:
   // ---- stage 1: the archive ------------------------------------------------------------------------
 
+  /// True when the restore reads the archive's documents (prompts, folders, AI settings) sections.
+  bool reads_documents() const {
+    return m_selection.all_documents || !m_selection.document_ids.empty() || deletes_whole_documents();
+  }
+
+  /// SPEC §7 validate_before_restore, before the first write: open() checked the version, the trailer
+  /// and the index (with the frames' checksums); reading the catalogue checked its frames. Here: the
+  /// checksum of every other frame the restore will read. The whole file (its SHA-256, compared with
+  /// the registered backup's checksum, and the trailer's digest) only when the restore reads every
+  /// frame anyway, or when `verify_all` asks: a restore of one session reads a few frames, not the file.
   Status validate_archive() {
+    if (!m_options.backup_id.empty() && !m_catalogue.backup_id.empty() && m_catalogue.backup_id != m_options.backup_id)
+      return fail(Errc::corrupted, fmt::format("{} holds backup '{}', not the registered backup '{}'",
+                                               m_archive.string(), m_catalogue.backup_id, m_options.backup_id));
     if (!m_options.validate_before_restore) return {};
     progress("validating", true);
-    CL_TRY(verified, format::verify_archive(m_archive, [&](std::uint64_t, std::uint64_t) { return !cancelled(); }));
-    m_report.bytes_verified = verified.file_size;
-    if (!m_options.expected_sha256.empty() && verified.sha256_hex != m_options.expected_sha256)
-      return fail(Errc::corrupted, fmt::format("{}: SHA-256 {} differs from the backup's recorded checksum {}",
-                                               m_archive.string(), verified.sha256_hex, m_options.expected_sha256));
+    const auto& sections = m_reader->sections();
+    const std::size_t frame_count = m_reader->frames().size();
+    std::vector<bool> reads = m_selection.frames;   // every frame the restore reads
+    std::vector<bool> checked(frame_count, false);  // ... of which these were read (and checked) already
+    auto mark = [&](std::size_t section, std::vector<bool>& bits) {
+      const auto& info = sections[section];
+      for (std::uint64_t f = info.first_frame; f < info.first_frame + info.frame_count && f < frame_count; ++f)
+        bits[f] = true;
+    };
+    for (std::size_t i = 0; i < sections.size(); ++i) {
+      const std::string& col = sections[i].key.collection;
+      if (col == backup::k_users || col == backup::k_projects || col == backup::k_sessions) {
+        mark(i, reads);
+        mark(i, checked);
+      }
+    }
+    if (reads_documents())
+      for (std::size_t i : m_catalogue.document_sections) mark(i, reads);
+    const bool whole = std::all_of(reads.begin(), reads.end(), [](bool b) { return b; });
+    auto keep_going = [&](std::uint64_t, std::uint64_t) { return !cancelled(); };
+    if (whole || m_options.verify_all) {
+      CL_TRY(verified, m_reader->verify(keep_going));
+      m_report.bytes_verified = verified.file_size;
+      if (!m_options.expected_sha256.empty() && verified.sha256_hex != m_options.expected_sha256)
+        return fail(Errc::corrupted, fmt::format("{}: SHA-256 {} differs from the backup's recorded checksum {}",
+                                                 m_archive.string(), verified.sha256_hex, m_options.expected_sha256));
+      return {};
+    }
+    std::vector<std::size_t> frames;
+    for (std::size_t f = 0; f < frame_count; ++f)
+      if (reads[f] && !checked[f]) frames.push_back(f);
+    CL_TRY(bytes, m_reader->verify_frames(frames, keep_going));
+    m_report.bytes_verified = bytes;
     return {};
   }
 
@@ -166,12 +211,10 @@ class Restorer {
     if (!deletes_whole_documents()) return {};
     CL_TRY(reader, m_store.read());
     CL_TRY(owners, map_owners(*reader, m_catalogue));
-    std::unordered_set<std::string> kept_projects;
-    for (const auto& p : m_catalogue.projects) {
-      CL_TRY(existing, find_existing_project(*reader, owners.map(p.owner_id), p));
-      if (existing) kept_projects.insert(existing->id);
-      kept_projects.insert(p.id);  // the archived id itself, when it is free, is the restored project
-    }
+    CL_TRY(matches, match_projects(*reader, owners, m_catalogue.projects));
+    std::unordered_set<std::string> kept_projects;  // the stored projects that archived ones are
+    for (const auto& m : matches)
+      if (m) kept_projects.insert(m->id);
     CL_CHECK(reader->for_each_project({}, [&](const store::Project& p) {
       if (!kept_projects.contains(p.id)) m_deletions.projects.push_back(p);
       return true;
@@ -221,8 +264,11 @@ class Restorer {
 
   Status apply() {
     // A dry run writes nothing and must leave the database file's bytes as they were: no bulk mode
-    // (which rewrites the journal-mode bytes of the file header).
-    const bool bulk = m_options.bulk_write && !m_options.dry_run;
+    // (which may rewrite the journal-mode bytes of the file header). A small restore neither: what bulk
+    // mode buys is for large writes, and its set-up is not free (when SQLite left the WAL for it, that
+    // cost 9 of a one-session restore's 17 fsyncs). The caller (the job service) says whether bulk mode
+    // is allowed at all.
+    const bool bulk = m_options.bulk_write && !m_options.dry_run && m_selection.entry_bytes >= k_bulk_restore_bytes;
     CL_TRY(writer, m_store.write(bulk ? store::WriteMode::bulk : store::WriteMode::normal));
     m_writer = writer.get();
     CL_TRY(owners, map_owners(*m_writer, m_catalogue));
@@ -255,7 +301,12 @@ class Restorer {
 
   Status restore_projects() {
     if (!m_options.target_project_id.empty() || !m_options.target_project_name.empty()) return resolve_target();
-    for (std::size_t i : m_selection.projects) CL_CHECK(restore_project(m_catalogue.projects[i]));
+    // Matched before any project is written: against what the store held before the restore began.
+    std::vector<store::Project> selected;
+    selected.reserve(m_selection.projects.size());
+    for (std::size_t i : m_selection.projects) selected.push_back(m_catalogue.projects[i]);
+    CL_TRY(matches, match_projects(*m_writer, m_owners, selected));
+    for (std::size_t i = 0; i < selected.size(); ++i) CL_CHECK(restore_project(selected[i], matches[i]));
     return {};
   }
 
@@ -297,19 +348,28 @@ class Restorer {
     }
   }
 
-  Status restore_project(const store::Project& archived) {
+  Status restore_project(const store::Project& archived, const std::optional<store::Project>& existing) {
     store::Project p = archived;
     p.owner_id = m_owners.map(archived.owner_id);
     p.sessions_count = p.messages_count = p.records_count = 0;  // refresh_project_stats computes them
     auto& tally = m_report.tally("projects");
-    CL_TRY(existing, find_existing_project(*m_writer, p.owner_id, archived));
     if (!existing) {
-      CL_TRY(taken, m_writer->get_project(p.id));
+      CL_TRY(taken, m_writer->get_project(p.id));  // by another owner's project (match_projects)
       if (taken) {
         if (m_options.maintain_ids)
           return fail(Errc::conflict,
                       fmt::format("project id '{}' is taken by project '{}' (maintain_ids)", p.id, taken->name));
         p.id = new_id();
+      }
+      // The owner's folder name can still be held: by a stored project that another archived project
+      // is (by id), or by one this restore wrote (two archived owners mapped to one store user). The
+      // archived project is not that one: it comes in under a free name, never folded into it.
+      CL_TRY(holder, m_writer->find_project_by_name(p.owner_id, p.name));
+      if (holder) {
+        CL_TRY(name, free_project_name(p.owner_id, archived.name));
+        p.name = name;
+        m_report.add_conflict(
+            {"project", holder->id, archived.id, holder->name, archived.name, resolution_name(Strategy::rename)});
       }
       CL_CHECK(put_project(p, archived.id));
       ++tally.restored;
@@ -329,13 +389,18 @@ class Restorer {
           break;
         }
         [[fallthrough]];
-      case Strategy::overwrite:
+      case Strategy::overwrite: {
         p.id = existing->id;
         p.sessions_count = existing->sessions_count;
+        if (p.name != existing->name) {  // matched by id: keep the stored name when another project has it
+          CL_TRY(holder, m_writer->find_project_by_name(p.owner_id, p.name));
+          if (holder) p.name = existing->name;
+        }
         CL_CHECK(put_project(p, archived.id));
         ++tally.restored;
         ++tally.updated;
         break;
+      }
       case Strategy::rename: {
         p.id = new_id();
         CL_TRY(name, free_project_name(p.owner_id, archived.name));
@@ -574,6 +639,10 @@ class Restorer {
     store::Document d = std::move(archived.document);
     if (!m_selection.all_documents && !m_selection.document_ids.contains(d.id)) return {};
     const std::string name(store::collection_name(archived.collection));
+    // Matched only against what the store held before the restore: an archive listing an id twice
+    // would otherwise match the copy it has just written.
+    if (!m_seen_documents.insert(name + '/' + d.id).second)
+      return fail(Errc::corrupted, fmt::format("archive: {} document '{}' is listed twice", name, d.id));
     auto& tally = m_report.tally(name);
     const std::string archived_id = d.id;
     d.owner_id = m_owners.map(d.owner_id);
@@ -712,6 +781,7 @@ class Restorer {
   ingest::LineParser m_parser;
   std::unordered_map<std::string, std::string> m_projects;  ///< archived project id → store project id
   std::unordered_set<std::string> m_touched_projects;       ///< whose statistics need a refresh
+  std::unordered_set<std::string> m_seen_documents;         ///< "collection/id" of the archived documents read
   std::string m_target;                                     ///< the target project's id, when given
   std::int64_t m_documents_done = 0;
   std::int64_t m_documents_total = 0;

@@ -1,10 +1,12 @@
 // The restore engine: puts (part of) a backup archive back into a store, atomically.
 //
 // Stages, top to bottom (like ClickHouse's RestorerFromBackup):
-//   check the options → validate the archive (every frame and the whole-file checksum, before any
-//   write) → open it and read the catalogue (index + users/projects/sessions sections only) → select
-//   → count what a full restore would delete and ask for confirmation → ONE write transaction:
-//   users → projects → sessions, streaming each selected session's entry frames → prompts, folders,
+//   check the options → open the archive (version, trailer, index) and read the catalogue (the
+//   users/projects/sessions sections only, each frame checked) → select → validate (the checksum of
+//   every other frame the restore will read; the whole file only when it reads every frame anyway or
+//   verify_all asks) → count what a full restore would delete and ask for confirmation → ONE write
+//   transaction: users → projects (all matched first, by id else owner + folder name, against the
+//   store as it was) → sessions, streaming each selected session's entry frames → prompts, folders,
 //   AI settings → full-mode deletions → statistics → history record → commit (or roll back for a dry
 //   run, an error, a cancel). A failed attempt is recorded in its own transaction after the rollback.
 //

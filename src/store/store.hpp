@@ -45,7 +45,9 @@ struct ApiKey {
   std::optional<TimeMs> last_used_at;
 };
 
-/// One Claude Code project folder. Natural key: (owner_id, name); restores match on (owner_id, path).
+/// One Claude Code project folder. Natural key: (owner_id, name), the folder's name; restores match an
+/// archived project by `id`, else by (owner_id, name). `path` is not a key: several folders (two users',
+/// two machines', two copies') may share a cwd.
 struct Project {
   std::string id;
   std::string owner_id;
@@ -295,9 +297,8 @@ struct StoreOptions {
 /// What a write transaction is for.
 enum class WriteMode {
   normal,  ///< short transactions (ingest of a file, metadata): concurrent readers go on reading
-  /// One large transaction (a restore): the implementation may trade concurrency for throughput while
-  /// it runs. SQLite: a rollback journal instead of the WAL when no other connection has the database
-  /// open, so new pages are written once instead of twice; readers of other processes wait until it ends.
+  /// One large transaction (a restore). Readers still run beside it (the server depends on that);
+  /// an implementation may tune it for throughput without blocking them. SQLite: as `normal`.
   bulk,
 };
 
@@ -335,7 +336,9 @@ class Store {
 };
 
 /// Opens the store a URL names: "sqlite:PATH" (or a bare path, or "sqlite://PATH") opens or creates
-/// a SQLite database and runs its migrations. Errors: invalid_argument for an unknown scheme,
+/// a SQLite database and runs its migrations. Opening a current store writes nothing (it never waits
+/// for a writer). Errors, each naming the file: invalid_argument for an unknown scheme or a non-empty
+/// database that is not a ClaudeLens store (refused before anything is written to it),
 /// incompatible_version for a database written by a newer ClaudeLens, io/database otherwise.
 Result<std::unique_ptr<Store>> open_store(std::string_view url, const StoreOptions& options = {});
 

@@ -1,15 +1,20 @@
 // `claudelens restore` end to end, on the real transcripts of ../shared/data/claude-transcripts: the
 // round trip into an empty store, dry runs that leave the database file byte for byte as it was,
-// SIGKILL inside the transaction, damaged archives, selective reads and the exit codes.
+// SIGKILL inside the transaction, damaged archives, selective reads and the exit codes; and, on six
+// copies of the transcripts in other project folders sharing their cwds, project identity and the
+// validation of exactly the frames a selective restore reads.
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "crypto/sha256.hpp"
+#include "format/reader.hpp"
 #include "integration/run_cli.hpp"
 #include "integration/transcripts.hpp"
 #include "support/temp_dir.hpp"
@@ -200,47 +205,6 @@ TEST_F(RestoreCli, damaged_archive_exits_3_and_leaves_the_store_untouched) {
   EXPECT_EQ(snapshot(target), before);
 }
 
-TEST_F(RestoreCli, selective_restore_of_one_session_reads_only_its_frames) {
-  // The real transcripts fit in one 2 MiB frame: make an archive of many frames from ten copies of
-  // them under other session ids, then restore one real session from it.
-  const TempDir tmp;
-  const fs::path& dir = tmp.path();
-  for (int copy = 0; copy < 10; ++copy) {
-    for (const auto& project : fs::directory_iterator(k_transcripts)) {
-      if (!project.is_directory()) continue;
-      const fs::path out_dir = dir / "copies" / (project.path().filename().string() + "-" + std::to_string(copy));
-      fs::create_directories(out_dir);
-      for (const auto& f : fs::directory_iterator(project.path())) {
-        if (f.path().extension() != ".jsonl") continue;
-        std::string text = read_file(f.path());
-        for (std::size_t at = text.find("\"sessionId\":\""); at != std::string::npos;
-             at = text.find("\"sessionId\":\"", at + 1)) {
-          const std::size_t end = text.find('"', at + 13);
-          if (end != std::string::npos) text.insert(end, "-c" + std::to_string(copy));
-        }
-        std::ofstream(out_dir / (f.path().stem().string() + "-c" + std::to_string(copy) + ".jsonl"), std::ios::binary)
-            << text;
-      }
-    }
-  }
-  const std::string big = db_url(dir, "big.sqlite");
-  cli_json(big, dir / "backups", {"ingest", k_transcripts.string(), (dir / "copies").string()});
-  const json::value meta = cli_json(big, dir / "backups", {"backup", "create", "--name", "many frames"});
-  const fs::path archive = dir / "backups" / std::string(meta.at("filename").as_string());
-  const std::string target = db_url(dir, "db.sqlite");
-  const auto id = session_ids(*s_source).back();
-  const json::value r = cli_json(
-      target, dir / "backups", {"restore", archive.string(), "--mode", "selective", "--session", id, "--no-validate"});
-  EXPECT_EQ(r.at("sessions_restored").to_number<std::int64_t>(), 1);
-  EXPECT_EQ(session_ids(target), std::vector<std::string>{id});
-  const auto read = r.at("bytes_read").to_number<std::int64_t>();
-  const auto size = static_cast<std::int64_t>(fs::file_size(archive));
-  EXPECT_GT(size, 8 << 20);
-  EXPECT_LT(read * 4, size) << read << " of " << size;
-  EXPECT_EQ(cli(target, *s_backups, {"export", "--session", id}).out,
-            cli(*s_source, *s_backups, {"export", "--session", id}).out);
-}
-
 TEST_F(RestoreCli, restore_by_backup_id_skips_what_exists_and_is_recorded) {
   const std::string before = snapshot(*s_source);
   const json::value r = cli_json(*s_source, *s_backups, {"restore", *s_backup_id});
@@ -300,6 +264,196 @@ TEST_F(RestoreCli, full_restore_that_deletes_needs_yes_and_bad_usage_exits_2) {
                                        {"restore", s_archive->string(), "--from", "yesterday"},
                                        {"restore"}})
     EXPECT_EQ(cli(target, *s_backups, bad).exit_code, 2) << bad[1];
+}
+
+/// `copies` copies of the real transcripts below `out`: each project folder again as
+/// `<name>-<copy>`, each session id (inside the lines and in the file name) with "-c<copy>" appended.
+/// The copies share their cwds with the originals, as several users' or machines' folders do.
+void write_copies(const fs::path& out, int copies) {
+  for (int copy = 0; copy < copies; ++copy) {
+    for (const auto& project : fs::directory_iterator(k_transcripts)) {
+      if (!project.is_directory()) continue;
+      const fs::path out_dir = out / (project.path().filename().string() + "-" + std::to_string(copy));
+      fs::create_directories(out_dir);
+      for (const auto& f : fs::directory_iterator(project.path())) {
+        if (f.path().extension() != ".jsonl") continue;
+        std::string text = read_file(f.path());
+        for (std::size_t at = text.find("\"sessionId\":\""); at != std::string::npos;
+             at = text.find("\"sessionId\":\"", at + 1)) {
+          const std::size_t end = text.find('"', at + 13);
+          if (end != std::string::npos) text.insert(end, "-c" + std::to_string(copy));
+        }
+        std::ofstream(out_dir / (f.path().stem().string() + "-c" + std::to_string(copy) + ".jsonl"), std::ios::binary)
+            << text;
+      }
+    }
+  }
+}
+
+/// The real transcripts plus six copies of them (write_copies) in one store, and a full backup of it:
+/// 35 project folders, of which 7 share each cwd, in an archive of many frames.
+class RestoreCopiesCli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    s_dir = new fs::path(fs::path(CLAUDELENS_TEST_TMP) / ("integration_restore_copies-" + std::to_string(::getpid())));
+    fs::remove_all(*s_dir);
+    write_copies(*s_dir / "copies", 6);
+    s_source = new std::string(db_url(*s_dir, "source.sqlite"));
+    s_backups = new fs::path(*s_dir / "backups");
+    cli_json(*s_source, *s_backups, {"ingest", k_transcripts.string(), (*s_dir / "copies").string()});
+    const json::value meta = cli_json(*s_source, *s_backups, {"backup", "create", "--name", "copies"});
+    s_archive = new fs::path(*s_backups / std::string(meta.at("filename").as_string()));
+  }
+  static void TearDownTestSuite() {
+    fs::remove_all(*s_dir);
+    delete s_dir;
+    delete s_source;
+    delete s_backups;
+    delete s_archive;
+  }
+
+  /// The archive's sections of `collection` other than entries, and every entries section, by session.
+  struct Layout {
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> catalogue_frames;  ///< [first, end) per section
+    std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> session_frames;
+    std::vector<format::FrameInfo> frames;
+  };
+  static Layout layout(const fs::path& archive) {
+    Layout l;
+    auto reader = format::ArchiveReader::open(archive);
+    EXPECT_TRUE(reader) << reader.error().message;
+    for (const auto& s : (*reader)->sections()) {
+      const std::pair<std::uint64_t, std::uint64_t> range{s.first_frame, s.first_frame + s.frame_count};
+      if (s.key.collection == "entries")
+        l.session_frames[s.key.session_id] = range;
+      else
+        l.catalogue_frames.push_back(range);
+    }
+    l.frames = (*reader)->frames();
+    return l;
+  }
+
+  static std::int64_t restores_recorded(const fs::path& db) {
+    std::string out;
+    EXPECT_EQ(sqlite3_cli(db, "SELECT COUNT(*) FROM restores;", &out), 0);
+    return std::atoll(out.c_str());
+  }
+
+  static fs::path* s_dir;
+  static std::string* s_source;
+  static fs::path* s_backups;
+  static fs::path* s_archive;
+};
+fs::path* RestoreCopiesCli::s_dir = nullptr;
+std::string* RestoreCopiesCli::s_source = nullptr;
+fs::path* RestoreCopiesCli::s_backups = nullptr;
+fs::path* RestoreCopiesCli::s_archive = nullptr;
+
+TEST_F(RestoreCopiesCli, folders_sharing_a_cwd_come_back_as_the_same_projects_ids_names_paths) {
+  const TempDir tmp;
+  const std::string target = db_url(tmp.path(), "empty.sqlite");
+  const json::value source_projects = cli_json(*s_source, *s_backups, {"projects"});
+  ASSERT_EQ(source_projects.as_array().size(), 35u);  // one per folder, though only 5 cwds
+  const json::value r = cli_json(target, *s_backups, {"restore", s_archive->string()});
+  EXPECT_EQ(r.at("projects_restored").to_number<std::int64_t>(), 35);
+  EXPECT_EQ(r.at("conflicts_count").to_number<std::int64_t>(), 0);
+  EXPECT_TRUE(r.at("id_mappings").as_object().empty());
+  // ids, names, paths, descriptions, counts; every session's row; every session's export.
+  EXPECT_EQ(cli_json(target, *s_backups, {"projects"}), source_projects);
+  EXPECT_EQ(snapshot(target), snapshot(*s_source));
+  // A merge into the restored store finds each project itself (by id): nothing new, nothing folded.
+  const json::value again = cli_json(target, *s_backups, {"restore", s_archive->string()});
+  EXPECT_EQ(again.at("projects_restored").to_number<std::int64_t>(), 0);
+  EXPECT_EQ(again.at("total_documents").to_number<std::int64_t>(), 0);
+  EXPECT_EQ(cli_json(target, *s_backups, {"projects"}), source_projects);
+}
+
+TEST_F(RestoreCopiesCli, selective_restore_of_one_session_reads_and_validates_only_its_frames) {
+  const TempDir tmp;
+  const std::string target = db_url(tmp.path(), "db.sqlite");
+  const auto id = session_ids(*s_source).back();
+  const json::value r =
+      cli_json(target, *s_backups, {"restore", s_archive->string(), "--mode", "selective", "--session", id});
+  EXPECT_EQ(r.at("sessions_restored").to_number<std::int64_t>(), 1);
+  EXPECT_EQ(session_ids(target), std::vector<std::string>{id});
+  const auto read = r.at("bytes_read").to_number<std::int64_t>();
+  const auto verified = r.at("bytes_verified").to_number<std::int64_t>();
+  const auto size = static_cast<std::int64_t>(fs::file_size(*s_archive));
+  EXPECT_GT(size, 5 << 20);
+  EXPECT_LT(read * 4, size) << read << " of " << size;
+  EXPECT_GT(verified, 0);  // validation on (the default), of the session's frames only
+  EXPECT_LT(verified * 4, size) << verified << " of " << size;
+  EXPECT_EQ(cli(target, *s_backups, {"export", "--session", id}).out,
+            cli(*s_source, *s_backups, {"export", "--session", id}).out);
+  // --verify-all checks the whole file.
+  const json::value all = cli_json(db_url(tmp.path(), "all.sqlite"), *s_backups,
+                                   {"restore", s_archive->string(), "--session", id, "--verify-all"});
+  EXPECT_EQ(all.at("bytes_verified").to_number<std::int64_t>(), size);
+}
+
+TEST_F(RestoreCopiesCli, a_damaged_frame_a_selective_restore_needs_is_refused_before_anything_is_written) {
+  const TempDir tmp;
+  const fs::path& dir = tmp.path();
+  const Layout l = layout(*s_archive);
+  auto overlaps = [](std::pair<std::uint64_t, std::uint64_t> a, std::pair<std::uint64_t, std::uint64_t> b) {
+    return a.first < b.second && b.first < a.second;
+  };
+  // A session whose first frame holds no catalogue section (damage there must be found by the
+  // restore's own check, not by reading the catalogue), and one whose frames are all elsewhere.
+  std::string damaged_session, intact_session;
+  std::uint64_t damaged_frame = 0;
+  for (const auto& [id, range] : l.session_frames) {
+    if (range.second == range.first) continue;
+    const std::pair<std::uint64_t, std::uint64_t> first{range.first, range.first + 1};
+    if (std::none_of(l.catalogue_frames.begin(), l.catalogue_frames.end(),
+                     [&](const auto& c) { return overlaps(c, first); })) {
+      damaged_session = id;
+      damaged_frame = range.first;
+      break;
+    }
+  }
+  ASSERT_FALSE(damaged_session.empty());
+  const std::string restored_first = session_ids(*s_source).front();
+  for (const auto& [id, range] : l.session_frames)
+    if (range.second > range.first && !overlaps(range, {damaged_frame, damaged_frame + 1}) && id != restored_first)
+      intact_session = id;
+  ASSERT_FALSE(intact_session.empty());
+  std::string bytes = read_file(*s_archive);
+  const auto& frame = l.frames[damaged_frame];
+  bytes[frame.offset + frame.stored_size / 2] ^= 0x10;
+  const fs::path damaged = dir / "damaged.claudelens";
+  std::ofstream(damaged, std::ios::binary) << bytes;
+
+  // A store with something in it: one restored session of the intact archive.
+  const std::string target = db_url(dir, "db.sqlite");
+  cli_json(target, *s_backups, {"restore", s_archive->string(), "--session", restored_first});
+  const std::string before = snapshot(target);
+  const std::int64_t history = restores_recorded(dir / "db.sqlite");
+  for (const std::string strategy : {"skip", "overwrite"}) {
+    const CliResult r = cli(
+        target, *s_backups,
+        {"restore", damaged.string(), "--mode", "selective", "--session", damaged_session, "--on-conflict", strategy});
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_NE(r.err.find("frame " + std::to_string(damaged_frame)), std::string::npos) << r.err;
+    EXPECT_EQ(snapshot(target), before);
+    EXPECT_EQ(restores_recorded(dir / "db.sqlite"), history);  // not even a failed attempt: nothing written
+  }
+  // The damage is outside what a restore of another session reads: that one goes ahead...
+  const json::value ok = cli_json(target, *s_backups, {"restore", damaged.string(), "--session", intact_session});
+  EXPECT_EQ(ok.at("sessions_restored").to_number<std::int64_t>(), 1);
+  // ... unless asked to check the whole file, and a restore of everything checks it anyway.
+  const std::string after = snapshot(target);
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"restore", damaged.string(), "--session", intact_session, "--verify-all"},
+        {"restore", damaged.string()},
+        {"restore", damaged.string(), "--mode", "full", "--yes"}}) {
+    const CliResult r = cli(target, *s_backups, args);
+    EXPECT_EQ(r.exit_code, 3) << args.back() << ": " << r.err;
+  }
+  EXPECT_EQ(snapshot(target), after);
+  // `backup verify` finds damage anywhere.
+  const CliResult v = cli(target, *s_backups, {"backup", "verify", damaged.string()});
+  EXPECT_EQ(v.exit_code, 3) << v.out << v.err;
 }
 
 }  // namespace

@@ -1,8 +1,12 @@
 // Runs the built `claudelens` binary (CLAUDELENS_BIN) as a child process and captures its stdout,
 // stderr and exit code, for integration tests. Both pipes are drained together (poll), so commands
 // that print megabytes (export) cannot deadlock. stdin is /dev/null. Header-only; not thread-safe
-// with respect to concurrent changes of the environment.
+// with respect to concurrent changes of the environment. A child that reports an AddressSanitizer,
+// LeakSanitizer or UndefinedBehaviorSanitizer error (the build-asan binary) fails the running test,
+// whatever its exit code.
 #pragma once
+
+#include <gtest/gtest.h>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -76,6 +80,10 @@ inline CliResult run_program(const std::string& program, const std::vector<std::
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  for (const char* report :
+       {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:", "SUMMARY: UndefinedBehaviorSanitizer"})
+    if (result.err.find(report) != std::string::npos)
+      ADD_FAILURE() << program << " (exit code " << result.exit_code << ") reported a sanitizer error:\n" << result.err;
   return result;
 }
 

@@ -4,28 +4,63 @@
 
 namespace claudelens::store::sqlite {
 
-Error sqlite_error(sqlite3* db, int rc, std::string_view what) {
-  const char* msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-  const std::string text = fmt::format("database: {}: {}", what, msg ? msg : "unknown error");
+namespace {
+
+Errc errc_for(int rc) {
   switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-      return Error(Errc::busy, text);
+      return Errc::busy;
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
-      return Error(Errc::corrupted, text);
+      return Errc::corrupted;
     case SQLITE_FULL:
-      return Error(Errc::no_space, text);
+      return Errc::no_space;
     case SQLITE_IOERR:
     case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
     case SQLITE_PERM:
-      return Error(Errc::io, text);
+      return Errc::io;
     case SQLITE_CONSTRAINT:
-      return Error(Errc::conflict, text);
+      return Errc::conflict;
     default:
-      return Error(Errc::database, text);
+      return Errc::database;
   }
+}
+
+/// What a person can do about the error, "" when there is nothing to add.
+std::string_view hint_for(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return ": another process is writing to it; try again when it has finished";
+    case SQLITE_FULL:
+      return ": free space on the file system that holds it (the store is unchanged)";
+    case SQLITE_NOTADB:
+      return ": give --db the path of a ClaudeLens store, or of a file that does not exist yet";
+    case SQLITE_CORRUPT:
+      return ": restore it from a backup";
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+      return ": check that the file and its folder exist and are writable";
+    default:
+      return "";
+  }
+}
+
+/// The database file's path, for messages ("" when unknown or in memory).
+std::string_view db_path(sqlite3* db) {
+  const char* name = db ? sqlite3_db_filename(db, "main") : nullptr;
+  return name && *name ? std::string_view(name) : std::string_view("(in memory)");
+}
+
+}  // namespace
+
+Error sqlite_error(sqlite3* db, int rc, std::string_view what) {
+  const char* msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  return Error(errc_for(rc),
+               fmt::format("database {}: {}: {}{}", db_path(db), what, msg ? msg : "unknown error", hint_for(rc)));
 }
 
 Connection::~Connection() {
@@ -39,24 +74,25 @@ Status Connection::open(const std::string& path, bool create, int busy_timeout_m
   if (create) flags |= SQLITE_OPEN_CREATE;
   const int rc = sqlite3_open_v2(path.c_str(), &m_db, flags, nullptr);
   if (rc != SQLITE_OK) {
-    Error e = sqlite_error(m_db, rc, fmt::format("cannot open {}", path));
+    Error e = sqlite_error(m_db, rc, "cannot open");
+    if (!m_db) e.message = fmt::format("database {}: cannot open: {}{}", path, sqlite3_errstr(rc), hint_for(rc));
     return fail(std::move(e));
   }
   sqlite3_extended_result_codes(m_db, 1);
   sqlite3_busy_timeout(m_db, busy_timeout_ms);
-  // WAL: readers never block the writer. NORMAL sync: a commit is durable once the WAL is checkpointed,
+  // Only settings of this connection: nothing here writes to the file (the store's journal mode and
+  // page size are set once, when the store is created, after it is known to be ours: open() in
+  // sqlite_store.cpp). NORMAL sync in WAL mode: a commit is durable once the WAL is checkpointed,
   // and never corrupt. 8 MiB page cache per connection and no mmap keep the memory bounded.
-  // 16 KiB pages: most transcript lines fit in one page instead of an overflow chain (backups read
-  // faster, restores write fewer pages). Takes effect only when the file is created.
-  return exec(
-      "PRAGMA page_size=16384;"
-      "PRAGMA journal_mode=WAL;"
-      "PRAGMA synchronous=NORMAL;"
-      "PRAGMA foreign_keys=ON;"
-      "PRAGMA cache_size=-8192;"
-      "PRAGMA temp_store=FILE;"
-      "PRAGMA mmap_size=0;"
-      "PRAGMA journal_size_limit=67108864;");
+  if (auto st = exec("PRAGMA synchronous=NORMAL;"
+                     "PRAGMA foreign_keys=ON;"
+                     "PRAGMA cache_size=-8192;"
+                     "PRAGMA temp_store=FILE;"
+                     "PRAGMA mmap_size=0;"
+                     "PRAGMA journal_size_limit=67108864;");
+      !st)
+    return fail(sqlite_error(m_db, sqlite3_extended_errcode(m_db), "cannot open"));  // not a database, say
+  return {};
 }
 
 Status Connection::exec(std::string_view sql) {
@@ -67,7 +103,7 @@ Status Connection::exec(std::string_view sql) {
     std::string msg = err ? err : sqlite3_errstr(rc);
     sqlite3_free(err);
     Error e = sqlite_error(m_db, rc, "exec");
-    e.message = fmt::format("database: {} (in: {:.60})", msg, owned);
+    e.message = fmt::format("database {}: {} (in: {:.60}){}", db_path(m_db), msg, owned, hint_for(rc));
     return fail(std::move(e));
   }
   return {};

@@ -1,10 +1,16 @@
 // The schema, as an ordered list of migrations. Never edit a released migration: append a new one.
 // meta.schema_version records how many have run; a database with a higher number than this build knows
-// was written by a newer ClaudeLens and is refused (Errc::incompatible_version).
+// was written by a newer ClaudeLens and is refused (Errc::incompatible_version), and a non-empty
+// database without one belongs to another application and is refused before anything is written.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <charconv>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "store/sqlite/db.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -110,20 +116,92 @@ int current_schema_version() noexcept {
   return static_cast<int>(k_migrations.size());
 }
 
+namespace {
+
+/// What a database file holds, read without writing anything to it.
+struct Contents {
+  std::vector<std::string> tables;    ///< every table, by name
+  std::optional<int> schema_version;  ///< meta.schema_version, when the file has one
+};
+
+Result<Contents> inspect(Connection& conn) {
+  Contents out;
+  CL_TRY(tables, conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"));
+  for (int rc = tables->step();; rc = tables->step()) {
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) {
+      Error e = sqlite_error(conn.db(), rc, "read its tables");
+      tables->reset();
+      return fail(std::move(e));
+    }
+    out.tables.emplace_back(tables->text(0));
+  }
+  tables->reset();
+  if (std::find(out.tables.begin(), out.tables.end(), "meta") == out.tables.end()) return out;
+  // Prepared at run time: a cached statement on a table that may not exist would fail to prepare.
+  sqlite3_stmt* raw = nullptr;
+  const int rc =
+      sqlite3_prepare_v2(conn.db(), "SELECT value FROM meta WHERE key = 'schema_version'", -1, &raw, nullptr);
+  if (rc != SQLITE_OK) return out;  // a `meta` table of another shape: not ours
+  if (sqlite3_step(raw) == SQLITE_ROW) {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(raw, 0));
+    int version = 0;
+    const std::string_view v = text ? std::string_view(text) : std::string_view();
+    if (std::from_chars(v.data(), v.data() + v.size(), version).ec == std::errc() && version > 0)
+      out.schema_version = version;
+  }
+  sqlite3_finalize(raw);
+  return out;
+}
+
+/// A store from before (or during) its first migration holds nothing but an empty `meta` table.
+bool is_empty(const Contents& c) {
+  return c.tables.empty() || (c.tables.size() == 1 && c.tables[0] == "meta" && !c.schema_version);
+}
+
+/// A ClaudeLens store: a schema version, and the tables every version has. (Another application's
+/// `meta(key, value)` with a `schema_version` is not enough.)
+bool is_store(const Contents& c) {
+  const auto has = [&](std::string_view t) { return std::find(c.tables.begin(), c.tables.end(), t) != c.tables.end(); };
+  return c.schema_version && has("projects") && has("sessions") && has("entries");
+}
+
+Failure newer_schema(std::string_view path, int version) {
+  return fail(Errc::incompatible_version,
+              fmt::format("database {}: schema version {} is newer than this build knows ({}): upgrade claudelens, "
+                          "or give --db another store",
+                          path, version, current_schema_version()));
+}
+
+Status use_wal(Connection& conn, std::string_view path) {
+  CL_TRY(mode, conn.prepare("PRAGMA journal_mode"));
+  const bool wal = mode->step() == SQLITE_ROW && (mode->text(0) == "wal" || mode->text(0) == "memory");
+  mode->reset();
+  if (wal) return {};
+  CL_TRY(set, conn.prepare("PRAGMA journal_mode=WAL"));
+  const int rc = set->step();
+  const bool switched = rc == SQLITE_ROW && set->text(0) == "wal";
+  set->reset();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail(sqlite_error(conn.db(), rc, "switch to WAL mode"));
+  if (!switched)
+    return fail(Errc::busy, fmt::format("database {}: cannot switch it to WAL mode while another process has it "
+                                        "open; try again when that process has finished",
+                                        path));
+  return {};
+}
+
 /// Brings the database to the current schema, each migration in its own transaction.
-Status migrate(Connection& conn) {
-  CL_CHECK(conn.exec("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)"));
+Status migrate(Connection& conn, std::string_view path) {
   for (;;) {
     CL_CHECK(conn.exec("BEGIN IMMEDIATE"));
+    CL_CHECK(conn.exec("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)"));
     CL_TRY(stmt, conn.prepare("SELECT value FROM meta WHERE key = 'schema_version'"));
     int version = 0;
     if (stmt->step() == SQLITE_ROW) version = std::stoi(std::string(stmt->text(0)));
     stmt->reset();
     if (version > current_schema_version()) {
       (void)conn.exec("ROLLBACK");
-      return fail(Errc::incompatible_version,
-                  fmt::format("database schema version {} is newer than this build knows ({}): upgrade claudelens",
-                              version, current_schema_version()));
+      return newer_schema(path, version);
     }
     if (version == current_schema_version()) return conn.exec("COMMIT");
     if (auto st = conn.exec(k_migrations[static_cast<std::size_t>(version)]); !st) {
@@ -135,6 +213,35 @@ Status migrate(Connection& conn) {
     CL_CHECK(conn.run(*set, "set schema version"));
     CL_CHECK(conn.exec("COMMIT"));
   }
+}
+
+}  // namespace
+
+Status open_schema(Connection& conn, std::string_view path) {
+  // Look before writing anything: a database of another application is refused untouched (no meta
+  // table, no switch to WAL), and a current store is opened without a write transaction, so that
+  // opening never waits for a writer (a long restore) to finish.
+  CL_TRY(found, inspect(conn));
+  const bool empty = is_empty(found);
+  if (!empty && !is_store(found)) {
+    std::string names;
+    for (std::size_t i = 0; i < found.tables.size() && i < 5; ++i)
+      names += fmt::format("{}{}", i ? ", " : "", found.tables[i]);
+    if (found.tables.size() > 5) names += ", …";
+    return fail(Errc::invalid_argument,
+                fmt::format("database {} is not a ClaudeLens store (it holds other tables: {}); it was left "
+                            "untouched: give --db the path of a ClaudeLens store, or of a file that does not exist yet",
+                            path, names));
+  }
+  if (found.schema_version && *found.schema_version > current_schema_version())
+    return newer_schema(path, *found.schema_version);
+  // 16 KiB pages: most transcript lines fit in one page instead of an overflow chain (backups read
+  // faster, restores write fewer pages). Takes effect only before the first table is written.
+  if (empty) CL_CHECK(conn.exec("PRAGMA page_size=16384"));
+  // WAL: readers never block the writer, nor the writer readers.
+  CL_CHECK(use_wal(conn, path));
+  if (found.schema_version == current_schema_version()) return {};
+  return migrate(conn, path);
 }
 
 }  // namespace claudelens::store::sqlite

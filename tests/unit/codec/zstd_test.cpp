@@ -2,6 +2,10 @@
 
 #include <string>
 
+#include <zstd.h>
+
+#include <random>
+
 #include "codec/zstd.hpp"
 
 namespace claudelens::codec {
@@ -37,11 +41,60 @@ TEST(ZstdCodec, damaged_frames_and_wrong_sizes_are_corrupted_not_crashes) {
   EXPECT_EQ(d.decompress(frame.substr(0, frame.size() - 1), input.size(), out).error().code, Errc::corrupted);
   EXPECT_EQ(d.decompress(frame + "x", input.size(), out).error().code, Errc::corrupted);
   EXPECT_EQ(d.decompress("garbage", 7, out).error().code, Errc::corrupted);
+  // An empty zstd skippable frame (magic 0x184D2A5C, no payload) "decodes" to 0 bytes, which an index
+  // could declare: it is not a data frame all the same.
+  auto skippable = d.decompress(std::string("\x5C\x2A\x4D\x18\x00\x00\x00\x00", 8), 0, out);
+  ASSERT_FALSE(skippable.has_value());
+  EXPECT_EQ(skippable.error().code, Errc::corrupted);
   for (std::size_t i = 0; i < frame.size(); ++i) {
     std::string bad = frame;
     bad[i] ^= 0x40;
     (void)d.decompress(bad, input.size(), out);  // must simply return
   }
+}
+
+/// The Content_Checksum_flag of a zstd frame: bit 2 of the Frame_Header_Descriptor, the byte after
+/// the 4-byte magic (RFC 8878 §3.1.1.1.1).
+bool has_checksum_flag(const std::string& frame) {
+  return frame.size() > 4 && (static_cast<unsigned char>(frame[4]) & 0x04) != 0;
+}
+
+/// Bytes zstd cannot compress: stored as raw blocks, so a flipped bit inside them decodes to a
+/// flipped bit of output unless the frame carries a content checksum.
+std::string incompressible(std::size_t n) {
+  std::mt19937 rng(42);
+  std::string s(n, '\0');
+  for (char& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+TEST(ZstdCodec, frames_carry_zstds_content_checksum_so_any_zstd_decoder_detects_damage) {
+  Compressor c(3);
+  Decompressor d;
+  std::string frame;
+  std::string out;
+  const std::string input = incompressible(20000);
+  ASSERT_TRUE(c.compress(input, frame).has_value());
+  EXPECT_TRUE(has_checksum_flag(frame));
+  EXPECT_EQ(ZSTD_getFrameContentSize(frame.data(), frame.size()), input.size());
+  std::string bad = frame;
+  bad[frame.size() / 2] ^= 0x01;  // inside a raw block: only the checksum can notice
+  auto s = d.decompress(bad, input.size(), out);
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().code, Errc::corrupted);
+  EXPECT_NE(s.error().message.find("checksum"), std::string::npos) << s.error().message;
+}
+
+TEST(ZstdCodec, frames_without_a_checksum_still_decompress) {
+  // Archives of format 1.0 have data frames without zstd's checksum.
+  const std::string input = incompressible(5000) + std::string(5000, 'x');
+  std::string frame(ZSTD_compressBound(input.size()), '\0');
+  frame.resize(ZSTD_compress(frame.data(), frame.size(), input.data(), input.size(), 3));
+  ASSERT_FALSE(has_checksum_flag(frame));
+  Decompressor d;
+  std::string out;
+  ASSERT_TRUE(d.decompress(frame, input.size(), out).has_value());
+  EXPECT_EQ(out, input);
 }
 
 }  // namespace

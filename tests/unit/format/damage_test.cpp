@@ -5,6 +5,10 @@
 namespace claudelens::format {
 namespace {
 
+// Fuzz builds skip the digest comparisons (grammar.hpp); the builds that run these tests, and ship,
+// must not: every damage test below relies on them.
+static_assert(k_check_digests, "FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION leaked into a non-fuzz build");
+
 /// Opens, verifies and reads `bytes` as an archive; returns the first error (none when intact).
 /// Reading must never crash or hang whatever the damage; the error code must be corrupted.
 std::optional<Error> check_damaged(const std::filesystem::path& path, const std::string& bytes) {

@@ -228,5 +228,67 @@ TEST(ArchiveWriterInput, refuses_bad_documents_and_options) {
   EXPECT_TRUE((*w)->finish("{}").has_value());
 }
 
+TEST(ArchiveWriterInput, frame_bytes_range_is_4_KiB_to_64_MiB) {
+  const auto dir = test::scratch_dir();
+  for (std::size_t bad : {std::size_t{4095}, (std::size_t{64} << 20) + 1}) {
+    auto w = ArchiveWriter::create(dir / "x.clbk", "{}", WriterOptions{.frame_bytes = bad});
+    ASSERT_FALSE(w.has_value()) << bad;
+    EXPECT_EQ(w.error().code, Errc::invalid_argument);
+  }
+  for (std::size_t good : {std::size_t{4096}, std::size_t{64} << 20}) {
+    auto w =
+        ArchiveWriter::create(dir / ("ok" + std::to_string(good) + ".clbk"), "{}", WriterOptions{.frame_bytes = good});
+    EXPECT_TRUE(w.has_value()) << good;
+  }
+}
+
+TEST(ArchiveWriterInput, frames_do_not_follow_the_compression_level) {
+  // docs/archive-format.md: the frame table (what each frame holds) depends on frame_bytes only.
+  const auto dir = test::scratch_dir();
+  auto input = test::small_vector_input();
+  // Text with some redundancy, so that the levels find different matches.
+  const char* const words[] = {"frame", "level", "zstd", "archive", "section", "window", "match", "entropy"};
+  std::uint32_t x = 1;
+  for (int i = 0; i < 300; ++i) {
+    std::string text;
+    for (int w = 0; w < 12; ++w) {
+      x = x * 1103515245u + 12345u;
+      text += std::string(words[(x >> 16) % 8]) + std::to_string((x >> 8) % 97) + " ";
+    }
+    input[1].documents.push_back(R"({"uuid":"y)" + std::to_string(i) + R"(","text":")" + text + R"("})");
+  }
+  input[1].times.clear();
+  std::vector<std::vector<FrameInfo>> tables;
+  std::vector<std::vector<SectionInfo>> sections;
+  for (int level : {1, 3, 9}) {
+    const auto path = dir / ("level" + std::to_string(level) + ".clbk");
+    test::write_archive(path, input, WriterOptions{.level = level, .frame_bytes = 4096, .threads = 2});
+    auto reader = ArchiveReader::open(path);
+    ASSERT_TRUE(reader.has_value());
+    tables.push_back((*reader)->frames());
+    sections.push_back((*reader)->sections());
+  }
+  ASSERT_GT(tables[0].size(), 3u);
+  for (std::size_t l = 1; l < tables.size(); ++l) {
+    ASSERT_EQ(tables[l].size(), tables[0].size());
+    for (std::size_t i = 0; i < tables[0].size(); ++i) {
+      EXPECT_EQ(tables[l][i].content_size, tables[0][i].content_size);
+      EXPECT_EQ(tables[l][i].documents, tables[0][i].documents);
+    }
+    ASSERT_EQ(sections[l].size(), sections[0].size());
+    for (std::size_t i = 0; i < sections[0].size(); ++i) {
+      EXPECT_EQ(sections[l][i].first_frame, sections[0][i].first_frame);
+      EXPECT_EQ(sections[l][i].frame_count, sections[0][i].frame_count);
+      EXPECT_EQ(sections[l][i].content_offset, sections[0][i].content_offset);
+    }
+  }
+  const auto stored = [](const std::vector<FrameInfo>& t) {
+    std::uint64_t n = 0;
+    for (const FrameInfo& f : t) n += f.stored_size;
+    return n;
+  };
+  EXPECT_NE(stored(tables[0]), stored(tables[2]));  // the levels did compress differently
+}
+
 }  // namespace
 }  // namespace claudelens::format

@@ -139,7 +139,7 @@ TEST(LineParser, rejects_bad_json_truncated_lines_and_non_objects) {
   const std::string good = R"({"type":"user","uuid":"u","message":{"content":"abc"}})";
   for (std::string_view bad :
        {std::string_view(good).substr(0, good.size() - 1), std::string_view(good).substr(0, 20), std::string_view("{"),
-        std::string_view("{\"a\":1,}"), std::string_view("{\"a\":1} {\"b\":2}"), std::string_view("{\"a\":\"\xff\"}"),
+        std::string_view("{\"a\":1,}"), std::string_view("{\"a\":1} {\"b\":2}"), std::string_view("{\"a\":\"\xff}"),
         std::string_view("[1]"), std::string_view("42"), std::string_view("\"text\""), std::string_view("null"),
         std::string_view("")}) {
     auto r = p.parse(bad);
@@ -187,6 +187,22 @@ TEST(LineParser, content_keys_are_hash_plus_occurrence) {
   EXPECT_TRUE(a.ends_with(":1"));
   EXPECT_EQ(content_key(R"({"type":"summary","summary":"x"})", 2).substr(0, 33), a.substr(0, 33));
   EXPECT_NE(content_key(R"({"type":"summary","summary":"y"})", 1), a);
+}
+
+TEST(LineParser, bytes_that_are_not_utf8_keep_the_line_verbatim) {
+  const std::string line =
+      "{\"type\":\"user\",\"uuid\":\"u1\",\"sessionId\":\"s1\",\"cwd\":\"/w/caf\xe9\","
+      "\"timestamp\":\"2025-06-14T12:00:00.093Z\",\"message\":{\"content\":\"na\xefve\"}}";
+  LineParser p;
+  auto r = p.parse(line);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->entry.json, line);  // nothing altered
+  EXPECT_EQ(r->entry.key, "u1");
+  EXPECT_EQ(r->entry.session_id, "s1");
+  EXPECT_EQ(r->entry.cwd, "/w/caf%E9");  // fields are read from the escaped form
+  EXPECT_EQ(r->entry.timestamp, parse_iso8601("2025-06-14T12:00:00.093Z"));
+  // Still rejected: bad JSON, whatever its bytes.
+  EXPECT_FALSE(p.parse("{\"type\":\"user\xe9\""));
 }
 
 }  // namespace

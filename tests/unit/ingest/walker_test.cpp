@@ -116,5 +116,16 @@ TEST(Walker, lists_file_sizes) {
   EXPECT_EQ(r->front().size, 6);
 }
 
+TEST(Walker, names_that_are_not_utf8_are_escaped) {
+  TempDir t;
+  t.write("projects/caf\xe9/s\xff" "1.jsonl", "{}\n");
+  auto files = collect_sources({t.path() / "projects"});
+  ASSERT_TRUE(files) << files.error().message;
+  ASSERT_EQ(files->size(), 1u);
+  EXPECT_EQ((*files)[0].project_name, "caf%E9");
+  EXPECT_EQ((*files)[0].session_fallback, "s%FF1");
+  EXPECT_EQ(classify_file(t.path() / "projects" / "caf\xe9" / "s\xff" "1.jsonl").project_name, "caf%E9");
+}
+
 }  // namespace
 }  // namespace claudelens::ingest

@@ -113,14 +113,18 @@ TEST_F(Selection, a_new_user_is_created_with_the_archived_id) {
   EXPECT_EQ(other.session("A")->owner_id, f->admin.id);
 }
 
-TEST_F(Selection, maintain_ids_refuses_an_id_taken_by_another_project) {
+TEST_F(Selection, maintain_ids_refuses_an_id_taken_by_another_owners_project) {
+  // The same id with the same owner is the same project (SPEC §7: matched by `_id`); another owner's
+  // project with that id is not.
   RestoreFixture other(dir, "other");
   const auto app_id = f->project_named("app")->id;
   {
     auto w = other.writer();
+    const store::User someone{new_id(), "someone", store::Role::user, 1};
+    ASSERT_TRUE(w->put_user(someone));
     store::Project squatter;
     squatter.id = app_id;
-    squatter.owner_id = other.admin.id;
+    squatter.owner_id = someone.id;
     squatter.name = "squatter";
     squatter.path = "/elsewhere";
     ASSERT_TRUE(w->put_project(squatter));

@@ -57,10 +57,12 @@ class RestoreFixture {
     ASSERT_EQ(r->skipped_lines, 0);
   }
 
-  /// A full backup of the whole store; returns the archive's path.
-  std::filesystem::path backup(const std::string& name = "test backup") {
+  /// A backup of the whole store (full), or of what `filters` choose (selective); returns its path.
+  std::filesystem::path backup(const std::string& name = "test backup", const backup::Filters& filters = {}) {
     backup::BackupRequest req;
     req.name = name;
+    req.filters = filters;
+    req.type = filters.empty() ? backup::BackupType::full : backup::BackupType::selective;
     req.created_by = admin.id;
     backup::RunOptions ro;
     ro.backup_dir = m_backups;

@@ -1,11 +1,15 @@
 // Every cell of docs/restore.md's table: mode × strategy × (exists / does not exist). One scenario:
-// a backup of projects app {A, B} and lib {D} and prompts X, Y; then the store changes (A: a1 edited,
-// a2 deleted, a3 added; B deleted; lib deleted; C added to app; X edited; Y deleted; Z added) and the
-// backup is restored. A, app and X are the "exists" cells; B, D/lib and Y the "does not exist" ones;
-// C and Z are what a full restore deletes.
+// a backup of projects app {A, B, E} and lib {D} and prompts X, Y, W; then the store changes (A: a1
+// edited, a2 deleted, a3 added; B and E deleted; lib deleted; C added to app; project extra {F}
+// added; X edited; Y and W deleted; Z added) and the backup is restored. A, app and X are the "exists"
+// cells; B, D/lib and Y the "does not exist" ones; C, extra/F and Z are what a full restore deletes.
+// E and W are archived but not selected by the selective cells (a strict subset of the archive).
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <tuple>
+
+#include "format/reader.hpp"
 
 #include "restore/report.hpp"
 #include "unit/restore/restore_test_support.hpp"
@@ -30,12 +34,15 @@ class Semantics : public ::testing::TestWithParam<std::tuple<Mode, Strategy>> {
     f->ingest("app", "A", {k_a1, line("A", "a2", 2)});
     f->ingest("app", "B", {line("B", "b1", 3)});
     f->ingest("lib", "D", {line("D", "d1", 4, "/w/lib")});
+    f->ingest("app", "E", {line("E", "e1", 8)});
     {
       auto w = f->writer();
       auto x = prompt("X", "{\"text\":\"original\"}", 1000), y = prompt("Y", "{\"text\":\"y\"}", 1000);
-      x.owner_id = y.owner_id = f->admin.id;
+      auto wp = prompt("W", "{\"text\":\"w\"}", 1000);
+      x.owner_id = y.owner_id = wp.owner_id = f->admin.id;
       ASSERT_TRUE(w->put_document(store::Collection::prompts, x));
       ASSERT_TRUE(w->put_document(store::Collection::prompts, y));
+      ASSERT_TRUE(w->put_document(store::Collection::prompts, wp));
       ASSERT_TRUE(w->commit());
     }
     lib_id = f->project_named("lib")->id;
@@ -49,15 +56,20 @@ class Semantics : public ::testing::TestWithParam<std::tuple<Mode, Strategy>> {
       ASSERT_TRUE(w->delete_entry("A", "a2"));
       ASSERT_TRUE(w->refresh_session_stats("A"));
       ASSERT_TRUE(w->delete_session("B"));
+      ASSERT_TRUE(w->delete_session("E"));
+      ASSERT_TRUE(w->refresh_project_stats(app_id));
       ASSERT_TRUE(w->delete_project(lib_id));
       auto x = prompt("X", "{\"text\":\"edited\"}", 2000), z = prompt("Z", "{\"text\":\"z\"}", 2000);
       x.owner_id = z.owner_id = f->admin.id;
       ASSERT_TRUE(w->put_document(store::Collection::prompts, x));
       ASSERT_TRUE(w->delete_document(store::Collection::prompts, "Y"));
+      ASSERT_TRUE(w->delete_document(store::Collection::prompts, "W"));
       ASSERT_TRUE(w->put_document(store::Collection::prompts, z));
       ASSERT_TRUE(w->commit());
     }
     f->ingest("app", "C", {line("C", "c1", 6)});
+    f->ingest("extra", "F", {line("F", "f1", 7, "/w/extra")});
+    extra_id = f->project_named("extra")->id;
   }
 
   std::optional<store::Document> doc(const std::string& id) {
@@ -67,7 +79,7 @@ class Semantics : public ::testing::TestWithParam<std::tuple<Mode, Strategy>> {
   TempDir dir;
   std::unique_ptr<RestoreFixture> f;
   std::filesystem::path archive;
-  std::string app_id, lib_id;
+  std::string app_id, lib_id, extra_id;
 };
 
 TEST_P(Semantics, each_cell_does_what_the_table_says) {
@@ -136,13 +148,28 @@ TEST_P(Semantics, each_cell_does_what_the_table_says) {
     }
   }
 
+  // ---- archived but not selected: restored by merge and full only ----
+  const bool selective = mode == Mode::selective;
+  EXPECT_EQ(f->session("E").has_value(), !selective);
+  EXPECT_EQ(f->keys("E"), selective ? std::set<std::string>{} : std::set<std::string>{"e1"});
+  EXPECT_EQ(doc("W").has_value(), !selective);
+  if (strategy != Strategy::merge)  // A's row counts when it is written (overwrite, rename)
+    EXPECT_EQ(r->tally("sessions").restored, (selective ? 2 : 3) + (strategy == Strategy::skip ? 0 : 1));
+
   // ---- what the backup lacks: deleted by a full restore only ----
   EXPECT_EQ(f->session("C").has_value(), !full);
   EXPECT_EQ(doc("Z").has_value(), !full);
+  EXPECT_EQ(f->project_named("extra").has_value(), !full);
+  EXPECT_EQ(f->session("F").has_value(), !full);
+  EXPECT_EQ(f->keys("F"), full ? std::set<std::string>{} : std::set<std::string>{"f1"});
   if (full) {
-    EXPECT_EQ(r->collections.at("sessions").deleted, 1);
-    EXPECT_EQ(r->deleted_sessions, std::vector<std::string>{"C"});
+    EXPECT_EQ(r->collections.at("projects").deleted, 1);
+    EXPECT_EQ(r->deleted_projects, std::vector<std::string>{extra_id});
+    EXPECT_EQ(r->collections.at("sessions").deleted, 2);
+    EXPECT_EQ(r->deleted_sessions, (std::vector<std::string>{"F", "C"}));
     EXPECT_EQ(r->collections.at("prompts").deleted, 1);
+  } else {
+    EXPECT_EQ(r->tally("projects").deleted + r->tally("sessions").deleted + r->tally("prompts").deleted, 0);
   }
   // Statistics follow the entries.
   const auto s = f->session("A");
@@ -220,16 +247,24 @@ TEST_F(Semantics, selective_restore_restores_only_the_chosen_session) {
   EXPECT_EQ(r->bytes_verified, 0u);
 }
 
+/// An archive of a small session B and sessions "big" and "big2" of about 4 MB each (several frames
+/// of their own).
+std::filesystem::path large_archive(RestoreFixture& source) {
+  source.ingest("app", "B", {line("B", "b1", 3)});
+  for (const std::string id : {"big", "big2"}) {
+    std::vector<std::string> big;
+    for (int i = 0; i < 8000; ++i)
+      big.push_back(line(id, "u" + std::to_string(i), i % 60, "/w/app",
+                         ",\"pad\":\"" + std::to_string(i * 7919) + std::string(400, 'x') + "\""));
+    source.ingest("app", id, big);
+  }
+  return source.backup();
+}
+
 TEST(SelectiveRestore, reads_only_the_chosen_sessions_frames_of_a_large_archive) {
   TempDir dir;
   RestoreFixture source(dir, "source");
-  source.ingest("app", "B", {line("B", "b1", 3)});
-  std::vector<std::string> big;  // about 4 MB: several frames of its own
-  for (int i = 0; i < 8000; ++i)
-    big.push_back(line("big", "u" + std::to_string(i), i % 60, "/w/app",
-                       ",\"pad\":\"" + std::to_string(i * 7919) + std::string(400, 'x') + "\""));
-  source.ingest("app", "big", big);
-  const auto archive = source.backup();
+  const auto archive = large_archive(source);
   RestoreFixture target(dir, "target");
   restore::RestoreOptions o;
   o.mode = Mode::selective;
@@ -240,6 +275,63 @@ TEST(SelectiveRestore, reads_only_the_chosen_sessions_frames_of_a_large_archive)
   EXPECT_EQ(target.keys("B"), (std::set<std::string>{"b1"}));
   EXPECT_FALSE(target.session("big"));
   EXPECT_LT(r->bytes_read * 4, std::filesystem::file_size(archive));
+}
+
+TEST(SelectiveRestore, validation_checks_the_frames_it_will_read_before_writing_anything) {
+  TempDir dir;
+  RestoreFixture source(dir, "source");
+  const auto archive = large_archive(source);
+  // Damage the first frame of session big's entries (a frame no catalogue section shares). A restore
+  // of big reads neither big2's frames: it checks its own frames, not the whole file.
+  std::uint64_t at = 0;
+  std::size_t frame = 0;
+  {
+    auto reader = format::ArchiveReader::open(archive);
+    ASSERT_TRUE(reader) << reader.error().message;
+    for (const auto& s : (*reader)->sections())
+      if (s.key.collection == "entries" && s.key.session_id == "big") frame = s.first_frame;
+    for (const auto& s : (*reader)->sections())
+      if (s.key.collection != "entries") ASSERT_NE(s.first_frame, frame);
+    const auto& f = (*reader)->frames()[frame];
+    at = f.offset + f.stored_size / 2;
+  }
+  {
+    std::fstream file(archive, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekg(static_cast<std::streamoff>(at));
+    char c = 0;
+    file.get(c);
+    file.seekp(static_cast<std::streamoff>(at));
+    file.put(static_cast<char>(c ^ 0x20));
+  }
+  RestoreFixture target(dir, "target");
+  restore::RestoreOptions o;
+  o.mode = Mode::selective;
+  o.selections.sessions = {"big"};
+  for (Strategy strategy : {Strategy::skip, Strategy::overwrite}) {
+    o.on_conflict = strategy;
+    auto r = target.restore(archive, o);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, Errc::corrupted);
+    EXPECT_NE(r.error().message.find("frame " + std::to_string(frame)), std::string::npos) << r.error().message;
+  }
+  EXPECT_EQ(target.counts().sessions, 0);
+  std::int64_t history = 0;  // refused before the transaction: not even a failed attempt is recorded
+  ASSERT_TRUE(target.reader()->for_each_system(store::SystemTable::restores, [&](const store::SystemRecord&) {
+    ++history;
+    return true;
+  }));
+  EXPECT_EQ(history, 0);
+  // Session B's frames are intact: its restore checks them, not the damaged one...
+  o.selections.sessions = {"B"};
+  auto b = target.restore(archive, o);
+  ASSERT_TRUE(b) << b.error().message;
+  EXPECT_EQ(target.keys("B"), (std::set<std::string>{"b1"}));
+  EXPECT_LT(b->bytes_verified * 4, std::filesystem::file_size(archive));  // B shares the catalogue's frame
+  // ... unless asked to check the whole file.
+  o.verify_all = true;
+  auto all = target.restore(archive, o);
+  ASSERT_FALSE(all);
+  EXPECT_EQ(all.error().code, Errc::corrupted);
 }
 
 TEST_F(Semantics, history_records_success_and_failed_attempts) {
