@@ -178,8 +178,8 @@ class Subscription {
 
 // ---- The service ---------------------------------------------------------------------------------
 
-/// When a restore job may use the store's bulk write mode (store::WriteMode::bulk: SQLite leaves the
-/// WAL for the restore's transaction; faster, but every other connection waits until it ends).
+/// When a restore job may ask for the store's bulk write mode (store::WriteMode::bulk). SQLite now treats
+/// it as a normal WAL transaction (readers go on), so with SQLite this changes nothing; see docs/jobs.md.
 enum class BulkRestore {
   never,       ///< always the normal mode: readers go on reading during a restore
   when_alone,  ///< bulk when no other job runs in this process (the store falls back by itself when

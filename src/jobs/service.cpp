@@ -118,9 +118,9 @@ class Service final : public JobService, public ServiceCore {
       if (!changed) continue;  // it moved on meanwhile: not ours to judge
       ++marked;
       spdlog::warn("job {} ({}) was interrupted: marked failed", job->id, job_type_name(job->type));
-      if (job->type == JobType::backup) CL_CHECK(clean_up_backup(*job, now));
+      if (job->type == JobType::backup) CL_CHECK(clean_up_backup(*job));
     }
-    // Leftovers of runs that had no job record (older versions), when no backup runs anywhere.
+    // The backup records of dead runs (by their run locks), and leftovers of runs without a job record.
     CL_TRY(older, backup::recover_interrupted(m_store, m_options.backup_dir, now));
     (void)older;
     return marked;
@@ -645,8 +645,10 @@ class Service final : public JobService, public ServiceCore {
     if (!a.done) a.job.cancel_requested = true;
   }
 
-  /// Removes a dead backup job's partial file and marks its backup record failed.
-  Status clean_up_backup(const Job& job, TimeMs now) {
+  /// Removes a dead backup job's partial file, also while other backups run in the directory (which
+  /// keeps backup::recover_interrupted from its directory-wide sweep). Its backup record is failed by
+  /// backup::recover_interrupted, by the run's own liveness lock.
+  Status clean_up_backup(const Job& job) {
     CL_TRY(partials, format::find_partial_files(m_options.backup_dir));
     const std::string marker = fmt::format("-{}.claudelens.partial-", job.backup_id);
     for (const auto& p : partials) {
@@ -655,14 +657,7 @@ class Service final : public JobService, public ServiceCore {
       std::filesystem::remove(p, ec);
       if (!ec) spdlog::warn("removed the partial file of interrupted job {}: {}", job.id, p.string());
     }
-    CL_TRY(writer, m_store.write());
-    CL_TRY(meta, backup::load_metadata(*writer, job.backup_id));
-    if (!meta || (meta->status != backup::BackupStatus::pending && meta->status != backup::BackupStatus::in_progress))
-      return {};
-    meta->status = backup::BackupStatus::failed;
-    meta->error_message = "interrupted: the process stopped before the backup completed";
-    CL_CHECK(backup::save_metadata(*writer, *meta, now));
-    return writer->commit();
+    return {};
   }
 
   // ---- threads -------------------------------------------------------------------------------------

@@ -177,13 +177,14 @@ bool is_run_lock(const std::string& name) {
   return name.starts_with(".claudelens-run-") && name.ends_with(".lock");
 }
 
-/// The files of a backup directory (the directory's lock file aside; run locks too unless asked).
+/// The files of a backup directory (the directory's lock file and the job service's liveness locks in
+/// `.jobs/` aside, docs/jobs.md; run locks too unless asked).
 std::set<std::string> files_in(const fs::path& dir, bool with_run_locks = false) {
   std::set<std::string> out;
   if (!fs::exists(dir)) return out;
   for (const auto& e : fs::directory_iterator(dir)) {
     const std::string name = e.path().filename().string();
-    if (name == ".claudelens.lock" || (!with_run_locks && is_run_lock(name))) continue;
+    if (name == ".claudelens.lock" || name == ".jobs" || (!with_run_locks && is_run_lock(name))) continue;
     out.insert(name);
   }
   return out;

@@ -50,6 +50,18 @@ pid_t fork_backup(const std::filesystem::path& db_file, const std::filesystem::p
   ::_exit(job && job->status == JobStatus::completed ? 0 : 1);
 }
 
+/// Kills and reaps a child the test did not wait for (an assertion failed first), so that no
+/// forked process outlives the test blocked on its pipe.
+struct ReapOnExit {
+  pid_t pid = -1;
+  ~ReapOnExit() {
+    if (pid <= 0) return;
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+  }
+};
+
 int wait_child(pid_t pid) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -124,6 +136,7 @@ TEST(JobRecovery, a_job_a_live_process_runs_is_left_alone_while_a_dead_ones_file
     (void)!::write(to_parent[1], &c, 1);  // "I am mid-backup"
     (void)!::read(to_child[0], &c, 1);    // wait for the parent's go
   });
+  ReapOnExit reap{child};
   ::close(to_parent[1]);  // a child that dies gives EOF instead of a hang
   ::close(to_child[0]);
   char c = 0;
@@ -145,6 +158,7 @@ TEST(JobRecovery, a_job_a_live_process_runs_is_left_alone_while_a_dead_ones_file
   EXPECT_NE(left[0], dead_partials[0]);
 
   ASSERT_EQ(::write(to_child[1], "g", 1), 1);
+  reap.pid = -1;
   EXPECT_EQ(wait_child(child), 0);
   auto done = service->get(by_status[JobStatus::running]).value();
   ASSERT_TRUE(done);
