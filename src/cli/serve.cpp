@@ -13,6 +13,7 @@
 
 #include "cli/context.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/key_file.hpp"
 #include "http/backup_settings.hpp"
 #include "http/rate_limiter.hpp"
 #include "http/routes.hpp"
@@ -75,6 +76,8 @@ Result<std::string> ensure_admin_key(store::Store& st, const std::string& given,
 
 /// --web-dir: the built web page (static_files.hpp; default $CLAUDELENS_WEB_DIR, else web/ beside the binary).
 std::string g_web_dir;
+/// --key-file: the key of encrypted backups (wins over CLAUDELENS_KEY_FILE); read once at start.
+std::string g_key_file;
 
 int serve(Context& ctx) {
   auto st = ctx.store();
@@ -96,6 +99,11 @@ int serve(Context& ctx) {
     return report(Error(
         Errc::io, fmt::format("cannot create the backup directory {}: {}", ctx.settings.backup_dir, ec.message())));
 
+  // The server's key: read once, never logged; backups that ask for encryption and encrypted archives
+  // (previews, restores, uploads) use it. It outlives the job service and the server below.
+  auto passphrase = load_key_file(g_key_file);
+  if (!passphrase) return report(passphrase.error());
+
   auto key = ensure_admin_key(store, ctx.settings.api_key, clock.now_ms());
   if (!key) return report(key.error());
 
@@ -106,6 +114,7 @@ int serve(Context& ctx) {
   services.clock = &clock;
   services.max_upload_bytes = static_cast<std::uint64_t>(ctx.settings.max_upload_mb) << 20;
   services.rate_limiter = &limiter;
+  services.passphrase = passphrase->get();
   {
     auto reader = store.read();
     if (!reader) return report(reader.error());
@@ -121,6 +130,7 @@ int serve(Context& ctx) {
   // Never the bulk mode: it locks every other connection out of the database for the whole restore,
   // and the server reads the store on every request (keys, listings, job status).
   job_options.bulk_restore = jobs::BulkRestore::never;
+  job_options.passphrase = passphrase->get();
   auto job_service = jobs::JobService::open(store, job_options);
   if (!job_service) return report(job_service.error());
   if (auto recovered = (*job_service)->recover(); !recovered) return report(recovered.error());
@@ -154,10 +164,12 @@ int serve(Context& ctx) {
 void add_serve_command(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("serve",
                                  "Serve the HTTP/WebSocket API (uses --listen, --backup-dir, --api-key, "
-                                 "--max-upload-mb)");
+                                 "--max-upload-mb, --key-file)");
   cmd->add_option(
       "--web-dir", g_web_dir,
       "Folder of the built web page served at / (default: $CLAUDELENS_WEB_DIR, else web/ beside the binary)");
+  cmd->add_option("--key-file", g_key_file,
+                  "Key file of encrypted backups (default: $CLAUDELENS_KEY_FILE; none: encryption refused)");
   cmd->callback([&ctx] { ctx.action = [&ctx] { return serve(ctx); }; });
 }
 

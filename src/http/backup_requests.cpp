@@ -51,7 +51,7 @@ void read_filters(Fields& body, backup::Filters& out, std::vector<FieldError>& e
   }
 }
 
-void read_backup_options(Fields& body, backup::BackupRequest& r, std::vector<FieldError>& errors) {
+void read_backup_options(Fields& body, backup::BackupRequest& r, bool has_key, std::vector<FieldError>& errors) {
   const json::object* opts = body.object("options");
   if (!opts) return;
   Fields o(*opts, "options", errors);
@@ -60,8 +60,8 @@ void read_backup_options(Fields& body, backup::BackupRequest& r, std::vector<Fie
   if (auto compress = o.boolean("compress"); compress && !*compress)
     o.error("compress", "unsupported", "backups are always zstd-compressed; compress: false is not supported");
   if (auto level = o.integer("compression_level", 1, 9)) r.compression_level = static_cast<int>(*level);
-  if (auto encrypt = o.boolean("encrypt"); encrypt && *encrypt)
-    o.error("encrypt", "unsupported", "encrypted backups are not implemented yet; send false or leave it out");
+  if (auto encrypt = o.boolean("encrypt"); encrypt && *encrypt && !has_key)
+    o.error("encrypt", "unsupported", "the server has no key file: start it with --key-file");
   if (auto meta = o.boolean("include_metadata"); meta && !*meta)
     o.error("include_metadata", "unsupported", "a backup always holds its manifest, users, projects and sessions");
   if (auto analytics = o.boolean("include_analytics"); analytics && *analytics)
@@ -74,7 +74,7 @@ void read_backup_options(Fields& body, backup::BackupRequest& r, std::vector<Fie
 
 }  // namespace
 
-Checked<backup::BackupRequest> parse_backup_create(std::string_view body, TimeMs now) {
+Checked<backup::BackupRequest> parse_backup_create(std::string_view body, TimeMs now, bool has_key) {
   auto object = parse_object(body);
   if (!object) return {std::nullopt, std::move(object.error)};
   std::vector<FieldError> errors;
@@ -104,7 +104,7 @@ Checked<backup::BackupRequest> parse_backup_create(std::string_view body, TimeMs
   } else {
     r.type = r.filters.empty() ? backup::BackupType::full : backup::BackupType::selective;
   }
-  read_backup_options(f, r, errors);
+  read_backup_options(f, r, has_key, errors);
   if (type_ok && errors.empty())
     add_field_errors(backup::validate_filters(r.filters, r.type, now), *object.value, errors);
   if (!errors.empty()) return {std::nullopt, reject(std::move(errors))};

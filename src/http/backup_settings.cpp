@@ -211,10 +211,13 @@ void merge_compression(const json::object& patch, json::object& target, std::vec
   s.integer("level", 1, 9, false);
 }
 
-void merge_encryption(const json::object& patch, json::object& target, std::vector<FieldError>& errors) {
+void merge_encryption(const json::object& patch, json::object& target, std::vector<FieldError>& errors, bool has_key) {
   Section s(patch, "encryption", target, errors);
   s.fields().reject_unknown({"enabled", "algorithm", "key_management"});
-  s.boolean("enabled", true, "encrypted backups are not available yet");
+  if (has_key)
+    s.boolean("enabled");
+  else
+    s.boolean("enabled", true, "the server has no key file: start it with --key-file");
   s.one_of("algorithm", {"aes-256-gcm"});
   s.one_of("key_management", {"local"});
 }
@@ -375,8 +378,15 @@ int default_compression_level(const json::object& settings) {
   return static_cast<int>(int_at(c->as_object(), "level", 3));
 }
 
+bool encryption_enabled(const json::object& settings) {
+  const auto* e = settings.if_contains("encryption");
+  if (!e || !e->is_object()) return false;
+  const auto* enabled = e->as_object().if_contains("enabled");
+  return enabled && enabled->is_bool() && enabled->as_bool();
+}
+
 SettingsUpdate merge_backup_settings(const json::object& current, const json::object& patch, const fs::path& backup_dir,
-                                     std::vector<FieldError>& errors) {
+                                     std::vector<FieldError>& errors, bool has_key) {
   SettingsUpdate update;
   update.settings = current;
   Fields top(patch, "", errors);
@@ -392,7 +402,7 @@ SettingsUpdate merge_backup_settings(const json::object& current, const json::ob
   if (auto [p, t] = section("storage"); p) merge_storage(*p, *t, backup_dir, errors, update.warnings);
   if (auto [p, t] = section("retention"); p) merge_retention(*p, *t, errors);
   if (auto [p, t] = section("compression"); p) merge_compression(*p, *t, errors);
-  if (auto [p, t] = section("encryption"); p) merge_encryption(*p, *t, errors);
+  if (auto [p, t] = section("encryption"); p) merge_encryption(*p, *t, errors, has_key);
   if (auto [p, t] = section("scheduling"); p) merge_scheduling(*p, *t, errors);
   if (auto [p, t] = section("notifications"); p) merge_notifications(*p, *t, errors);
   if (auto [p, t] = section("rate_limits"); p) merge_rate_limits(*p, *t, errors);

@@ -28,6 +28,9 @@ RateLimits rate_limits_of(const boost::json::object& settings);
 /// The default compression level for new backups (`compression.level`, 1–9; default 3).
 int default_compression_level(const boost::json::object& settings);
 
+/// `encryption.enabled`: new backups that do not say `options.encrypt` are encrypted (default false).
+bool encryption_enabled(const boost::json::object& settings);
+
 struct SettingsUpdate {
   boost::json::object settings;             ///< the merged document to store
   std::vector<std::string> updated_fields;  ///< dotted paths of the values that changed
@@ -35,9 +38,11 @@ struct SettingsUpdate {
 };
 
 /// Validates `patch` against API.md's rules and merges it over `current`. Fills `errors` (one per bad
-/// field) and returns nothing useful when there are any. `backup_dir` is --backup-dir.
+/// field) and returns nothing useful when there are any. `backup_dir` is --backup-dir. `has_key`: the
+/// server was started with a key file; without one `encryption.enabled: true` is refused.
 SettingsUpdate merge_backup_settings(const boost::json::object& current, const boost::json::object& patch,
-                                     const std::filesystem::path& backup_dir, std::vector<FieldError>& errors);
+                                     const std::filesystem::path& backup_dir, std::vector<FieldError>& errors,
+                                     bool has_key = false);
 
 /// The document as GET shows it: `webhook_secret` and a password in `smtp_url` replaced by "***",
 /// `current_usage_gb` filled in from `usage_bytes`.

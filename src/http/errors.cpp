@@ -15,8 +15,8 @@ StatusCode status_for(Errc errc) noexcept {
       return {400, "INVALID_REQUEST"};
     case Errc::corrupted:
       return {400, "INVALID_BACKUP_FILE"};
-    case Errc::wrong_key:
-      return {400, "VALIDATION_FAILED"};
+    case Errc::wrong_key:  // the message says "wrong key" or "needs its key" (docs/backup-api.md)
+      return {422, "INVALID_BACKUP_FILE"};
     case Errc::unauthorized:
       return {401, "UNAUTHORIZED"};
     case Errc::forbidden:

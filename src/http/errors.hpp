@@ -16,7 +16,7 @@ namespace claudelens::http {
 
 /// Status and API.md code for an Errc:
 ///   invalid_argument → 400 VALIDATION_FAILED   malformed_input → 400 INVALID_REQUEST
-///   corrupted → 400 INVALID_BACKUP_FILE        wrong_key → 400 VALIDATION_FAILED
+///   corrupted → 400 INVALID_BACKUP_FILE        wrong_key → 422 INVALID_BACKUP_FILE
 ///   unauthorized → 401 UNAUTHORIZED            forbidden → 403 FORBIDDEN
 ///   not_found → 404 NOT_FOUND                  already_exists, conflict, cancelled → 409 CONFLICT
 ///   too_large → 413 FILE_TOO_LARGE             incompatible_version → 422 INCOMPATIBLE_VERSION

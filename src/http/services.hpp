@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "core/time.hpp"
+#include "crypto/encryption.hpp"
 #include "store/store.hpp"
 
 namespace claudelens::jobs {
@@ -24,6 +25,9 @@ struct Services {
   std::uint64_t max_upload_bytes = 10240ull << 20;  ///< --max-upload-mb. Default: 10 GiB.
   RateLimiter* rate_limiter = nullptr;              ///< the settings handler updates its limits
   jobs::JobService* jobs = nullptr;                 ///< backups and restores run as its jobs (thread-safe)
+  /// `serve --key-file`: encrypts backups that ask for it, opens encrypted archives (previews, uploads).
+  /// Never logged or shown. Default: none (encryption refused, encrypted archives fail with wrong_key).
+  const crypto::Secret* passphrase = nullptr;
 };
 
 }  // namespace claudelens::http

@@ -206,17 +206,19 @@ Status check_owners(format::ArchiveReader& reader, const Uploader& uploader) {
 }  // namespace
 
 Result<UploadCheck> register_upload(store::Store& store, const fs::path& backup_dir, UploadReceiver& received,
-                                    const std::string& upload_id, const Uploader& uploader, TimeMs now) {
+                                    const std::string& upload_id, const Uploader& uploader, TimeMs now,
+                                    const crypto::Secret* passphrase) {
   CL_CHECK(received.sync());
-  auto verified = format::verify_archive(received.temp_path());
+  auto verified = format::verify_archive(received.temp_path(), {}, passphrase);
   if (!verified) {
     const Error& e = verified.error();
-    if (e.code == Errc::incompatible_version || e.code == Errc::io) return fail(e);
+    if (e.code == Errc::incompatible_version || e.code == Errc::io || e.code == Errc::wrong_key) return fail(e);
     return fail(Errc::corrupted, fmt::format("the file is not a readable ClaudeLens backup: {}", e.message));
   }
   if (verified->sha256_hex != received.sha256_hex())
     return fail(Errc::io, "the file on disk differs from the bytes received");
-  CL_TRY(reader, format::ArchiveReader::open(received.temp_path()));
+  // An encrypted archive opens with the server's key only (wrong_key otherwise): its owners are checked.
+  CL_TRY(reader, format::ArchiveReader::open(received.temp_path(), format::ReadOptions{.passphrase = passphrase}));
   CL_CHECK(check_owners(*reader, uploader));
   const json::object header = parse_json_object_text(reader->header_json());
   const json::object manifest = parse_json_object_text(reader->manifest_json());
@@ -265,7 +267,7 @@ Result<UploadCheck> register_upload(store::Store& store, const fs::path& backup_
   m.status = backup::BackupStatus::completed;
   m.completed_at = now;
   m.validation = backup::Validation{now, true, {}, {}};
-  if (reader->encrypted()) out.warnings.push_back("the archive is encrypted: restoring it needs its key");
+  if (reader->encrypted()) m.encryption_key_id = reader->key_id();
   m.filename = backup::backup_file_name(m.id, now);
   m.filepath = m.filename;
   reader.reset();

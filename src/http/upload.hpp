@@ -17,6 +17,7 @@
 
 #include "backup/metadata.hpp"
 #include "core/result.hpp"
+#include "crypto/encryption.hpp"
 #include "crypto/sha256.hpp"
 #include "http/multipart.hpp"
 #include "store/store.hpp"
@@ -98,9 +99,10 @@ struct UploadCheck {
 /// directory under a server-made name and a completed backup record (id `upload_id`, owner the
 /// uploader) is saved. Errors: corrupted (not a readable archive: truncated, damaged, foreign),
 /// incompatible_version (a newer format), forbidden (a user key uploading an archive that holds other
-/// users' data), io/database. On any error the temporary file is left to the receiver (which removes it).
+/// users' data), wrong_key (an encrypted archive that `passphrase`, the server's key, does not open, or
+/// no key), io/database. On any error the temporary file is left to the receiver (which removes it).
 Result<UploadCheck> register_upload(store::Store& store, const std::filesystem::path& backup_dir,
                                     UploadReceiver& received, const std::string& upload_id, const Uploader& uploader,
-                                    TimeMs now);
+                                    TimeMs now, const crypto::Secret* passphrase = nullptr);
 
 }  // namespace claudelens::http

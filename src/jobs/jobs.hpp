@@ -108,7 +108,10 @@ struct Job {
   /// the registered backup being restored ("" for an unregistered file).
   std::string backup_id;
   std::optional<backup::BackupRequest> backup;  ///< the request of a backup job
-  std::optional<RestoreRequest> restore;        ///< the request of a restore job
+  /// Backup jobs: encrypt the archive with the server's key (ServiceOptions::passphrase; the key
+  /// itself is never part of the record). Default: false.
+  bool encrypt = false;
+  std::optional<RestoreRequest> restore;  ///< the request of a restore job
   JobProgress progress;
   TimeMs created_at = 0;
   TimeMs updated_at = 0;  ///< also the heartbeat of a running job
@@ -205,6 +208,10 @@ struct ServiceOptions {
   unsigned backup_threads = 0;  ///< compression threads per backup; 0 = one per core. Default: 0.
   /// This process's worker id (the claimant recorded in jobs). Default: "" = a new id.
   std::string worker_id;
+  /// The server's key (`serve --key-file`), never stored: pool jobs encrypt the backups submitted
+  /// with `encrypt` with it and open encrypted archives with it. Must outlive the service.
+  /// Default: none (submit_backup refuses `encrypt`; an encrypted archive fails with wrong_key).
+  const crypto::Secret* passphrase = nullptr;
 };
 
 /// What submit_backup answers (API.md POST /backups 202).
@@ -270,7 +277,8 @@ class JobService {
 
   /// Validates and plans the request (Errc::invalid_argument / not_found naming the field or value),
   /// then records a pending backup job for the pool. The backup record appears when the job runs.
-  virtual Result<BackupSubmission> submit_backup(const backup::BackupRequest& request) = 0;
+  /// `encrypt`: with the service's passphrase (Errc::invalid_argument naming options.encrypt without one).
+  virtual Result<BackupSubmission> submit_backup(const backup::BackupRequest& request, bool encrypt = false) = 0;
   /// Validates the options and resolves the backup (not_found; a registered backup whose file is gone:
   /// not_found saying so), then records a pending restore job. Errc::conflict when a restore job is
   /// pending or running anywhere on this store (RESTORE_IN_PROGRESS): the check and the insert are one

@@ -250,6 +250,7 @@ store::JobRow to_row(const Job& job) {
                  {"status", job_status_name(job.status)},
                  {"cancel_requested", job.cancel_requested},
                  {"backup_id", job.backup_id},
+                 {"encrypt", job.encrypt},
                  {"progress", progress_to_json(job.progress)},
                  {"created_at", job.created_at},
                  {"updated_at", job.updated_at},
@@ -298,6 +299,7 @@ Result<Job> from_row(const store::JobRow& row) {
     job.cancel_requested = f.boolean("cancel_requested", false) && !is_final(job.status);
   }
   job.backup_id = f.str("backup_id");
+  job.encrypt = f.boolean("encrypt", false);
   if (const auto* p = f.value("progress"); p && p->is_object()) job.progress = progress_from_json(p->get_object());
   job.created_at = row.record.created_at;
   job.updated_at = row.record.updated_at;

@@ -155,9 +155,12 @@ class Service final : public JobService, public ServiceCore {
 
   // ---- submitting ----------------------------------------------------------------------------------
 
-  Result<BackupSubmission> submit_backup(const backup::BackupRequest& request) override {
+  Result<BackupSubmission> submit_backup(const backup::BackupRequest& request, bool encrypt) override {
+    if (encrypt && !m_options.passphrase)
+      return fail(Errc::invalid_argument, "options.encrypt: the server has no key file: start it with --key-file");
     CL_TRY(plan, plan_backup(request));
     Job job = new_backup_job(request);
+    job.encrypt = encrypt;
     CL_TRY(inserted, m_store.insert_job(to_row(job), {}));
     if (!inserted) return fail(Errc::internal, "the job could not be recorded");
     m_wake.notify_all();  // all: the ticker waits on it too
@@ -497,7 +500,7 @@ class Service final : public JobService, public ServiceCore {
     ro.threads = m_options.backup_threads;
     ro.clock = &m_clock;
     ro.cancel = &a.cancel;
-    ro.encryption_passphrase = hooks.passphrase;
+    ro.encryption_passphrase = hooks.passphrase ? hooks.passphrase : job.encrypt ? m_options.passphrase : nullptr;
     ro.on_progress = [&](const backup::Progress& p) {
       on_progress(a, hooks, [&](Job& j) {
         JobProgress& jp = j.progress;
@@ -542,6 +545,7 @@ class Service final : public JobService, public ServiceCore {
     ro.clock = &m_clock;
     ro.bulk_write = ro.bulk_write && use_bulk(job.id);
     if (hooks.passphrase) ro.passphrase = hooks.passphrase;
+    if (!ro.passphrase) ro.passphrase = m_options.passphrase;  // the server's key (pool jobs)
     ro.on_progress = [&](const restore::Progress& p) {
       on_progress(a, hooks, [&](Job& j) {
         JobProgress& jp = j.progress;

@@ -28,17 +28,7 @@ class ApiBackups : public ServerTest {
 
   /// Polls a job until it ends (60 s at most); its last JSON.
   json::object wait_job(const std::string& kind, const std::string& job_id, const std::string& key = k_admin_key) {
-    json::object last;
-    for (int i = 0; i < 600; ++i) {
-      const auto r = get("/api/v1/" + kind + "/jobs/" + job_id, key);
-      EXPECT_EQ(r.status, 200) << r.body;
-      if (r.status != 200) break;
-      last = r.json().as_object();
-      const auto status = std::string(last.at("status").as_string());
-      if (status != "pending" && status != "running") break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return last;
+    return testing::wait_job(port(), kind, job_id, key);
   }
 
   /// A completed backup; its id.

@@ -74,20 +74,6 @@ class ApiRestore : public ServerTest {
                         {{"X-API-Key", key}, {"Content-Type", "multipart/form-data; boundary=" + k_boundary}});
   }
 
-  json::object wait_job(std::uint16_t port, const std::string& kind, const std::string& job_id) {
-    json::object last;
-    for (int i = 0; i < 600; ++i) {
-      const auto r = http_request(port, "GET", "/api/v1/" + kind + "/jobs/" + job_id, "", {{"X-API-Key", k_admin_key}});
-      EXPECT_EQ(r.status, 200) << r.body;
-      if (r.status != 200) break;
-      last = r.json().as_object();
-      const auto status = std::string(last.at("status").as_string());
-      if (status != "pending" && status != "running") break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return last;
-  }
-
   /// A full backup of the fixture's server, downloaded: its bytes.
   std::string archive() {
     const auto r = post("/api/v1/backups", json::object{{"name", "from elsewhere"}});

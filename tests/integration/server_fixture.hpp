@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include <boost/json.hpp>
 
@@ -15,6 +17,23 @@
 namespace claudelens::testing {
 
 inline constexpr const char* k_admin_key = "cl_test_admin_key_0123456789abcdefghijklmnopqrstuvw";
+
+/// Polls GET /api/v1/{kind}/jobs/{job_id} (kind: backups or restore) on `port` until the job is final
+/// (at most 60 s); its last state.
+inline boost::json::object wait_job(std::uint16_t port, const std::string& kind, const std::string& job_id,
+                                    const std::string& key = k_admin_key) {
+  boost::json::object last;
+  for (int i = 0; i < 600; ++i) {
+    const auto r = http_request(port, "GET", "/api/v1/" + kind + "/jobs/" + job_id, "", {{"X-API-Key", key}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    if (r.status != 200) break;
+    last = r.json().as_object();
+    const auto status = std::string(last.at("status").as_string());
+    if (status != "pending" && status != "running") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return last;
+}
 
 class ServerTest : public ::testing::Test {
  public:

@@ -86,6 +86,7 @@ ServerProcess::ServerProcess(Options options) : m_options(std::move(options)) {
   // Global flags go before the subcommand; --api-key is one of them.
   if (!m_options.api_key.empty()) args.insert(args.begin() + 1, {"--api-key", m_options.api_key});
   args.insert(args.begin() + 1, m_options.extra_args.begin(), m_options.extra_args.end());
+  args.insert(args.end(), m_options.serve_args.begin(), m_options.serve_args.end());
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e) env.emplace_back(*e);
   for (const auto& [k, v] : m_options.env) env.push_back(k + "=" + v);

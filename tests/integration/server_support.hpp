@@ -36,11 +36,12 @@ struct HttpReply {
 class ServerProcess {
  public:
   struct Options {
-    std::filesystem::path dir;  ///< holds db.sqlite, backups/, server.log
-    std::string api_key;        ///< --api-key; empty: let the server make and print one
-    std::vector<std::string> extra_args;
-    HeaderList env;      ///< extra environment variables
-    std::string db_url;  ///< default: sqlite:<dir>/db.sqlite
+    std::filesystem::path dir;            ///< holds db.sqlite, backups/, server.log
+    std::string api_key;                  ///< --api-key; empty: let the server make and print one
+    std::vector<std::string> extra_args;  ///< global flags (before `serve`)
+    std::vector<std::string> serve_args;  ///< flags of `serve` itself (after it), e.g. --key-file
+    HeaderList env;                       ///< extra environment variables
+    std::string db_url;                   ///< default: sqlite:<dir>/db.sqlite
   };
   explicit ServerProcess(Options options);
   ~ServerProcess();  ///< SIGKILL if still running

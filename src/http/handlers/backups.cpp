@@ -9,8 +9,8 @@
 
 #include "backup/planner.hpp"
 #include "http/backup_list.hpp"
-#include "http/backup_settings.hpp"
 #include "http/backup_requests.hpp"
+#include "http/backup_settings.hpp"
 #include "http/backup_statistics.hpp"
 #include "http/errors.hpp"
 #include "http/handlers/backup_access.hpp"
@@ -35,17 +35,29 @@ ApiError submit_error(const Error& e, const Request& req) {
 
 Response create_backup(Services& s, Request& req) {
   const TimeMs now = s.clock->now_ms();
-  auto parsed = parse_backup_create(req.body, now);
+  auto parsed = parse_backup_create(req.body, now, s.passphrase != nullptr);
   if (!parsed) return parsed.error;
   backup::BackupRequest request = std::move(*parsed.value);
-  // A request that names no level gets the stored default (PUT /settings/backup compression.level).
-  if (auto body = parse_object(req.body); body && value_at(*body.value, "options.compression_level").is_null()) {
-    auto reader = s.store->read();
-    if (!reader) return api_error(reader.error());
-    auto settings = load_backup_settings(**reader, s.backup_dir);
-    if (!settings) return api_error(settings.error());
-    request.compression_level = default_compression_level(*settings);
+  // A request that names no level gets the stored default (PUT /settings/backup compression.level), one
+  // that does not say `options.encrypt` the stored encryption.enabled.
+  bool encrypt = false;
+  if (auto body = parse_object(req.body); body) {
+    const json::value level = value_at(*body.value, "options.compression_level");
+    const json::value asked = value_at(*body.value, "options.encrypt");
+    if (asked.is_bool()) encrypt = asked.as_bool();
+    if (level.is_null() || !asked.is_bool()) {
+      auto reader = s.store->read();
+      if (!reader) return api_error(reader.error());
+      auto settings = load_backup_settings(**reader, s.backup_dir);
+      if (!settings) return api_error(settings.error());
+      if (level.is_null()) request.compression_level = default_compression_level(*settings);
+      if (!asked.is_bool()) encrypt = encryption_enabled(*settings);
+    }
   }
+  if (encrypt && !s.passphrase)  // encryption.enabled was set by a server that had a key
+    return reject({FieldError{"options.encrypt",
+                              "encryption.enabled is set but the server has no key file: start it with --key-file",
+                              "unsupported", json::value(true)}});
   const Caller& caller = req.who();
   request.created_by = caller.user_id;
   request.owner_scope = caller.owner_filter();
@@ -55,7 +67,7 @@ Response create_backup(Services& s, Request& req) {
   }();
   if (!plan) return submit_error(plan.error(), req);
   if (auto full = require_free_space(s.backup_dir, plan->estimated_compressed_bytes)) return *full;
-  auto submitted = s.jobs->submit_backup(request);
+  auto submitted = s.jobs->submit_backup(request, encrypt);
   if (!submitted) return submit_error(submitted.error(), req);
   const jobs::Job& job = submitted->job;
   return Response::json(202,

@@ -78,6 +78,7 @@ Response create_restore(Services& s, Request& req) {
   po.check_message_conflicts = false;
   po.on_conflict = r.options.on_conflict;
   po.backup_id = m->id;
+  po.passphrase = s.passphrase;
   auto preview = restore::preview_restore(*s.store, *path, po);
   if (!preview) return archive_error(preview.error());
   const json::value pv = std::move(*preview);
@@ -134,6 +135,7 @@ Response preview(Services& s, Request& req) {
   if (!path) return std::get<ApiError>(file);
   po.backup_id = m->id;
   po.check_message_conflicts = po.check_conflicts;
+  po.passphrase = s.passphrase;
   auto out = restore::preview_restore(*s.store, *path, po);
   if (!out) return archive_error(out.error());
   return Response::json(200, *out);

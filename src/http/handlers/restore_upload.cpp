@@ -98,7 +98,8 @@ class UploadSink : public BodySink {
 
     const TimeMs now = m_services.clock->now_ms();
     const Uploader uploader{m_caller.user_id, m_caller.user_name, m_caller.is_admin()};
-    auto check = register_upload(*m_services.store, m_services.backup_dir, *m_receiver, m_upload_id, uploader, now);
+    auto check = register_upload(*m_services.store, m_services.backup_dir, *m_receiver, m_upload_id, uploader, now,
+                                 m_services.passphrase);
     if (!check) return upload_error(check.error());
     const backup::BackupMetadata& m = check->metadata;
     json::array warnings;

@@ -40,7 +40,8 @@ Response put_settings(Services& s, Request& req) {
   auto current = load_backup_settings(**writer, s.backup_dir);
   if (!current) return api_error(current.error());
   std::vector<FieldError> errors;
-  SettingsUpdate update = merge_backup_settings(*current, std::get<json::object>(body), s.backup_dir, errors);
+  SettingsUpdate update =
+      merge_backup_settings(*current, std::get<json::object>(body), s.backup_dir, errors, s.passphrase != nullptr);
   if (!errors.empty()) return validation_failed(std::move(errors));
   if (auto w = save_backup_settings(**writer, update.settings, s.clock->now_ms()); !w) return api_error(w.error());
   if (auto c = (*writer)->commit(); !c) return api_error(c.error());

@@ -115,6 +115,18 @@ TEST(BackupCreate, date_range_errors) {
   EXPECT_EQ(r.error.code, "INVALID_DATE_RANGE");
 }
 
+TEST(BackupCreate, encrypt_is_accepted_only_when_the_server_has_a_key) {
+  const std::string body = R"({"name":"abc","options":{"encrypt":true}})";
+  auto without = parse_backup_create(body, k_now);
+  ASSERT_FALSE(without);
+  EXPECT_EQ(fields(without.error), std::vector<std::string>{"options.encrypt"});
+  ASSERT_EQ(without.error.validation_errors.size(), 1u);
+  EXPECT_NE(without.error.validation_errors[0].message.find("--key-file"), std::string::npos);
+  auto with = parse_backup_create(body, k_now, true);
+  ASSERT_TRUE(with) << with.error.message;
+  EXPECT_EQ(with.value->name, "abc");
+}
+
 TEST(BackupCreate, options_the_engine_cannot_honour_are_refused_by_name) {
   const std::pair<const char*, const char*> cases[] = {
       {R"({"encrypt":true})", "options.encrypt"},
