@@ -117,6 +117,7 @@ json::object metadata_to_json(const BackupMetadata& m) {
   o["can_restore"] = m.status == BackupStatus::completed;
   o["error_message"] = m.error_message.empty() ? json::value(nullptr) : json::value(m.error_message);
   o["parent_backup_id"] = m.parent_backup_id ? json::value(*m.parent_backup_id) : json::value(nullptr);
+  if (!m.archive_backup_id.empty()) o["archive_backup_id"] = m.archive_backup_id;
   o["duration_seconds"] = m.duration_seconds;
   o["completed_at"] = time_or_null(m.completed_at);
   const double ratio = m.compressed_size_bytes > 0 ? static_cast<double>(m.size_bytes) / m.compressed_size_bytes : 0;
@@ -189,6 +190,7 @@ Result<BackupMetadata> metadata_from_json(std::string_view text) {
   m.error_message = get_string(o, "error_message");
   if (const auto* p = o.if_contains("parent_backup_id"); p && p->is_string())
     m.parent_backup_id = std::string(p->as_string());
+  m.archive_backup_id = get_string(o, "archive_backup_id");
   m.duration_seconds = get_double(o, "duration_seconds");
   m.completed_at = get_time(o, "completed_at");
   if (const auto* cv = o.if_contains("compression"); cv && cv->is_object())

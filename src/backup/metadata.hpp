@@ -68,6 +68,9 @@ struct BackupMetadata {
   std::string version;
   std::string error_message;
   std::optional<std::string> parent_backup_id;
+  /// The backup id written inside the file, when it differs from `id`: an uploaded archive is
+  /// registered under a new id, and a restore checks the file against the id it holds. Empty: `id`.
+  std::string archive_backup_id;
   int compression_level = 3;
   /// Encrypted backups: the key's non-secret fingerprint (16 hex digits, the archive's key_id);
   /// nullopt for a plaintext backup.
@@ -77,6 +80,11 @@ struct BackupMetadata {
   std::optional<Validation> validation;
   std::optional<RunOwner> owner;  ///< set while pending/in_progress (records since issue 7)
 };
+
+/// The backup id the archive file itself holds (what a restore checks the file against).
+inline const std::string& archive_id_of(const BackupMetadata& m) {
+  return m.archive_backup_id.empty() ? m.id : m.archive_backup_id;
+}
 
 /// The API's string for an archive format version: 1 → "1.0.0".
 std::string format_version_string(int format_version);

@@ -13,6 +13,7 @@ void register_routes(Router& router, Services& services) {
   add_backup_routes(router, services);
   add_restore_routes(router, services);
   add_progress_routes(router, services);
+  add_schedule_routes(router, services);
 }
 
 }  // namespace claudelens::http

@@ -244,6 +244,8 @@ Result<UploadCheck> register_upload(store::Store& store, const fs::path& backup_
   }
   if (const auto* p = header.if_contains("parent_backup_id"); p && p->is_string())
     m.parent_backup_id = std::string(p->get_string());
+  m.archive_backup_id = member_string(header, "backup_id");
+  if (m.archive_backup_id == m.id) m.archive_backup_id.clear();
   const json::object* counts = member_object(manifest, "counts");
   backup::Contents& c = m.contents;
   c.users_count = member_int(counts, "users");
@@ -263,7 +265,7 @@ Result<UploadCheck> register_upload(store::Store& store, const fs::path& backup_
   m.compressed_size_bytes = static_cast<std::int64_t>(verified->file_size);
   m.compression_level = static_cast<int>(member_int(member_object(manifest, "compression"), "level"));
   m.checksum = verified->sha256_hex;
-  m.version = reader->format_version();
+  m.version = fmt::format("{}.{}.0", reader->format_version(), reader->format_minor());
   m.status = backup::BackupStatus::completed;
   m.completed_at = now;
   m.validation = backup::Validation{now, true, {}, {}};

@@ -198,6 +198,7 @@ json::object restore_request_to_json(const RestoreRequest& r) {
                     {"allow_delete", o.allow_delete},
                     {"restored_by", o.restored_by},
                     {"backup_id", o.backup_id},
+                    {"archive_backup_id", o.archive_backup_id},
                     {"expected_sha256", o.expected_sha256},
                     {"bulk_write", o.bulk_write}};
   return json::object{{"backup_id", r.backup_id}, {"file", r.file.string()}, {"options", std::move(opts)}};
@@ -238,6 +239,7 @@ Result<RestoreRequest> restore_request_from_json(const json::value& v) {
   opt.allow_delete = o.boolean("allow_delete", false);
   opt.restored_by = o.str("restored_by");
   opt.backup_id = o.str("backup_id");
+  opt.archive_backup_id = o.str("archive_backup_id");
   opt.expected_sha256 = o.str("expected_sha256");
   opt.bulk_write = o.boolean("bulk_write", true);
   return r;

@@ -398,6 +398,7 @@ class Service final : public JobService, public ServiceCore {
       if (!resolved.metadata) return fail(Errc::not_found, fmt::format("no backup with id '{}'", r.backup_id));
       r.file = resolved.file;
       r.options.backup_id = resolved.metadata->id;
+      r.options.archive_backup_id = backup::archive_id_of(*resolved.metadata);
       r.options.expected_sha256 = resolved.metadata->checksum;
       return {};
     }

@@ -98,6 +98,9 @@ struct RestoreOptions {
   std::string restored_by;
   /// The registered backup's id (for the history); Default: "" (a file from elsewhere).
   std::string backup_id;
+  /// The backup id the archive file must hold (checked before any write); Default: "" = `backup_id`.
+  /// Differs for an uploaded archive, registered under a new id (BackupMetadata::archive_backup_id).
+  std::string archive_backup_id;
   /// The checksum the backup's metadata records; compared when validation checks the whole file.
   /// Default: "".
   std::string expected_sha256;

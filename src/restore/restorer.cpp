@@ -145,9 +145,11 @@ class Restorer {
   /// the registered backup's checksum, and the trailer's digest) only when the restore reads every
   /// frame anyway, or when `verify_all` asks: a restore of one session reads a few frames, not the file.
   Status validate_archive() {
-    if (!m_options.backup_id.empty() && !m_catalogue.backup_id.empty() && m_catalogue.backup_id != m_options.backup_id)
+    const std::string& expected_id =
+        m_options.archive_backup_id.empty() ? m_options.backup_id : m_options.archive_backup_id;
+    if (!expected_id.empty() && !m_catalogue.backup_id.empty() && m_catalogue.backup_id != expected_id)
       return fail(Errc::corrupted, fmt::format("{} holds backup '{}', not the registered backup '{}'",
-                                               m_archive.string(), m_catalogue.backup_id, m_options.backup_id));
+                                               m_archive.string(), m_catalogue.backup_id, expected_id));
     if (!m_options.validate_before_restore) return {};
     progress("validating", true);
     const auto& sections = m_reader->sections();

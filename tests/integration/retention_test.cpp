@@ -213,17 +213,20 @@ TEST_F(RetentionCli, size_limit_trims_the_oldest_kept_and_protects_newest_and_pa
 
 TEST_F(RetentionCli, apply_deletes_files_and_records_and_frees_the_bytes_it_claims) {
   const auto planned = run_plan({"retention", "plan", "--keep-daily", "2", "--json"});
-  std::int64_t before = 0;
-  for (const auto& e : fs::directory_iterator(*s_dir / "backups")) before += static_cast<std::int64_t>(e.file_size());
+  // The bytes of the directory's regular files (beside the archives: locks; the job service's .jobs/).
+  const auto file_bytes = [&] {
+    std::int64_t total = 0;
+    for (const auto& e : fs::directory_iterator(*s_dir / "backups"))
+      if (e.is_regular_file()) total += static_cast<std::int64_t>(e.file_size());
+    return total;
+  };
+  const std::int64_t before = file_bytes();
   auto r = cli_at(k_now, {"retention", "apply", "--keep-daily", "2", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto o = json::parse(r.out).as_object();
-  std::int64_t after = 0;
+  const std::int64_t after = file_bytes();
   std::size_t files = 0;
-  for (const auto& e : fs::directory_iterator(*s_dir / "backups")) {
-    after += static_cast<std::int64_t>(e.file_size());
-    files += e.path().extension() == ".claudelens";  // beside them: the directory's lock file
-  }
+  for (const auto& e : fs::directory_iterator(*s_dir / "backups")) files += e.path().extension() == ".claudelens";
   EXPECT_EQ(o.at("freed_bytes").as_int64(), before - after);
   EXPECT_EQ(o.at("freed_bytes").as_int64(), planned.freed);
   EXPECT_EQ(o.at("delete").as_array().size(), 8u);

@@ -86,6 +86,7 @@ Response create_restore(Services& s, Request& req) {
   restore::RestoreOptions options = r.options;
   options.restored_by = caller.user_id;
   options.backup_id = m->id;
+  options.archive_backup_id = backup::archive_id_of(*m);
   options.expected_sha256 = m->checksum;
   auto job = s.jobs->submit_restore(jobs::RestoreRequest{m->id, {}, options}, caller.user_id);
   if (!job) {

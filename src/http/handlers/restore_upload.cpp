@@ -110,6 +110,7 @@ class UploadSink : public BodySink {
       restore::RestoreOptions o = options.value_or(restore::RestoreOptions{});
       o.restored_by = m_caller.user_id;
       o.backup_id = m.id;
+      o.archive_backup_id = backup::archive_id_of(m);
       o.expected_sha256 = m.checksum;
       auto job = m_services.jobs->submit_restore(jobs::RestoreRequest{m.id, {}, o}, m_caller.user_id);
       if (job)

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "crypto/sha256.hpp"
+#include "format/grammar.hpp"
 #include "unit/http/handler_test_support.hpp"
 
 namespace claudelens::testing {
@@ -44,7 +45,7 @@ TEST(BackupRoutes, create_follow_list_show_download_delete) {
   EXPECT_EQ(m.at("status").as_string(), "completed");
   EXPECT_EQ(m.at("contents").at("messages_count").as_int64(), 4);
   EXPECT_EQ(m.at("compression").at("level").as_int64(), 5);
-  EXPECT_EQ(m.at("version").as_string(), "1.0.0");
+  EXPECT_EQ(m.at("version").as_string(), format::k_format_version_string);
   EXPECT_TRUE(m.at("restore_history").as_array().empty());
   for (const char* f : {"storage_location", "encryption", "validation_status", "download_url", "checksum"})
     EXPECT_TRUE(m.contains(f)) << f;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "crypto/sha256.hpp"
+#include "format/grammar.hpp"
 #include "unit/http/handler_test_support.hpp"
 
 namespace claudelens::testing {
@@ -68,6 +69,10 @@ TEST(RestoreRoutes, upload_a_real_archive_then_restore_into_an_empty_server) {
   auto shown = api.call(Method::get, "/api/v1/backups/" + backup_id);
   ASSERT_EQ(shown.status, 200);
   EXPECT_EQ(shown.body.at("checksum").as_string(), crypto::sha256_hex(archive));
+  // Registered under a new id, it keeps the format's version and the id the file itself holds.
+  EXPECT_EQ(shown.body.at("version").as_string(), format::k_format_version_string);
+  ASSERT_TRUE(shown.body.as_object().contains("archive_backup_id"));
+  EXPECT_NE(shown.body.at("archive_backup_id").as_string(), backup_id);
   EXPECT_EQ(shown.body.at("restore_history").as_array().size(), 1u);
 
   // A second restore of the same backup merges: everything is a duplicate now.
