@@ -165,9 +165,7 @@ TEST_F(ServerEncrypt, encrypted_backup_previews_restores_and_uploads_to_a_server
   EXPECT_EQ(twin_preview.json().at("contents").at("projects").as_array().size(), 2u);
 }
 
-// Restoring an upload: fails on `integration` for plain archives as well (ApiRestore.upload_a_real_
-// archive_then_restore_into_an_empty_server): the restorer compares the archive's backup id with the
-// upload's new id ("holds backup X, not the registered backup Y"). Kept as the check of the encrypted case.
+// The upload's auto_restore: the pool's restore job opens the archive with the server's key.
 TEST_F(ServerEncrypt, an_encrypted_upload_restores_into_an_empty_server_with_the_same_counts) {
   const std::string id = make_backup(json::object{{"encrypt", true}});
   ASSERT_FALSE(id.empty());
