@@ -133,7 +133,10 @@ async function signIn(page, base) {
   await page.goto(`${base}/`);
   await page.getByLabel('API key').fill(KEY);
   await page.getByRole('button', { name: 'Continue' }).click();
-  await page.getByRole('heading', { name: 'Backups' }).waitFor();
+  // exact: the key prompt's own heading ("ClaudeLens backups") would match a substring search, and
+  // signIn would return before the key was accepted and stored (a race a later page.goto loses).
+  await page.getByRole('heading', { name: 'Backups', exact: true }).waitFor();
+  await page.waitForFunction(() => sessionStorage.getItem('claudelens.apiKey') !== null);
 }
 
 const flows = [];
