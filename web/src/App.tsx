@@ -12,6 +12,9 @@ import { RestoreWizardPage } from './pages/RestoreWizard';
 import { UploadPage } from './pages/Upload';
 import { StatisticsPage } from './pages/Statistics';
 import { RestoreJobPage, RestoresPage } from './pages/Restores';
+import { ScheduleEditPage, SchedulesPage } from './pages/Schedules';
+import { RetentionPage } from './pages/Retention';
+import { NotificationsPage } from './pages/Notifications';
 
 type Theme = 'light' | 'dark';
 function initialTheme(): Theme {
@@ -61,6 +64,9 @@ export function App() {
           <NavLink to="/upload">Upload</NavLink>
           <NavLink to="/restores">Restores</NavLink>
           <NavLink to="/statistics">Statistics</NavLink>
+          <NavLink to="/schedules">Schedules</NavLink>
+          <NavLink to="/retention">Retention</NavLink>
+          <NavLink to="/notifications">Notifications</NavLink>
         </nav>
         <span className="spacer" />
         {themeButton}
@@ -78,6 +84,11 @@ export function App() {
           <Route path="/statistics" element={<StatisticsPage />} />
           <Route path="/restores" element={<RestoresPage />} />
           <Route path="/restores/:jobId" element={<RestoreJobPage />} />
+          <Route path="/schedules" element={<SchedulesPage />} />
+          <Route path="/schedules/new" element={<ScheduleEditPage />} />
+          <Route path="/schedules/:id" element={<ScheduleEditPage />} />
+          <Route path="/retention" element={<RetentionPage />} />
+          <Route path="/notifications" element={<NotificationsPage />} />
           <Route path="*" element={<p>There is no such page. <NavLink to="/">Back to the backups</NavLink></p>} />
         </Routes>
       </main>

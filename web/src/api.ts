@@ -101,6 +101,7 @@ export async function request<T>(method: string, path: string, body?: unknown, k
 
 export const get = <T>(path: string) => request<T>('GET', path);
 export const post = <T>(path: string, body?: unknown) => request<T>('POST', path, body);
+export const put = <T>(path: string, body?: unknown) => request<T>('PUT', path, body);
 export const del = <T>(path: string) => request<T>('DELETE', path);
 
 /// Query string from the defined, non-empty values.
@@ -243,4 +244,60 @@ export interface JobProgress {
   bytes_written?: number;
   elapsed_seconds?: number;
   estimated_remaining_seconds?: number | null;
+}
+
+// ---- settings, schedules, retention (API.md "Settings and schedules") ----
+export type BackupType = 'full' | 'selective' | 'incremental';
+export interface Schedule {
+  _id: string;
+  name: string;
+  enabled: boolean;
+  schedule: string;
+  type: BackupType;
+  filters?: Record<string, unknown>;
+  options?: Record<string, unknown>;
+  last_run?: string | null;
+  next_run?: string | null;
+}
+export interface RetentionSettings {
+  enabled?: boolean;
+  max_backups?: number | null;
+  max_age_days?: number | null;
+  max_total_size_gb?: number | null;
+  keep_daily?: number | null;
+  keep_weekly?: number | null;
+  keep_monthly?: number | null;
+  auto_cleanup?: boolean;
+  cleanup_schedule?: string | null;
+}
+export const NOTIFY_EVENTS = ['backup.completed', 'backup.failed', 'restore.completed', 'restore.failed', 'retention.deleted', 'storage.low'] as const;
+export interface NotificationSettings {
+  enabled?: boolean;
+  email_recipients?: string[];
+  smtp_url?: string | null;
+  webhook_url?: string | null;
+  webhook_secret?: string | null;
+  notify_on?: string[];
+}
+export interface BackupSettings {
+  storage?: { backend?: string; filesystem?: { base_directory?: string; max_size_gb?: number | null; current_usage_gb?: number | null } };
+  retention?: RetentionSettings;
+  scheduling?: { enabled?: boolean; schedules?: Schedule[] };
+  notifications?: NotificationSettings;
+}
+export interface SettingsUpdated {
+  message: string;
+  updated_fields: string[];
+  settings: BackupSettings;
+  validation_warnings: string[];
+}
+export interface NextRuns {
+  cron: string;
+  runs: string[];
+  description: string;
+}
+export interface RetentionPlan {
+  delete: { _id: string; name: string; created_at: string; size_bytes: number; reason?: string }[];
+  keep: { _id: string; name: string; kept_by: string[] }[];
+  freed_bytes: number;
 }

@@ -1,35 +1,17 @@
 // Component tests of the forms: the create-backup form's validation messages (ours and the server's),
 // the API key prompt's wrong-key message, and the selection tree's tri-state checkboxes in the DOM.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { describe, expect, it, vi } from 'vitest';
+import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { MemoryRouter } from 'react-router-dom';
+import { useFakeFetch } from './test-fetch';
 import { ReactNode, useState } from 'react';
 import { CreateBackupPage } from './pages/CreateBackup';
 import { KeyPrompt } from './pages/KeyPrompt';
 import { SelectionTree } from './components/SelectionTree';
 import { TreeProject } from './tree';
 
-type Route = (method: string, url: string, body: any) => { status: number; body: unknown } | undefined;
-let routes: Route;
-let calls: { method: string; url: string; body: any }[];
-
-beforeEach(() => {
-  calls = [];
-  sessionStorage.setItem('claudelens.apiKey', 'k1');
-  vi.stubGlobal('fetch', async (url: string, init: RequestInit = {}) => {
-    const method = init.method ?? 'GET';
-    const body = typeof init.body === 'string' ? JSON.parse(init.body) : undefined;
-    calls.push({ method, url, body });
-    const r = routes(method, url, body) ?? { status: 200, body: { items: [], pagination: { total_items: 0 } } };
-    return new Response(JSON.stringify(r.body), { status: r.status, headers: { 'Content-Type': 'application/json', 'X-Request-Id': 'rid-1' } });
-  });
-});
-afterEach(() => {
-  cleanup();
-  vi.unstubAllGlobals();
-  sessionStorage.clear();
-});
+const fake = useFakeFetch({ status: 200, body: { items: [], pagination: { total_items: 0 } } });
 
 function wrap(ui: ReactNode) {
   const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
@@ -44,7 +26,7 @@ const projects = { items: [{ _id: 'p1', name: 'alpha', sessions_count: 2, messag
 
 describe('create-backup form', () => {
   it('lists the projects from the API and sums the estimate', async () => {
-    routes = (_m, url) => (url.startsWith('/api/v1/projects') ? { status: 200, body: projects } : undefined);
+    fake.routes = (_m, url) => (url.startsWith('/api/v1/projects') ? { status: 200, body: projects } : undefined);
     wrap(<CreateBackupPage />);
     expect(await screen.findByText('alpha')).toBeTruthy();
     await screen.findByText(/3 sessions, 34 messages/);
@@ -53,7 +35,7 @@ describe('create-backup form', () => {
   });
 
   it('shows its own validation messages and sends nothing', async () => {
-    routes = (_m, url) => (url.startsWith('/api/v1/projects') ? { status: 200, body: projects } : undefined);
+    fake.routes = (_m, url) => (url.startsWith('/api/v1/projects') ? { status: 200, body: projects } : undefined);
     wrap(<CreateBackupPage />);
     fireEvent.change(screen.getByLabelText('Name'), { target: { value: 'a/' } });
     fireEvent.click(screen.getByLabelText(/^Selective/));
@@ -63,11 +45,11 @@ describe('create-backup form', () => {
     expect(screen.getByText('A whole number from 1 to 10000.')).toBeTruthy();
     expect(screen.getByText('Please fix the 2 fields marked above.')).toBeTruthy();
     expect(screen.getByLabelText('Name').getAttribute('aria-invalid')).toBe('true');
-    expect(calls.some((c) => c.method === 'POST')).toBe(false);
+    expect(fake.calls.some((c) => c.method === 'POST')).toBe(false);
   });
 
   it('shows the server’s validation errors with the request id', async () => {
-    routes = (m, url) => {
+    fake.routes = (m, url) => {
       if (url.startsWith('/api/v1/projects')) return { status: 200, body: projects };
       if (m === 'POST' && url === '/api/v1/backups')
         return { status: 400, body: { error: { code: 'VALIDATION_FAILED', message: 'filters are wrong', request_id: 'req-42' },
@@ -80,14 +62,14 @@ describe('create-backup form', () => {
     expect(await screen.findByText(/Some fields need fixing\. filters are wrong/)).toBeTruthy();
     expect(screen.getAllByText('must be at most max_message_count').length).toBeGreaterThan(0);
     expect(screen.getByText('req-42')).toBeTruthy();
-    const post = calls.find((c) => c.method === 'POST')!;
+    const post = fake.calls.find((c) => c.method === 'POST')!;
     expect(post.body).toMatchObject({ name: 'good name', type: 'full', options: { compression_level: 3 } });
   });
 });
 
 describe('API key prompt', () => {
   it('says when the key is wrong and keeps a right one', async () => {
-    routes = (_m, url) => (url.startsWith('/api/v1/backups') ? { status: 401, body: { error: { code: 'UNAUTHORIZED', message: 'unknown key' } } } : undefined);
+    fake.routes = (_m, url) => (url.startsWith('/api/v1/backups') ? { status: 401, body: { error: { code: 'UNAUTHORIZED', message: 'unknown key' } } } : undefined);
     const accepted = vi.fn();
     wrap(<KeyPrompt onAccepted={accepted} themeButton={null} />);
     fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
@@ -96,7 +78,7 @@ describe('API key prompt', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
     expect(await screen.findByText('This API key is wrong: the server does not know it.')).toBeTruthy();
     expect(accepted).not.toHaveBeenCalled();
-    routes = () => ({ status: 200, body: { items: [], pagination: {}, summary: {} } });
+    fake.routes = () => ({ status: 200, body: { items: [], pagination: {}, summary: {} } });
     fireEvent.change(screen.getByLabelText('API key'), { target: { value: 'good' } });
     fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
     await waitFor(() => expect(accepted).toHaveBeenCalledWith('good'));

@@ -1,6 +1,6 @@
 // Small shared pieces: the API error box (words + request id), status badges, a confirmation dialog,
 // a progress bar and summary cards.
-import { ReactNode, useEffect, useRef } from 'react';
+import { FormEvent, ReactNode, useEffect, useRef, useState } from 'react';
 import { ApiError, describe } from '../api';
 
 export function ErrorBox({ error, title }: { error: unknown; title?: string }) {
@@ -13,12 +13,11 @@ export function ErrorBox({ error, title }: { error: unknown; title?: string }) {
       {api && api.validationErrors.length > 0 && (
         <ul>
           {api.validationErrors.map((v, i) => (
-            <li key={i}><code>{v.field}</code>: {v.message}</li>
+            <li key={i}>
+              <code>{v.field}</code>: {v.code === 'unsupported' ? 'this server does not support it yet — ' : ''}{v.message}
+            </li>
           ))}
         </ul>
-      )}
-      {api?.code === 'BACKUP_HAS_DEPENDENTS' && Array.isArray((api.details as any)?.dependents) && (
-        <p>Depends on it: {((api.details as any).dependents as any[]).map((d) => (typeof d === 'string' ? d : d.name ?? d._id)).join(', ')}</p>
       )}
       {api?.requestId && (
         <p className="muted small">Code {api.code} · request id <code>{api.requestId}</code> (quote it when asking for help)</p>
@@ -55,15 +54,16 @@ export function Card({ label, value, hint }: { label: string; value: ReactNode; 
   );
 }
 
-/// A modal confirmation (native <dialog>: focus is trapped and Escape cancels).
+/// A modal confirmation, or information (native <dialog>: focus is trapped and Escape cancels).
 export function ConfirmDialog(props: {
   open: boolean;
   title: string;
   children: ReactNode;
-  confirmLabel: string;
+  /// Without one the dialog only informs: its one button is "Close".
+  confirmLabel?: string;
   danger?: boolean;
   busy?: boolean;
-  onConfirm: () => void;
+  onConfirm?: () => void;
   onCancel: () => void;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
@@ -80,13 +80,61 @@ export function ConfirmDialog(props: {
           <h2 id="dialog-title">{props.title}</h2>
           <div>{props.children}</div>
           <div className="actions">
-            <button type="button" className="secondary" onClick={props.onCancel} autoFocus>Cancel</button>
-            <button type="button" className={props.danger ? 'danger' : ''} disabled={props.busy} onClick={props.onConfirm}>
-              {props.confirmLabel}
-            </button>
+            <button type="button" className="secondary" onClick={props.onCancel} autoFocus>{props.confirmLabel ? 'Cancel' : 'Close'}</button>
+            {props.confirmLabel && (
+              <button type="button" className={props.danger ? 'danger' : ''} disabled={props.busy} onClick={props.onConfirm}>
+                {props.confirmLabel}
+              </button>
+            )}
           </div>
         </>
       )}
     </dialog>
   );
+}
+
+export function invalid(id: string, error?: string) {
+  return error ? { 'aria-invalid': true as const, 'aria-describedby': `${id}-error` } : {};
+}
+
+export function Field({ id, label, error, children }: { id: string; label: string; error?: string; children: ReactNode }) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      {children}
+      {error && <p className="field-error" id={`${id}-error`}>{error}</p>}
+    </div>
+  );
+}
+
+/// The value after it stopped changing for `ms` (a live preview asks the server once per pause in
+/// typing, not once per key).
+export function useDebounced<T>(value: T, ms = 400): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return settled;
+}
+
+/// A form's submit handler: marks the form touched (its own messages show), then focuses the first
+/// invalid field, or sends.
+export function submitter(errors: Record<string, string>, setTouched: (v: boolean) => void, send: () => void) {
+  return (e: FormEvent) => {
+    e.preventDefault();
+    setTouched(true);
+    if (Object.keys(errors).length) {
+      setTimeout(() => document.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus());
+      return;
+    }
+    send();
+  };
+}
+
+/// "Please fix the N fields marked above", once the form was submitted with errors.
+export function FixFields({ errors, touched }: { errors: Record<string, string>; touched: boolean }) {
+  const n = Object.keys(errors).length;
+  if (!touched || n === 0) return null;
+  return <p className="field-error" role="alert">Please fix the {n === 1 ? 'field' : `${n} fields`} marked above.</p>;
 }

@@ -1,11 +1,12 @@
 // The backups list: summary cards, filters (type, status, date), search, sorting by column, pages, and
-// per row download / restore / delete (with a confirmation naming what depends on it).
+// per row download / restore / verify / delete (with a confirmation naming what depends on it).
 import { useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router-dom';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError, Backup, BackupList, del, describe, get, getKey, query } from '../api';
+import { ApiError, Backup, BackupList, BackupSettings, del, describe, get, getKey, query } from '../api';
 import { bytes, count, when } from '../format';
 import { Card, ConfirmDialog, ErrorBox, StatusBadge } from '../components/common';
+import { VerifyDialog } from '../components/VerifyDialog';
 
 type SortField = 'created_at' | 'name' | 'size_bytes';
 
@@ -46,22 +47,55 @@ export function BackupsPage() {
   });
 
   const [toDelete, setToDelete] = useState<Backup | null>(null);
-  const [force, setForce] = useState(false);
+  const [toVerify, setToVerify] = useState<Backup | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  // What is built on the backup to delete: every incremental backup the caller can see naming it as
+  // parent (asked when the dialog opens); the server's 409 BACKUP_HAS_DEPENDENTS is the final word.
+  const children = useQuery({
+    queryKey: ['backups', 'dependents', toDelete?._id],
+    queryFn: () => dependentsOf(toDelete!._id),
+    enabled: toDelete !== null,
+  });
   const remove = useMutation({
-    mutationFn: (b: Backup) => del<{ freed_bytes: number }>(`/backups/${encodeURIComponent(b._id)}${force ? '?force=true' : ''}`),
-    onSuccess: (r, b) => {
+    mutationFn: async ({ b, force, dependents }: { b: Backup; force: boolean; dependents: Dependent[] }) => {
+      const r = await del<{ freed_bytes: number }>(`/backups/${encodeURIComponent(b._id)}${force ? '?force=true' : ''}`);
+      // After a forced delete, which dependents went with it and which remain without their parent.
+      const gone: Dependent[] = [];
+      const left: Dependent[] = [];
+      for (const d of force ? dependents : []) {
+        try {
+          await get(`/backups/${encodeURIComponent(d._id)}`);
+          left.push(d);
+        } catch (e) {
+          if (e instanceof ApiError && e.status === 404) gone.push(d);
+          else left.push(d);
+        }
+      }
+      return { freed: r?.freed_bytes, gone, left };
+    },
+    onSuccess: (r, { b }) => {
       setToDelete(null);
-      setForce(false);
-      setNotice(`Deleted “${b.name}” (freed ${bytes(r?.freed_bytes)}).`);
+      let text = `Deleted “${b.name}” (freed ${bytes(r.freed)}).`;
+      if (r.gone.length) text += ` Deleted with it: ${r.gone.map((d) => d.name).join(', ')}.`;
+      if (r.left.length) text += ` Left without their parent (they cannot be restored fully): ${r.left.map((d) => d.name).join(', ')}.`;
+      setNotice(text);
       client.invalidateQueries({ queryKey: ['backups'] });
+      client.invalidateQueries({ queryKey: ['statistics'] });
+      client.invalidateQueries({ queryKey: ['settings'] });
     },
   });
-  const [notice, setNotice] = useState<string | null>(null);
-  const dependents = remove.error instanceof ApiError && remove.error.code === 'BACKUP_HAS_DEPENDENTS';
+  const refused = remove.error instanceof ApiError && remove.error.code === 'BACKUP_HAS_DEPENDENTS' ? remove.error : null;
+  // The dependents by name: the server's list (ids) named from what we found, else what we found.
+  const known = children.data ?? [];
+  const dependents: Dependent[] = refused && Array.isArray((refused.details as any)?.dependents)
+    ? ((refused.details as any).dependents as unknown[]).map((d) => {
+      const id = typeof d === 'string' ? d : String((d as any)?._id ?? '');
+      return known.find((k) => k._id === id) ?? { _id: id, name: (d as any)?.name ?? id };
+    })
+    : known;
 
   const data = list.data;
   const summary = data?.summary;
-  const lastSuccess = data?.items.find((b) => b.status === 'completed');
 
   function sortHeader(field: SortField, label: string) {
     const active = sortField === field;
@@ -89,8 +123,7 @@ export function BackupsPage() {
         <Card label="Backups" value={count(summary?.total_backups)}
           hint={summary ? Object.entries(summary.backups_by_type).filter(([, n]) => n).map(([t, n]) => `${n} ${t}`).join(' · ') : ''} />
         <Card label="Data backed up" value={bytes(summary?.total_size_bytes)} hint="before compression" />
-        <Card label="Newest backup" value={summary?.newest_backup ? when(summary.newest_backup) : '—'}
-          hint={lastSuccess ? `last completed: ${lastSuccess.name}` : undefined} />
+        <LastSuccessCard newest={summary?.newest_backup} />
         <StorageCard />
       </section>
 
@@ -165,9 +198,11 @@ export function BackupsPage() {
                         aria-label={`Download ${b.name}`}>Download</a>
                       <button type="button" className="small secondary" disabled={b.can_restore === false}
                         onClick={() => navigate(`/backups/${encodeURIComponent(b._id)}/restore`)} aria-label={`Restore ${b.name}`}>Restore</button>
+                      <button type="button" className="small secondary" onClick={() => setToVerify(b)} aria-label={`Verify ${b.name}`}
+                        title="Download and compare its SHA-256 with the recorded checksum; check that it opens">Verify</button>
                     </>
                   )}
-                  <button type="button" className="small danger-outline" onClick={() => { remove.reset(); setForce(false); setToDelete(b); }}
+                  <button type="button" className="small danger-outline" onClick={() => { remove.reset(); setNotice(null); setToDelete(b); }}
                     aria-label={`Delete ${b.name}`}>Delete</button>
                 </td>
               </tr>
@@ -192,40 +227,79 @@ export function BackupsPage() {
         </nav>
       )}
 
-      <ConfirmDialog open={toDelete !== null} title={`Delete “${toDelete?.name ?? ''}”?`} danger busy={remove.isPending}
-        confirmLabel={dependents ? 'Delete it and break the chain' : 'Delete backup'}
+      <ConfirmDialog open={toDelete !== null} title={`Delete “${toDelete?.name ?? ''}”?`} danger busy={remove.isPending || children.isLoading}
+        confirmLabel={refused ? 'Delete it anyway' : 'Delete backup'}
         onCancel={() => { setToDelete(null); remove.reset(); }}
-        onConfirm={() => {
-          if (!toDelete) return;
-          if (dependents) setForce(true);
-          remove.mutate(toDelete);
-        }}>
+        onConfirm={() => toDelete && remove.mutate({ b: toDelete, force: refused !== null, dependents })}>
         <p>The file ({bytes(toDelete?.compressed_size_bytes)}) and its record are removed. This cannot be undone.</p>
         {toDelete?.type === 'incremental' && <p>It is an incremental backup; its parent stays.</p>}
-        {toDelete && (data?.items ?? []).some((b) => b.parent_backup_id === toDelete._id) && (
-          <p className="field-error">
-            Incremental backups built on it:{' '}
-            {(data?.items ?? []).filter((b) => b.parent_backup_id === toDelete._id).map((b) => b.name).join(', ')}. They cannot be
-            restored without it.
-          </p>
+        {children.isLoading && <p className="muted">Looking for backups built on it…</p>}
+        {dependents.length > 0 && (
+          <div className="field-error" data-testid="dependents">
+            <p>{dependents.length === 1 ? 'One backup is' : `${dependents.length} backups are`} built on it and cannot be restored without it:</p>
+            <ul>{dependents.map((d) => <li key={d._id}>{d.name}{d.name !== d._id && <span className="muted small"> ({d._id})</span>}</li>)}</ul>
+          </div>
         )}
-        {dependents ? (
-          <ErrorBox error={remove.error} title="Other backups depend on this one" />
-        ) : (
-          remove.error != null && <ErrorBox error={remove.error} title="Could not delete" />
+        {refused && (
+          <>
+            <ErrorBox error={refused} title="The server refused: other backups depend on this one" />
+            <p><strong>Delete it anyway</strong> forces the delete; afterwards this page says which of the backups above went with it
+              and which remain without their parent.</p>
+          </>
         )}
+        {remove.error != null && !refused && <ErrorBox error={remove.error} title="Could not delete" />}
       </ConfirmDialog>
+      <VerifyDialog backup={toVerify} onClose={() => setToVerify(null)} />
     </>
   );
 }
 
-function StorageCard() {
-  const stats = useQuery({ queryKey: ['statistics'], queryFn: () => get<any>('/backups/statistics'), staleTime: 10000 });
-  const u = stats.data?.storage_usage;
+/// The newest completed backup over everything the caller can see (not just this page).
+function LastSuccessCard({ newest }: { newest?: string | null }) {
+  const last = useQuery({
+    queryKey: ['backups', 'last-success'],
+    queryFn: () => get<BackupList>('/backups' + query({ status: 'completed', sort: 'created_at,desc', size: 1 })),
+    refetchInterval: 15000,
+  });
+  const b = last.data?.items[0];
   return (
-    <Card label="Storage used" value={u ? bytes(u.used_bytes) : '—'}
-      hint={u?.quota_bytes ? `${Math.round(u.percentage_used ?? 0)}% of ${bytes(u.quota_bytes)} quota` : u ? `${bytes(u.available_bytes)} free` : undefined} />
+    <Card label="Last success" value={last.isError ? '?' : b ? when(b.created_at) : last.data ? 'none yet' : '—'}
+      hint={last.isError ? describe(last.error) : [b ? b.name : null, newest && newest !== b?.created_at ? `newest of any status: ${when(newest)}` : null].filter(Boolean).join(' · ') || undefined} />
   );
+}
+
+const GIB = 1024 ** 3;
+
+/// Storage used of the quota: `storage.filesystem` of GET /settings/backup (current_usage_gb of
+/// max_size_gb); without a quota, the free space from the statistics.
+function StorageCard() {
+  const settings = useQuery({ queryKey: ['settings'], queryFn: () => get<BackupSettings>('/settings/backup'), staleTime: 10000 });
+  const stats = useQuery({ queryKey: ['statistics'], queryFn: () => get<any>('/backups/statistics'), staleTime: 10000 });
+  const fsys = settings.data?.storage?.filesystem;
+  const used = fsys?.current_usage_gb ?? null;
+  const quota = fsys?.max_size_gb ?? null;
+  const u = stats.data?.storage_usage;
+  const usedBytes = used !== null ? used * GIB : u?.used_bytes;
+  let hint: string | undefined;
+  if (quota) hint = `${Math.round(((used ?? 0) / quota) * 100)}% of the ${bytes(quota * GIB)} quota`;
+  else if (settings.data) hint = `no quota set${u?.available_bytes != null ? ` · ${bytes(u.available_bytes)} free on disk` : ''}`;
+  return <Card label="Storage used" value={bytes(usedBytes)} hint={hint} />;
+}
+
+interface Dependent {
+  _id: string;
+  name: string;
+}
+
+/// Incremental backups naming `id` as their parent (all pages, up to 1000 backups).
+async function dependentsOf(id: string): Promise<Dependent[]> {
+  const out: Dependent[] = [];
+  for (let page = 1; page <= 10; page++) {
+    const r = await get<BackupList>('/backups' + query({ type: 'incremental', size: 100, page }));
+    for (const b of r.items) if (b.parent_backup_id === id) out.push({ _id: b._id, name: b.name });
+    if (!r.pagination.has_next) break;
+  }
+  return out;
 }
 
 /// Downloads through fetch (the key travels as a header, never in the URL) and hands the file to the

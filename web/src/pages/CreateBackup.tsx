@@ -7,7 +7,7 @@ import { useMutation, useQueries, useQuery } from '@tanstack/react-query';
 import { ApiError, Backup, BackupList, get, Paged, post, Project, query, Session } from '../api';
 import { bytes, count, duration } from '../format';
 import { BackupForm, emptyForm, toRequest, validateBackup } from '../validate';
-import { ErrorBox } from '../components/common';
+import { ErrorBox, Field, invalid } from '../components/common';
 import { JobProgressView, useJob } from '../components/JobProgress';
 
 interface Started {
@@ -143,21 +143,7 @@ export function CreateBackupPage() {
   );
 }
 
-function invalid(id: string, error?: string) {
-  return error ? { 'aria-invalid': true as const, 'aria-describedby': `${id}-error` } : {};
-}
-
-export function Field({ id, label, error, children }: { id: string; label: string; error?: string; children: React.ReactNode }) {
-  return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      {children}
-      {error && <p className="field-error" id={`${id}-error`}>{error}</p>}
-    </div>
-  );
-}
-
-function ProjectPicker({ selected, onChange }: { selected: string[]; onChange: (v: string[]) => void }) {
+export function ProjectPicker({ selected, onChange }: { selected: string[]; onChange: (v: string[]) => void }) {
   const [text, setText] = useState('');
   const projects = useQuery({ queryKey: ['projects', 'all'], queryFn: () => get<Paged<Project>>('/projects?size=100') });
   const items = (projects.data?.items ?? []).filter((p) => !text || `${p.name} ${p.path ?? ''}`.toLowerCase().includes(text.toLowerCase()));
