@@ -157,7 +157,7 @@ describe('retention', () => {
     fake.routes = (_m, url) => (url.startsWith('/api/v1/backups/retention/plan') ? { status: 200, body: plan } : undefined);
     wrap(<RetentionEditor stored={{ max_backups: 5, keep_daily: 7 }} />);
     expect(await screen.findByText('old one')).toBeTruthy();
-    expect(screen.getByText('one of the newest N')).toBeTruthy();
+    expect(screen.getByText('one of the newest 5')).toBeTruthy();
     expect(screen.getByText('the newest completed backup')).toBeTruthy();
     expect(screen.getByText(/Delete \(1, frees 2.0 KB\)/)).toBeTruthy();
     const planUrls = () => fake.calls.filter((c) => c.url.startsWith('/api/v1/backups/retention/plan')).map((c) => new URL(c.url, 'http://x').searchParams);

@@ -114,12 +114,17 @@ export function retentionBody(f: RetentionForm): RetentionSettings {
   return body;
 }
 
-/// kept_by codes in words.
-export const KEPT_BY: Record<string, string> = {
-  max_backups: 'one of the newest N', max_age_days: 'young enough', keep_daily: 'newest of its day',
-  keep_weekly: 'newest of its week', keep_monthly: 'newest of its month', keep_all: 'no rule deletes anything',
-  newest_completed: 'the newest completed backup', being_restored: 'being restored', needed_parent: 'parent of a kept backup',
-};
+/// A kept_by code in words, with the rule's number from the form ("one of the newest 5").
+export function keptBy(code: string, f: RetentionForm): string {
+  const n = (k: RetentionNumber) => f[k].trim() || 'N';
+  const words: Record<string, string> = {
+    max_backups: `one of the newest ${n('max_backups')}`, max_age_days: `younger than ${n('max_age_days')} days`,
+    keep_daily: `newest of its day (last ${n('keep_daily')})`, keep_weekly: `newest of its week (last ${n('keep_weekly')})`,
+    keep_monthly: `newest of its month (last ${n('keep_monthly')})`, keep_all: 'no rule deletes anything',
+    newest_completed: 'the newest completed backup', being_restored: 'being restored', needed_parent: 'parent of a kept backup',
+  };
+  return words[code] ?? code;
+}
 export const DELETE_REASON: Record<string, string> = {
   no_rule_keeps_it: 'no rule keeps it', max_total_size_gb: 'over the size limit', failed: 'failed more than a day ago',
 };

@@ -8,7 +8,7 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tansta
 import { get, post, query, RetentionPlan, RetentionSettings } from '../api';
 import { bytes, when } from '../format';
 import {
-  DELETE_REASON, fieldErrors, KEPT_BY, RETENTION_NUMBERS, RetentionForm, RetentionNumber, retentionBody, retentionQuery,
+  DELETE_REASON, fieldErrors, keptBy, RETENTION_NUMBERS, RetentionForm, RetentionNumber, retentionBody, retentionQuery,
   retentionToForm, validateRetention,
 } from '../settings';
 import { ConfirmDialog, ErrorBox, Field, invalid, submitter, useDebounced } from '../components/common';
@@ -105,7 +105,7 @@ export function RetentionEditor({ stored }: { stored: RetentionSettings | undefi
 
         <section className="card" aria-labelledby="h-plan" data-plan-state={planLoading ? 'loading' : 'ready'}>
           <h2 id="h-plan">What would be deleted now</h2>
-          <p className="muted small">With the rules on the left{valid ? '' : ' (fix the marked rules to update this)'}; nothing is deleted until you apply it.</p>
+          <p className="muted small">With the rules on this page{valid ? '' : ' (fix the marked rules to update this)'}; nothing is deleted until you apply it.</p>
           <ErrorBox error={plan.error} title="Could not compute the plan" />
           {p && (
             <>
@@ -126,7 +126,7 @@ export function RetentionEditor({ stored }: { stored: RetentionSettings | undefi
                   {p.keep.map((k) => (
                     <li key={k._id} data-plan="keep" data-backup-id={k._id}>
                       <Link to={`/backups/${encodeURIComponent(k._id)}`}>{k.name}</Link>{' '}
-                      {k.kept_by.map((r) => <span key={r} className="badge" title={r}>{KEPT_BY[r] ?? r}</span>)}
+                      {k.kept_by.map((r) => <span key={r} className="badge" title={r}>{keptBy(r, form)}</span>)}
                     </li>
                   ))}
                 </ul>
