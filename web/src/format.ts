@@ -27,3 +27,11 @@ export function duration(seconds: number | null | undefined): string {
 export function count(n: number | null | undefined): string {
   return n === null || n === undefined ? '—' : n.toLocaleString('en-US');
 }
+/// A time in UTC, labelled so (cron expressions are evaluated in UTC; a local rendering would
+/// contradict the description beside it).
+export function whenUtc(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' })} UTC`;
+}

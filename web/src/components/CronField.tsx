@@ -2,7 +2,7 @@
 // answers the expression in words and its next runs, or the server's message naming what is wrong.
 import { useQuery } from '@tanstack/react-query';
 import { ApiError, get, NextRuns, query } from '../api';
-import { when } from '../format';
+import { whenUtc } from '../format';
 import { invalid, useDebounced } from './common';
 
 /// The server's verdict on a cron expression, asked once typing pauses for `ms`.
@@ -36,7 +36,7 @@ export function CronField(props: { id: string; label: string; value: string; onC
           <>
             <p><strong>Runs {next.data.description}</strong> (UTC). Next:</p>
             <ol className="runs">
-              {next.data.runs.map((r) => <li key={r}><time dateTime={r}>{when(r)}</time></li>)}
+              {next.data.runs.map((r) => <li key={r}><time dateTime={r}>{whenUtc(r)}</time></li>)}
             </ol>
           </>
         )}

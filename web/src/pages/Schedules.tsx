@@ -6,7 +6,7 @@ import { useState } from 'react';
 import { Link, useLocation, useNavigate, useParams } from 'react-router-dom';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { BackupSettings, get, put, Schedule, SettingsUpdated } from '../api';
-import { when } from '../format';
+import { when, whenUtc } from '../format';
 import {
   emptySchedule, fieldErrors, ScheduleForm, scheduleToForm, schedulesToggled, schedulesWith, schedulesWithout, validateSchedule,
 } from '../settings';
@@ -131,7 +131,7 @@ function When({ cron }: { cron: string }) {
       {next.data && (
         <>
           <div>{next.data.description}</div>
-          <div className="muted small" data-testid="next-runs">next: {next.data.runs.map((r) => when(r)).join(' · ')}</div>
+          <div className="muted small" data-testid="next-runs">next: {next.data.runs.map((r) => whenUtc(r)).join(' · ')}</div>
         </>
       )}
     </div>
