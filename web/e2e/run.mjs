@@ -73,12 +73,22 @@ async function startServer(name, { ingest }) {
   return { url, proc, dir };
 }
 
+/// One API call as the test's own client. A 429 (the key's 100 requests a minute, shared with the
+/// page under test) is waited out as its Retry-After says, then retried.
 async function api(base, method, path, body) {
-  const res = await fetch(`${base}/api/v1${path}`, {
-    method,
-    headers: { 'X-API-Key': KEY, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
+  let res;
+  for (let attempt = 0; ; attempt++) {
+    res = await fetch(`${base}/api/v1${path}`, {
+      method,
+      headers: { 'X-API-Key': KEY, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    if (res.status !== 429 || attempt === 5) break;
+    const wait = Math.min(30, Number(res.headers.get('Retry-After')) || 1);
+    log(`429 on ${method} ${path}; waiting ${wait} s`);
+    await res.arrayBuffer();
+    await new Promise((r) => setTimeout(r, wait * 1000));
+  }
   const text = await res.text();
   let json = null;
   try {
@@ -89,7 +99,7 @@ async function api(base, method, path, body) {
   return { status: res.status, json, headers: res.headers, text };
 }
 
-/// Polls fn until truthy; `every` ms apart (API polls use 500 ms: the server allows 100 requests a
+/// Polls fn until truthy; `every` ms apart (API polls use 1 s: the server allows 100 requests a
 /// minute per key, and the page under test needs its share).
 async function until(what, fn, ms = TIMEOUT, every = 100) {
   const end = Date.now() + ms;
@@ -150,7 +160,7 @@ async function backupViaApi(base, name, type = 'full') {
     const j = (await api(base, 'GET', `/backups/jobs/${r.json.job_id}`)).json;
     check(j.status !== 'failed', `backup ${name} failed: ${JSON.stringify(j.error)}`);
     return j.status === 'completed';
-  }, TIMEOUT, 500);
+  }, TIMEOUT, 1000);
   return r.json.backup_id;
 }
 
@@ -486,6 +496,7 @@ flow('schedules', async () => {
   await page.getByText('Deleted the schedule “e2e weekdays”.').waitFor();
   check((await api(A.url, 'GET', '/settings/backup')).json.scheduling.schedules.length === 0, 'the schedule is deleted');
   await page.close();
+  check((await api(A.url, 'PUT', '/settings/backup', { scheduling: { enabled: false } })).status === 200, 'the scheduler off again');
 });
 
 flow('notifications', async () => {
@@ -497,14 +508,14 @@ flow('notifications', async () => {
   await page.getByRole('button', { name: 'Save notifications' }).click();
   await page.getByText('Not an email address: not-an-address.').waitFor();
   await page.getByLabel('Recipients (one per line)').fill('ops@example.com');
-  await page.getByLabel('Webhook URL').fill('https://hooks.example.com/claudelens');
+  await page.getByLabel('Webhook URL').fill('http://127.0.0.1:9/claudelens');
   await page.getByLabel('Signing secret (HMAC-SHA256)').fill('e2e-secret-value');
   await page.getByLabel(/a backup failed/).check();
   await page.getByRole('button', { name: 'Save notifications' }).click();
   await page.getByText(/^Saved the notification settings/).waitFor();
   // write-only: the server shows "***", the field stays empty and says a secret is stored
   let n = (await api(A.url, 'GET', '/settings/backup')).json.notifications;
-  check(n.webhook_secret === '***' && n.webhook_url === 'https://hooks.example.com/claudelens' && n.email_recipients[0] === 'ops@example.com', `stored ${JSON.stringify(n)}`);
+  check(n.webhook_secret === '***' && n.webhook_url === 'http://127.0.0.1:9/claudelens' && n.email_recipients[0] === 'ops@example.com', `stored ${JSON.stringify(n)}`);
   check((await page.getByLabel('Signing secret (HMAC-SHA256)').inputValue()) === '', 'the secret field is empty');
   await page.getByTestId('secret-state').getByText(/A secret is stored/).waitFor();
   check(!(await page.content()).includes('e2e-secret-value'), 'the secret is nowhere on the page');
@@ -523,6 +534,8 @@ flow('notifications', async () => {
   await screenshot(page, 'notifications');
   await phoneDark(page, 'notifications');
   await page.close();
+  // later flows run without notifications (a server that sends them would try the webhook)
+  check((await api(A.url, 'PUT', '/settings/backup', { notifications: { enabled: false } })).status === 200, 'notifications off again');
 });
 
 flow('delete-backup', async () => {
@@ -556,7 +569,7 @@ flow('delete-with-dependents', async () => {
     await api(A.url, 'DELETE', `/backups/${base}`);
     return;
   }
-  await until('incremental completed', async () => (await api(A.url, 'GET', `/backups/jobs/${r.json.job_id}`)).json.status === 'completed', TIMEOUT, 500);
+  await until('incremental completed', async () => (await api(A.url, 'GET', `/backups/jobs/${r.json.job_id}`)).json.status === 'completed', TIMEOUT, 1000);
   const page = await newPage();
   await signIn(page, A.url);
   await page.locator(`tr[data-backup-id="${base}"]`).getByRole('button', { name: 'Delete e2e chain base' }).click();
@@ -608,6 +621,15 @@ flow('retention', async () => {
   await page.getByRole('button', { name: 'Save rules' }).click();
   await page.getByText(/^Saved the retention rules/).waitFor();
   check((await api(A.url, 'GET', '/settings/backup')).json.retention.max_backups === 1, 'max_backups stored');
+  // retention on: saved, or the server's refusal in words
+  await page.getByLabel(/^Retention on/).check();
+  await page.getByRole('button', { name: 'Save rules' }).click();
+  await page.getByText(/retention\.enabled|The server refused to save the rules/).first().waitFor();
+  const on = (await api(A.url, 'GET', '/settings/backup')).json.retention.enabled;
+  if (!on) await page.getByRole('alert').getByText(/this server does not support it yet/).waitFor();
+  log('retention enabled:', on);
+  await page.getByLabel(/^Retention on/).uncheck();
+  if (on) check((await api(A.url, 'PUT', '/settings/backup', { retention: { enabled: false } })).status === 200, 'retention off again');
   await phoneDark(page, 'retention');
   // apply, after a confirmation naming what goes
   await page.getByRole('button', { name: `Delete ${expected.delete.length} now…` }).click();

@@ -26,10 +26,18 @@ export class ApiError extends Error {
     public requestId: string | null,
     public validationErrors: FieldError[] = [],
     public details: unknown = null,
+    /// Seconds to wait before trying again (Retry-After of a 429), when given.
+    public retryAfter: number | null = null,
   ) {
     super(message);
   }
 }
+
+/// TanStack Query's retry rule for reads: only a 429 is retried (up to 3 times, after its Retry-After),
+/// since a key's 100 requests a minute are shared by every tab and script using it.
+export const retryRateLimited = (failures: number, error: unknown) => error instanceof ApiError && error.status === 429 && failures < 3;
+export const retryDelay = (_failures: number, error: unknown) =>
+  Math.min(30, error instanceof ApiError && error.retryAfter ? error.retryAfter : 2) * 1000;
 
 /// What a person reads for an API error code (the server's own message follows it).
 const WORDS: Record<string, string> = {
@@ -78,6 +86,7 @@ async function toError(res: Response): Promise<ApiError> {
     e.request_id ?? res.headers.get('X-Request-Id'),
     body?.validation_errors ?? [],
     e.details ?? null,
+    Number(res.headers.get('Retry-After')) || null,
   );
 }
 
