@@ -478,6 +478,9 @@ flow('schedules', async () => {
   await page.getByRole('button', { name: 'Save changes' }).click();
   await saved.waitFor();
   await row.getByText(edited.description, { exact: true }).waitFor();
+  const listed = (await api(A.url, 'GET', `/schedules/next?cron=${encodeURIComponent('30 2 * * *')}&count=3`)).json.runs;
+  const rowRuns = await row.getByTestId('next-runs').locator('time').evaluateAll((ts) => ts.map((t) => t.getAttribute('datetime')));
+  check(JSON.stringify(rowRuns) === JSON.stringify(listed), `the list's next runs ${rowRuns} are the server's ${listed}`);
   stored = (await api(A.url, 'GET', '/settings/backup')).json.scheduling.schedules;
   check(stored.length === 1 && stored[0].schedule === '30 2 * * *', `edited ${JSON.stringify(stored)}`);
 

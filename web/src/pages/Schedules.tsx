@@ -131,7 +131,10 @@ function When({ cron }: { cron: string }) {
       {next.data && (
         <>
           <div>{next.data.description}</div>
-          <div className="muted small" data-testid="next-runs">next: {next.data.runs.map((r) => whenUtc(r)).join(' · ')}</div>
+          <div className="muted small" data-testid="next-runs">
+            next:{' '}
+            {next.data.runs.map((r, i) => <span key={r}>{i > 0 && ' · '}<time dateTime={r}>{whenUtc(r)}</time></span>)}
+          </div>
         </>
       )}
     </div>
