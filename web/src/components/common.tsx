@@ -9,7 +9,7 @@ export function ErrorBox({ error, title }: { error: unknown; title?: string }) {
   return (
     <div className="error-box" role="alert">
       <strong>{title ?? 'Something went wrong'}</strong>
-      <p>{describe(error)}</p>
+      <p>{api && restatesFields(api) ? describe(new ApiError(api.status, api.code, '', null)) : describe(error)}</p>
       {api && api.validationErrors.length > 0 && (
         <ul>
           {api.validationErrors.map((v, i) => (
@@ -24,6 +24,11 @@ export function ErrorBox({ error, title }: { error: unknown; title?: string }) {
       )}
     </div>
   );
+}
+
+/// The server's message only lists the field errors shown below it ("field: message; …").
+function restatesFields(e: ApiError): boolean {
+  return e.validationErrors.length > 0 && e.validationErrors.every((v) => e.message.includes(`${v.field}: ${v.message}`));
 }
 
 const STATUS_LABEL: Record<string, string> = {
