@@ -45,7 +45,8 @@ class ServerAudit : public ServerTest {
     // The admin key's user (the server adopted --api-key as user "admin").
     const auto keys = get("/api/v1/keys?size=100");
     ASSERT_EQ(keys.status, 200) << keys.body;
-    for (const auto& k : keys.json().at("items").as_array())
+    const json::value listed = keys.json();
+    for (const auto& k : listed.at("items").as_array())
       if (str(k, "role") == "admin") m_admin = str(k, "user_id");
     ASSERT_FALSE(m_admin.empty()) << keys.body;
   }
@@ -69,8 +70,9 @@ class ServerAudit : public ServerTest {
       const auto r = get("/api/v1/audit?size=100&page=" + std::to_string(page) + (query.empty() ? "" : "&" + query));
       EXPECT_EQ(r.status, 200) << r.body;
       if (r.status != 200) return out;
-      for (const auto& item : r.json().at("items").as_array()) out.push_back(item.as_object());
-      if (!r.json().at("pagination").at("has_next").as_bool()) return out;
+      const json::value v = r.json();
+      for (const auto& item : v.at("items").as_array()) out.push_back(item.as_object());
+      if (!v.at("pagination").at("has_next").as_bool()) return out;
     }
   }
 
@@ -188,14 +190,15 @@ TEST_F(ServerAudit, filters_and_paging) {
   for (int page = 1; page <= 3; ++page) {
     const auto r = get("/api/v1/audit?size=2&page=" + std::to_string(page));
     ASSERT_EQ(r.status, 200) << r.body;
-    const auto& p = r.json().at("pagination");
+    const json::value v = r.json();
+    const auto& p = v.at("pagination");
     EXPECT_EQ(p.at("total_items"), 5);
     EXPECT_EQ(p.at("total_pages"), 3);
     EXPECT_EQ(p.at("current_page"), page);
     EXPECT_EQ(p.at("page_size"), 2);
     EXPECT_EQ(p.at("has_next").as_bool(), page < 3);
     EXPECT_EQ(p.at("has_previous").as_bool(), page > 1);
-    for (const auto& item : r.json().at("items").as_array()) paged.push_back(str(item, "_id"));
+    for (const auto& item : v.at("items").as_array()) paged.push_back(str(item, "_id"));
   }
   ASSERT_EQ(paged.size(), 5u);
   for (std::size_t i = 0; i < paged.size(); ++i) EXPECT_EQ(paged[i], str(all[i], "_id")) << i;
@@ -251,10 +254,10 @@ TEST_F(ServerAudit, a_full_backup_carries_the_log_and_a_full_restore_brings_it_b
   ASSERT_TRUE(fs::exists(file)) << file;
 
   // Into an empty store, by the CLI (a full restore of a full backup), twice: the second adds nothing.
-  const TempDir other;
-  const std::string other_db = "sqlite:" + (other.path() / "db.sqlite").string();
+  const fs::path other = dir().path() / "other";  // (a second TempDir would be this test's folder again)
+  const std::string other_db = "sqlite:" + (other / "db.sqlite").string();
   for (int round = 0; round < 2; ++round) {
-    const auto r = run_cli({"--db", other_db, "--backup-dir", (other.path() / "backups").string(), "--json", "restore",
+    const auto r = run_cli({"--db", other_db, "--backup-dir", (other / "backups").string(), "--json", "restore",
                             file.string(), "--mode", "full", "--yes"});
     ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
     const auto tally = json::parse(r.out).at("collections").at("audit_log");
@@ -262,7 +265,7 @@ TEST_F(ServerAudit, a_full_backup_carries_the_log_and_a_full_restore_brings_it_b
     EXPECT_EQ(tally.at("skipped"), round == 0 ? 0 : 4) << r.out;
   }
   ServerProcess::Options o;
-  o.dir = other.path();
+  o.dir = other;
   o.api_key = k_admin_key;
   ServerProcess restored(o);
   ASSERT_NE(restored.port(), 0) << restored.startup_error();
@@ -270,7 +273,8 @@ TEST_F(ServerAudit, a_full_backup_carries_the_log_and_a_full_restore_brings_it_b
   ASSERT_EQ(r.status, 200) << r.body;
   std::map<std::string, json::object> after;
   std::multiset<std::string> actions;
-  for (const auto& item : r.json().at("items").as_array()) {
+  const json::value v = r.json();
+  for (const auto& item : v.at("items").as_array()) {
     after[str(item, "_id")] = item.as_object();
     actions.insert(str(item, "action"));
   }
