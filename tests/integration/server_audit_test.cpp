@@ -1,6 +1,7 @@
 // The audit log over loopback with the real binary: backups created (API and CLI), downloaded, uploaded
 // and deleted, restores started and ended, keys created and revoked and settings changed each appear in
-// GET /api/v1/audit with the acting user, the action and the target; the filters and paging work; a
+// GET /api/v1/audit with the acting user, the action and the target (the CLI's backup create, keys create
+// and backup delete too, as user admin); the filters and paging work; a
 // user key gets 403, no key 401, bad parameters 400 VALIDATION_FAILED naming them; a full backup
 // carries the log and a full restore into an empty store brings every line back, once.
 #include <gtest/gtest.h>
@@ -100,6 +101,11 @@ TEST_F(ServerAudit, every_action_is_logged_with_the_user_who_did_it) {
   const std::string full = backup("admin backup");
   ASSERT_FALSE(mine.empty());
   ASSERT_FALSE(full.empty());
+  // A user's full backup leaves the log out (it names others' actions); an admin's carries it.
+  const json::value mine_meta = get("/api/v1/backups/" + mine, alice_key).json();
+  EXPECT_EQ(mine_meta.at("contents").at("audit_log_count"), 0);
+  const json::value full_meta = get("/api/v1/backups/" + full).json();
+  EXPECT_EQ(full_meta.at("contents").at("audit_log_count"), 3);  // the key and the two backups
 
   const auto file = get("/api/v1/backups/" + full + "/download");
   ASSERT_EQ(file.status, 200);
@@ -238,6 +244,18 @@ TEST_F(ServerAudit, the_cli_backup_is_logged_with_the_cli_user) {
   EXPECT_EQ(lines[0].at("target_id"), id.c_str());
   EXPECT_EQ(lines[0].at("user_id"), m_admin.c_str());  // the CLI acts as the admin user
   EXPECT_EQ(lines[0].at("details").at("name"), "from the cli");
+
+  // The CLI's key and delete commands are logged the same way.
+  const auto key = run_cli({"--db", db_url(), "keys", "create", "--json", "--name", "cli-made", "--role", "user"});
+  ASSERT_EQ(key.exit_code, 0) << key.err;
+  const std::string key_id = str(json::parse(key.out), "_id");
+  const auto removed =
+      run_cli({"--db", db_url(), "--backup-dir", (dir().path() / "backups").string(), "backup", "delete", id});
+  ASSERT_EQ(removed.exit_code, 0) << removed.err;
+  const auto all = audit();
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(line(all, "key.created", key_id).at("user_id"), m_admin.c_str());
+  EXPECT_EQ(line(all, "backup.deleted", id).at("user_id"), m_admin.c_str());
 }
 
 TEST_F(ServerAudit, a_full_backup_carries_the_log_and_a_full_restore_brings_it_back) {
