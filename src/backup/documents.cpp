@@ -261,7 +261,7 @@ Result<std::map<std::string, std::string_view>> member_extents(std::string_view 
 
 /// The collection names a document's "_c" may hold, as views that outlive any document.
 std::optional<std::string_view> known_collection(std::string_view name) {
-  for (std::string_view c : {k_users, k_projects, k_sessions, k_messages, k_records})
+  for (std::string_view c : {k_users, k_projects, k_sessions, k_messages, k_records, k_audit})
     if (c == name) return c;
   if (auto c = store::parse_collection(name)) return store::collection_name(*c);
   return std::nullopt;
@@ -362,6 +362,19 @@ void encode_document(store::Collection c, const store::Document& d, std::string&
   add_time(out, "updated_at", d.updated_at);
   out += ",\"d\":";
   out += d.json.empty() ? std::string_view("{}") : std::string_view(d.json);
+  out += '}';
+}
+
+void encode_audit(const store::AuditEvent& e, std::string& out) {
+  begin(out, k_audit);
+  add_string(out, "_id", e.id);
+  add_time(out, "at", e.at);
+  add_string(out, "user_id", e.user_id);
+  add_string(out, "action", e.action);
+  add_string(out, "target_type", e.target_type);
+  add_string(out, "target_id", e.target_id);
+  out += ",\"details\":";
+  out += e.details.empty() ? std::string_view("{}") : std::string_view(e.details);
   out += '}';
 }
 
@@ -502,6 +515,25 @@ Result<ArchivedDocument> decode_document(std::string_view doc) {
   if (!f.ok) return fail(f.error);
   out.document.json = json::serialize(*d);
   return out;
+}
+
+Result<store::AuditEvent> decode_audit(std::string_view doc) {
+  CL_TRY(o, parse_object(doc, k_audit));
+  Fields f{o, k_audit, {}};
+  store::AuditEvent e;
+  e.id = f.str("_id");
+  const auto at = f.time("at");
+  if (!at) f.bad("at");
+  e.at = at.value_or(0);
+  e.user_id = f.str("user_id", false);
+  e.action = f.str("action");
+  e.target_type = f.str("target_type", false);
+  e.target_id = f.str("target_id", false);
+  const auto* d = o.if_contains("details");
+  if (!d || !d->is_object()) f.bad("details");
+  if (!f.ok) return fail(f.error);
+  e.details = json::serialize(*d);
+  return e;
 }
 
 }  // namespace claudelens::backup

@@ -21,6 +21,7 @@ inline constexpr std::string_view k_sessions = "sessions";
 inline constexpr std::string_view k_entries = "entries";  ///< section collection; documents are below
 inline constexpr std::string_view k_messages = "messages";
 inline constexpr std::string_view k_records = "records";
+inline constexpr std::string_view k_audit = "audit_log";  ///< the audit log (admins' full backups)
 
 /// Appends one document (no newline) to `out`.
 void encode_user(const store::User& u, std::string& out);
@@ -34,6 +35,8 @@ void encode_entry(const store::Entry& e, std::string& out);
 void encode_entry_head(const store::Entry& e, std::string& out);
 inline constexpr std::string_view k_entry_tail = "}";
 void encode_document(store::Collection c, const store::Document& d, std::string& out);
+/// An audit line: `_id`, `at`, `user_id`, `action`, `target_type`, `target_id`, `details` (an object).
+void encode_audit(const store::AuditEvent& e, std::string& out);
 
 /// The collection of a document ("_c"), without parsing the rest. corrupted when absent.
 Result<std::string_view> document_collection(std::string_view doc);
@@ -56,5 +59,6 @@ struct ArchivedDocument {
   store::Document document;
 };
 Result<ArchivedDocument> decode_document(std::string_view doc);
+Result<store::AuditEvent> decode_audit(std::string_view doc);
 
 }  // namespace claudelens::backup

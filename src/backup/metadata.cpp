@@ -108,6 +108,7 @@ json::object metadata_to_json(const BackupMetadata& m) {
                                {"prompts_count", c.prompts_count},
                                {"prompt_folders_count", c.prompt_folders_count},
                                {"ai_settings_count", c.ai_settings_count},
+                               {"audit_log_count", c.audit_log_count},
                                {"total_documents", c.total_documents},
                                {"date_range", json::object{{"earliest", exact_time_or_null(c.earliest)},
                                                            {"latest", exact_time_or_null(c.latest)}}}};
@@ -179,6 +180,7 @@ Result<BackupMetadata> metadata_from_json(std::string_view text) {
     m.contents.prompts_count = get_int(c, "prompts_count");
     m.contents.prompt_folders_count = get_int(c, "prompt_folders_count");
     m.contents.ai_settings_count = get_int(c, "ai_settings_count");
+    m.contents.audit_log_count = get_int(c, "audit_log_count");
     m.contents.total_documents = get_int(c, "total_documents");
     if (const auto* dr = c.if_contains("date_range"); dr && dr->is_object()) {
       m.contents.earliest = get_time(dr->as_object(), "earliest");

@@ -30,6 +30,7 @@ struct Contents {
   std::int64_t prompts_count = 0;
   std::int64_t prompt_folders_count = 0;
   std::int64_t ai_settings_count = 0;
+  std::int64_t audit_log_count = 0;  ///< audit lines (an admin's full backup holds the whole log)
   std::int64_t total_documents = 0;
   std::optional<TimeMs> earliest, latest;
 };

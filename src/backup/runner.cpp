@@ -279,6 +279,7 @@ class Run {
     if (!m_plan.nothing_selected) CL_CHECK(write_sessions());
     CL_CHECK(write_catalogue());
     if (m_plan.include_documents) CL_CHECK(write_documents());
+    if (m_request.type == BackupType::full && !m_request.owner_scope) CL_CHECK(write_audit());
     CL_CHECK(write_users());
     report("finishing", true);
     return m_writer->finish(manifest_json());
@@ -400,6 +401,20 @@ class Run {
     return {};
   }
 
+  /// The whole audit log, oldest first (an admin's full backup: a user's would show others' actions).
+  Status write_audit() {
+    CL_CHECK(m_writer->begin_section({std::string(k_audit), "", "", ""}));
+    Status inner;
+    CL_CHECK(m_reader->for_each_audit([&](const store::AuditEvent& e) {
+      m_doc.clear();
+      encode_audit(e, m_doc);
+      inner = append(std::nullopt);
+      if (inner) ++m_meta.contents.audit_log_count;
+      return inner.has_value();
+    }));
+    return inner;
+  }
+
   /// The owners of what was written (a full backup by an admin: every user), so restores keep owners.
   Status write_users() {
     CL_CHECK(m_writer->begin_section({std::string(k_users), "", "", ""}));
@@ -426,7 +441,8 @@ class Run {
                         {"records", c.records_count},
                         {"prompts", c.prompts_count},
                         {"prompt_folders", c.prompt_folders_count},
-                        {"ai_settings", c.ai_settings_count}};
+                        {"ai_settings", c.ai_settings_count},
+                        {"audit_log", c.audit_log_count}};
     json::object m{
         {"format_version", format::k_format_version},
         {"creator", fmt::format("claudelens {}", k_version)},

@@ -15,6 +15,7 @@
 #include "cli/progress_bar.hpp"
 #include "core/time.hpp"
 #include "jobs/jobs.hpp"
+#include "store/audit.hpp"
 
 namespace claudelens::cli {
 namespace {
@@ -237,6 +238,15 @@ int remove(Context& ctx, const std::string& id) {
   if (!st) return report(st.error());
   auto out = backup::delete_backup(**st, ctx.settings.backup_dir, id, system_clock().now_ms());
   if (!out) return report(out.error());
+  auto user = [&]() -> Result<std::string> {
+    CL_TRY(reader, (*st)->read());
+    return store::cli_audit_user(*reader);
+  }();
+  if (user)
+    (void)store::record_audit(**st,
+                              store::audit_event(*user, "backup.deleted", "backup", out->backup_id,
+                                                 {{"force", false}, {"freed_bytes", out->freed_bytes}}),
+                              out->deleted_at);
   if (ctx.json) {
     print_json(json::object{{"message", "backup deleted"},
                             {"backup_id", out->backup_id},

@@ -7,12 +7,20 @@
 #include "cli/context.hpp"
 #include "cli/exit_codes.hpp"
 #include "core/time.hpp"
+#include "store/audit.hpp"
 #include "store/keys.hpp"
 
 namespace claudelens::cli {
 namespace {
 
 namespace json = boost::json;
+
+/// The key's audit line, in the command's transaction, signed by the CLI's user.
+Status audit(store::Writer& writer, std::string_view action, const std::string& key_id, const json::object& details,
+             TimeMs now) {
+  CL_TRY(user, store::cli_audit_user(writer));
+  return store::append_audit(writer, store::audit_event(user, action, "api_key", key_id, details), now);
+}
 
 int create_key(Context& ctx, const std::string& name, const std::string& role_text) {
   const auto role = store::parse_role(role_text);
@@ -24,6 +32,12 @@ int create_key(Context& ctx, const std::string& name, const std::string& role_te
   if (!writer) return report(writer.error());
   auto made = store::create_user_key(**writer, name, *role, system_clock().now_ms());
   if (!made) return report(made.error());
+  if (auto a =
+          audit(**writer, "key.created", made->key.id,
+                {{"name", made->key.name}, {"role", store::role_name(made->user.role)}, {"user_id", made->user.id}},
+                made->key.created_at);
+      !a)
+    return report(a.error());
   if (auto c = (*writer)->commit(); !c) return report(c.error());
   if (ctx.json) {
     std::cout << json::serialize(json::object{{"_id", made->key.id},
@@ -88,6 +102,7 @@ int revoke_key(Context& ctx, const std::string& id) {
   if (!writer) return report(writer.error());
   const TimeMs now = system_clock().now_ms();
   if (auto r = (*writer)->revoke_api_key(id, now); !r) return report(r.error());
+  if (auto a = audit(**writer, "key.revoked", id, {}, now); !a) return report(a.error());
   if (auto c = (*writer)->commit(); !c) return report(c.error());
   if (ctx.json) {
     std::cout << json::serialize(json::object{{"_id", id}, {"revoked_at", format_iso8601(now)}}) << "\n";

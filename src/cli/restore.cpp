@@ -16,6 +16,7 @@
 #include "cli/progress_bar.hpp"
 #include "jobs/jobs.hpp"
 #include "restore/preview.hpp"
+#include "store/audit.hpp"
 
 namespace claudelens::cli {
 namespace {
@@ -77,8 +78,7 @@ Result<restore::RestoreOptions> make_options(const RestoreArgs& a) {
 /// The admin user's id when it exists ("" otherwise): a restore never creates one just to sign.
 Result<std::string> admin_id(store::Store& st) {
   CL_TRY(reader, st.read());
-  CL_TRY(admin, reader->find_user_by_name("admin"));
-  return admin ? admin->id : std::string();
+  return store::cli_audit_user(*reader);
 }
 
 std::int64_t int_field(const json::object& o, std::string_view key) {

@@ -14,6 +14,7 @@ void register_routes(Router& router, Services& services) {
   add_restore_routes(router, services);
   add_progress_routes(router, services);
   add_schedule_routes(router, services);
+  add_audit_routes(router, services);
 }
 
 }  // namespace claudelens::http

@@ -17,6 +17,7 @@ void add_backup_routes(Router& router, Services& services);    ///< /backups, /b
 void add_restore_routes(Router& router, Services& services);   ///< /restore, /restore/upload, preview, jobs
 void add_progress_routes(Router& router, Services& services);  ///< WebSockets /ws/backups/{id}, /ws/restore/{id}
 void add_schedule_routes(Router& router, Services& services);  ///< /schedules/next, /backups/retention/plan|apply
+void add_audit_routes(Router& router, Services& services);     ///< /audit
 
 /// Every route of the server.
 void register_routes(Router& router, Services& services);

@@ -256,6 +256,7 @@ Result<UploadCheck> register_upload(store::Store& store, const fs::path& backup_
   c.prompts_count = member_int(counts, "prompts");
   c.prompt_folders_count = member_int(counts, "prompt_folders");
   c.ai_settings_count = member_int(counts, "ai_settings");
+  c.audit_log_count = member_int(counts, "audit_log");
   c.total_documents = member_int(&manifest, "total_documents");
   if (const json::object* dr = member_object(manifest, "date_range")) {
     c.earliest = parse_iso8601(member_string(*dr, "earliest"));

@@ -15,6 +15,7 @@
 #include "core/ids.hpp"
 #include "format/partial_files.hpp"
 #include "jobs/internal.hpp"
+#include "jobs/job_audit.hpp"
 #include "jobs/liveness.hpp"
 #include "jobs/record.hpp"
 #include "restore/restorer.hpp"
@@ -163,6 +164,7 @@ class Service final : public JobService, public ServiceCore {
     job.encrypt = encrypt;
     CL_TRY(inserted, m_store.insert_job(to_row(job), {}));
     if (!inserted) return fail(Errc::internal, "the job could not be recorded");
+    record_job_audit(m_store, job, "backup.created", m_clock.now_ms());
     m_wake.notify_all();  // all: the ticker waits on it too
     return BackupSubmission{std::move(job), plan.estimated_compressed_bytes, plan.estimated_duration_seconds};
   }
@@ -181,6 +183,7 @@ class Service final : public JobService, public ServiceCore {
     claim_locally(job);
     CL_TRY(inserted, m_store.insert_job(to_row(job), {}));
     if (!inserted) return fail(Errc::internal, "the job could not be recorded");
+    record_job_audit(m_store, job, "backup.created", m_clock.now_ms());
     return execute(std::move(job), hooks);
   }
 
@@ -541,6 +544,8 @@ class Service final : public JobService, public ServiceCore {
       std::lock_guard lock(a.mutex);
       job = a.job;
     }
+    // Here, not when accepted: the restore's transaction, which would hold the line back, is not open yet.
+    if (a.persisted) record_job_audit(m_store, job, "restore.started", m_clock.now_ms());
     restore::RestoreOptions ro = job.restore->options;
     ro.cancel = &a.cancel;
     ro.clock = &m_clock;
@@ -615,6 +620,8 @@ class Service final : public JobService, public ServiceCore {
     job.cancel_requested = false;
     job.updated_at = job.completed_at.emplace(now);
     if (job.started_at) job.duration_seconds = static_cast<double>(now - *job.started_at) / 1000.0;
+    // Before the final record: whoever sees the job ended finds its audit line.
+    if (a.persisted && job.type == JobType::restore) record_job_audit(m_store, job, restore_end_action(job), now);
     if (a.persisted) {
       std::lock_guard store_lock(a.store_mutex);
       for (int attempt = 0; attempt < 3; ++attempt) {

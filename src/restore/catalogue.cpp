@@ -76,6 +76,8 @@ Result<Catalogue> read_catalogue(format::ArchiveReader& reader) {
     } else if (col == backup::k_sessions) {
       c.session_sections.push_back(i);
       c.sessions_count += s.documents;
+    } else if (col == backup::k_audit) {
+      c.audit_sections.push_back(i);
     } else if (store::parse_collection(col)) {
       c.document_sections.push_back(i);
       c.document_section_docs += s.documents;

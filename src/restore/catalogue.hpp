@@ -47,6 +47,8 @@ struct Catalogue {
   /// Indexes of the prompt_folders, prompts and ai_settings sections (in archive order).
   std::vector<std::size_t> document_sections;
   std::uint64_t document_section_docs = 0;  ///< documents in those sections
+  /// Indexes of the "audit_log" sections (an admin's full backup), in archive order.
+  std::vector<std::size_t> audit_sections;
 };
 
 /// Reads the header and the users and projects sections, and indexes the other sections (no session

@@ -53,7 +53,8 @@ struct RestoreReport {
   std::string error_message;
   TimeMs started_at = 0;
   double duration_seconds = 0;
-  /// Per collection: users, projects, sessions, messages, records, prompts, prompt_folders, ai_settings.
+  /// Per collection: users, projects, sessions, messages, records, prompts, prompt_folders, ai_settings,
+  /// audit_log (full restores of full backups; neither it nor users counts in total()).
   std::map<std::string, Tally> collections;
   std::vector<Conflict> conflicts;                 ///< at most k_max_listed_conflicts listed
   std::int64_t conflicts_count = 0;                ///< all of them (messages counted one by one)

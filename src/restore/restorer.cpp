@@ -170,6 +170,8 @@ class Restorer {
     }
     if (reads_documents())
       for (std::size_t i : m_catalogue.document_sections) mark(i, reads);
+    if (deletes_whole_documents())
+      for (std::size_t i : m_catalogue.audit_sections) mark(i, reads);
     const bool whole = std::all_of(reads.begin(), reads.end(), [](bool b) { return b; });
     auto keep_going = [&](std::uint64_t, std::uint64_t) { return !cancelled(); };
     if (whole || m_options.verify_all) {
@@ -282,6 +284,7 @@ class Restorer {
     CL_CHECK(restore_projects());
     CL_CHECK(restore_sessions());
     CL_CHECK(restore_documents());
+    if (deletes_whole_documents()) CL_CHECK(restore_audit());
     CL_CHECK(delete_what_the_backup_lacks());
     CL_CHECK(refresh_statistics());
     progress("finishing", true);
@@ -290,6 +293,25 @@ class Restorer {
     if (m_options.dry_run) return {};  // the Writer rolls back when it goes out of scope
     CL_CHECK(m_writer->put_system(store::SystemTable::restores, history_record(m_report, m_options.restored_by)));
     CL_CHECK(m_writer->commit());
+    return {};
+  }
+
+  /// A full restore of a full backup adds the archived audit lines the store lacks (by id, owners
+  /// mapped as for every document) and never removes one: the log stays append-only.
+  Status restore_audit() {
+    auto& tally = m_report.tally("audit_log");
+    for (std::size_t i : m_catalogue.audit_sections) {
+      Status inner;
+      CL_CHECK(m_reader->read_section(m_reader->sections()[i], [&](std::string_view doc) {
+        auto e = backup::decode_audit(doc);
+        if (e && !e->user_id.empty()) e->user_id = m_owners.map(e->user_id);
+        auto added = e ? m_writer->append_audit(*e) : Result<bool>(fail(std::move(e).error()));
+        if (!added) inner = fail(std::move(added).error());
+        if (added) ++(*added ? tally.restored : tally.skipped);
+        return inner.has_value();
+      }));
+      CL_CHECK(inner);
+    }
     return {};
   }
 

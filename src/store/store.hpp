@@ -135,6 +135,32 @@ struct SystemRecord {
   std::string json;
 };
 
+/// One line of the audit log (API.md GET /audit): who did what to which thing, and when. Append-only:
+/// no Store call changes or removes a line (a restore adds the lines it lacks, store/audit.hpp).
+struct AuditEvent {
+  std::string id;
+  TimeMs at = 0;
+  std::string user_id;         ///< the key's user; "" when no user acted (a schedule)
+  std::string action;          ///< one of store/audit.hpp's k_audit_actions, e.g. "backup.created"
+  std::string target_type;     ///< "backup", "api_key", "settings"
+  std::string target_id;       ///< the thing's id ("backup" for the backup settings)
+  std::string details = "{}";  ///< a small JSON object: names, sizes, modes; never a secret
+};
+
+/// An audit query: the lines matching every filter given, newest first, one page of them.
+struct AuditQuery {
+  std::optional<std::string> action;  ///< Default: every action
+  std::optional<TimeMs> from;         ///< at >= from. Default: no bound
+  std::optional<TimeMs> to;           ///< at < to. Default: no bound
+  std::int64_t offset = 0;            ///< lines skipped. Default: 0
+  std::int64_t limit = 20;            ///< most lines returned. Default: 20
+};
+
+struct AuditPage {
+  std::vector<AuditEvent> items;  ///< newest first: by `at`, then by the order they were appended
+  std::int64_t total = 0;         ///< lines matching the filters, on every page
+};
+
 // ---- Filters -------------------------------------------------------------------------------------
 
 struct ProjectFilter {
@@ -209,6 +235,12 @@ class Reader {
 
   /// The highest Entry::seq so far (0 when empty).
   virtual Result<std::int64_t> max_entry_seq() = 0;
+
+  /// One page of the audit lines that match `query` (newest first) and how many match in all.
+  /// PostgreSQL: the same filters on (at) and (action, at) indexes, ORDER BY at DESC, seq DESC.
+  virtual Result<AuditPage> query_audit(const AuditQuery& query) = 0;
+  /// Every audit line, oldest first (by at, then append order): what a full backup archives.
+  virtual Status for_each_audit(const Visit<AuditEvent>& visit) = 0;
 };
 
 /// What insert_entry does when the session already holds an entry with that key.
@@ -255,6 +287,10 @@ class Writer : public virtual Reader {
 
   virtual Status put_system(SystemTable t, const SystemRecord& record) = 0;  ///< insert or replace by id
   virtual Status delete_system(SystemTable t, const std::string& id) = 0;
+
+  /// Appends an audit line (id, at and action required). A line whose id is stored already is left
+  /// as it is and false returned (a restore re-adding archived lines); true when appended.
+  virtual Result<bool> append_audit(const AuditEvent& event) = 0;
 };
 
 // ---- The job queue ---------------------------------------------------------------------------------

@@ -13,6 +13,7 @@
 #include "http/backup_settings.hpp"
 #include "http/backup_statistics.hpp"
 #include "http/errors.hpp"
+#include "http/handlers/audit.hpp"
 #include "http/handlers/backup_access.hpp"
 #include "http/routes.hpp"
 #include "jobs/jobs.hpp"
@@ -175,6 +176,8 @@ Response download(Services& s, Request& req) {
   Response r = Response::stream_file(FileBody{path->string(), size}, "application/octet-stream");
   r.headers.emplace_back("Content-Disposition", fmt::format("attachment; filename=\"backup-{}.claudelens\"", stamp));
   r.headers.emplace_back("X-Checksum", m->checksum);
+  handlers::audit(s, req, "backup.downloaded", "backup", m->id,
+                  {{"name", m->name}, {"size_bytes", size}, {"range", std::string(req.header("range"))}});
   return r;
 }
 
@@ -210,6 +213,8 @@ Response delete_backup(Services& s, Request& req) {
     return e;
   }
   const backup::DeleteOutcome& d = *result->deleted;
+  handlers::audit(s, req, "backup.deleted", "backup", m->id,
+                  {{"name", m->name}, {"force", force}, {"freed_bytes", d.freed_bytes}});
   return Response::json(200, json::object{{"message", fmt::format("backup '{}' deleted", m->name)},
                                           {"backup_id", d.backup_id},
                                           {"deleted_at", format_iso8601(d.deleted_at)},

@@ -2,6 +2,7 @@
 // own; never the key itself); DELETE /keys/{id} (admins: any; users: their own; others' ids → 404).
 #include <boost/json.hpp>
 
+#include "http/handlers/audit.hpp"
 #include "http/handlers/common.hpp"
 #include "http/routes.hpp"
 #include "store/keys.hpp"
@@ -32,6 +33,10 @@ Response create_key(Services& s, Request& req) {
                                            "conflict", json::string(*name)}});
     return api_error(made.error());
   }
+  if (auto e = handlers::audit_in(
+          **writer, s, req, "key.created", "api_key", made->key.id,
+          {{"name", made->key.name}, {"role", store::role_name(made->user.role)}, {"user_id", made->user.id}}))
+    return *e;
   if (auto c = (*writer)->commit(); !c) return api_error(c.error());
   return Response::json(201, json::object{{"_id", made->key.id},
                                           {"name", made->key.name},
@@ -89,6 +94,9 @@ Response delete_key(Services& s, Request& req) {
   const TimeMs now = s.clock->now_ms();
   if (!key->revoked_at) {
     if (auto r = (*writer)->revoke_api_key(id, now); !r) return api_error(r.error());
+    if (auto e = handlers::audit_in(**writer, s, req, "key.revoked", "api_key", id,
+                                    {{"name", key->name}, {"user_id", key->user_id}}))
+      return *e;
     if (auto c = (*writer)->commit(); !c) return api_error(c.error());
   }
   return Response::json(200, json::object{{"_id", id},

@@ -16,6 +16,7 @@
 #include "http/upload.hpp"
 #include "http/validation.hpp"
 #include "jobs/jobs.hpp"
+#include "store/audit.hpp"
 #include "store/store.hpp"
 
 namespace claudelens::http {
@@ -102,6 +103,12 @@ class UploadSink : public BodySink {
                                  m_services.passphrase);
     if (!check) return upload_error(check.error());
     const backup::BackupMetadata& m = check->metadata;
+    (void)store::record_audit(*m_services.store,
+                              store::audit_event(m_caller.user_id, "backup.uploaded", "backup", m.id,
+                                                 {{"filename", m_receiver->file_part().filename},
+                                                  {"size_bytes", m_receiver->file_size()},
+                                                  {"auto_restore", auto_restore}}),
+                              now);
     json::array warnings;
     for (const auto& w : check->warnings) warnings.emplace_back(w);
 

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "http/backup_settings.hpp"
+#include "http/handlers/audit.hpp"
 #include "http/handlers/common.hpp"
 #include "http/rate_limiter.hpp"
 #include "http/routes.hpp"
@@ -44,6 +45,10 @@ Response put_settings(Services& s, Request& req) {
       merge_backup_settings(*current, std::get<json::object>(body), s.backup_dir, errors, s.passphrase != nullptr);
   if (!errors.empty()) return validation_failed(std::move(errors));
   if (auto w = save_backup_settings(**writer, update.settings, s.clock->now_ms()); !w) return api_error(w.error());
+  if (!update.updated_fields.empty())  // names only, never a value: no secret reaches the log
+    if (auto e = handlers::audit_in(**writer, s, req, "settings.updated", "settings", "backup",
+                                    {{"updated_fields", json::value_from(update.updated_fields)}}))
+      return *e;
   if (auto c = (*writer)->commit(); !c) return api_error(c.error());
   if (s.rate_limiter) s.rate_limiter->set_limits(rate_limits_of(update.settings));
   return Response::json(

@@ -108,7 +108,17 @@ ALTER TABLE jobs ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
 CREATE INDEX jobs_status_created ON jobs(status, created_at, id);
 )sql";
 
-constexpr std::array<const char*, 2> k_migrations = {k_v1, k_v2_jobs};
+// Migration 3: the audit log (store.hpp AuditEvent): append-only, `seq` keeps the append order; indexed
+// by time and by action then time (GET /audit filters). PostgreSQL: seq BIGSERIAL, the same indexes.
+constexpr const char* k_v3_audit = R"sql(
+CREATE TABLE audit_log(
+  seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, at INTEGER NOT NULL, user_id TEXT NOT NULL,
+  action TEXT NOT NULL, target_type TEXT NOT NULL, target_id TEXT NOT NULL, details TEXT NOT NULL);
+CREATE INDEX audit_log_at ON audit_log(at, seq);
+CREATE INDEX audit_log_action_at ON audit_log(action, at, seq);
+)sql";
+
+constexpr std::array<const char*, 3> k_migrations = {k_v1, k_v2_jobs, k_v3_audit};
 
 }  // namespace
 

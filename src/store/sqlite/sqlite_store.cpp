@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/ids.hpp"
+#include "store/sqlite/audit_log.hpp"
 #include "store/sqlite/db.hpp"
 #include "store/sqlite/job_queue.hpp"
 
@@ -438,6 +439,9 @@ class SqliteReader : public virtual Reader {
     return scan<SystemRecord>(db(), *st, read_system, visit, "list records");
   }
 
+  Result<AuditPage> query_audit(const AuditQuery& query) override { return sqlite::query_audit(*m_conn, query); }
+  Status for_each_audit(const Visit<AuditEvent>& visit) override { return sqlite::for_each_audit(*m_conn, visit); }
+
   Result<std::int64_t> max_entry_seq() override {
     CL_TRY(st, m_conn->prepare("SELECT COALESCE(MAX(seq), 0) FROM entries"));
     std::int64_t n = 0;
@@ -753,6 +757,8 @@ class SqliteWriter final : public SqliteReader, public Writer {
     st->bind(id);
     return conn().run(*st, "delete record");
   }
+
+  Result<bool> append_audit(const AuditEvent& event) override { return sqlite::append_audit(*m_conn, event); }
 
  private:
   std::unordered_map<std::string, std::unordered_map<std::string, std::int64_t>> m_cwd_deltas;
