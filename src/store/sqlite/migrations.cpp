@@ -108,7 +108,15 @@ ALTER TABLE jobs ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
 CREATE INDEX jobs_status_created ON jobs(status, created_at, id);
 )sql";
 
-constexpr std::array<const char*, 2> k_migrations = {k_v1, k_v2_jobs};
+// Migration 3: the scheduler's slot claims (store.hpp claim_slot): one row per schedule, its latest
+// claimed slot. The claim is one upsert whose WHERE keeps slots increasing, so a slot runs once.
+constexpr const char* k_v3_slots = R"sql(
+CREATE TABLE schedule_slots(
+  schedule_id TEXT PRIMARY KEY, slot INTEGER NOT NULL, claimed_by TEXT NOT NULL, claimed_at INTEGER NOT NULL)
+  WITHOUT ROWID;
+)sql";
+
+constexpr std::array<const char*, 3> k_migrations = {k_v1, k_v2_jobs, k_v3_slots};
 
 }  // namespace
 
