@@ -466,8 +466,9 @@ Status store_schedules(store::Writer& writer, const json::object& patch, const j
       s->created_at = old->second.created_at;
       s->updated_at = schedule::definition_differs(old->second, *s) ? now : old->second.updated_at;
     } else {
+      // The list is ordered by created_at: new schedules of one request are 1 ms apart, in their order.
       s->created_by = caller_id;
-      s->created_at = s->updated_at = now;
+      s->created_at = s->updated_at = now + static_cast<TimeMs>(list.size());
     }
     list.push_back(std::move(*s));
   }
