@@ -18,8 +18,8 @@
 
 #include <boost/json/fwd.hpp>
 
+#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -121,9 +121,8 @@ class Scheduler {
   TimeMs m_settings_seen = 0;  ///< updated_at of the settings record at the last tick
   std::chrono::steady_clock::time_point m_next_storage_check{};
 
-  std::mutex m_mutex;  ///< guards m_stopping, m_thread
-  std::condition_variable m_wake;
-  bool m_stopping = false;
+  std::mutex m_mutex;  ///< guards m_thread
+  std::atomic<bool> m_stopping{false};
   std::thread m_thread;
 };
 

@@ -12,6 +12,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "integration/run_cli.hpp"
@@ -145,6 +146,26 @@ TEST_F(ServerScheduler, every_minute_makes_one_backup_per_minute_and_one_after_t
   const auto s = only_schedule();
   EXPECT_EQ(s.at("last_slot").as_string(), iso(resumed_slot));
   EXPECT_EQ(s.at("next_run").as_string(), iso(resumed_slot + k_minute_ms));
+}
+
+TEST_F(ServerScheduler, under_faketime_sixty_times_faster_each_minute_runs_once) {
+  // The server alone under libfaketime at 60x (a minute passes every real second): its clock, its
+  // scheduler's waits and its jobs all run on the faked time.
+  const fs::path lib = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
+  ASSERT_TRUE(fs::exists(lib)) << "faketime is installed by scripts/bootstrap";
+  server().stop(SIGTERM);
+  start({{"LD_PRELOAD", lib.string()}, {"FAKETIME", "+0 x60"}, {"FAKETIME_NO_CACHE", "1"}});
+  ASSERT_NO_FATAL_FAILURE(put_minutely("fast"));
+  std::this_thread::sleep_for(milliseconds(6'000));  // about six minutes of the server's time
+  const auto list = backups();
+  ASSERT_GE(list.size(), 3u) << server().log();
+  std::set<std::string> minutes;
+  for (const auto& b : list) minutes.insert(std::string(b.at("created_at").as_string()).substr(0, 16));
+  EXPECT_EQ(minutes.size(), list.size()) << "two backups in one minute";
+  const auto s = only_schedule();
+  const auto last_slot = std::string(s.at("last_slot").as_string());
+  EXPECT_EQ(last_slot.substr(16), ":00Z");
+  EXPECT_GT(std::string(s.at("next_run").as_string()), last_slot) << "next_run advances";
 }
 
 TEST_F(ServerScheduler, two_servers_on_one_database_run_each_slot_once) {
