@@ -15,6 +15,7 @@
 #include "cli/progress_bar.hpp"
 #include "core/time.hpp"
 #include "jobs/jobs.hpp"
+#include "schedule/quota.hpp"
 #include "store/audit.hpp"
 
 namespace claudelens::cli {
@@ -63,6 +64,7 @@ void print_metadata_line(const backup::BackupMetadata& m) {
 Result<std::unique_ptr<jobs::JobService>> open_jobs(Context& ctx, store::Store& st) {
   jobs::ServiceOptions options;
   options.backup_dir = ctx.settings.backup_dir;
+  options.admit_backup = schedule::quota_admission(st, ctx.settings.backup_dir);  // the storage quota
   CL_TRY(service, jobs::JobService::open(st, options));
   CL_TRY(recovered, service->recover());  // jobs and partial files left by processes that died
   (void)recovered;

@@ -1,6 +1,7 @@
-// `claudelens serve`: the HTTP/WebSocket server (SPEC §3, docs/http.md). On first start (no admin key in
-// the store and none given with --api-key) it creates an admin key and prints it once; only its hash is
-// stored. Prints "Serving at http://HOST:PORT" when it listens (tests read the port from that line).
+// `claudelens serve`: the HTTP/WebSocket server, the job workers and the scheduler (SPEC §3, docs/http.md,
+// docs/schedule.md). On first start (no admin key in the store and none given with --api-key) it creates
+// an admin key and prints it once; only its hash is stored. Prints "Serving at http://HOST:PORT" when it
+// listens (tests read the port from that line).
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -20,6 +21,8 @@
 #include "http/server.hpp"
 #include "http/static_files.hpp"
 #include "jobs/jobs.hpp"
+#include "schedule/quota.hpp"
+#include "schedule/scheduler.hpp"
 #include "store/keys.hpp"
 
 namespace claudelens::cli {
@@ -131,6 +134,7 @@ int serve(Context& ctx) {
   // and the server reads the store on every request (keys, listings, job status).
   job_options.bulk_restore = jobs::BulkRestore::never;
   job_options.passphrase = passphrase->get();
+  job_options.admit_backup = schedule::quota_admission(store, ctx.settings.backup_dir);  // 507 over the quota
   auto job_service = jobs::JobService::open(store, job_options);
   if (!job_service) return report(job_service.error());
   if (auto recovered = (*job_service)->recover(); !recovered) return report(recovered.error());
@@ -152,8 +156,18 @@ int serve(Context& ctx) {
     std::cout << "Admin API key (shown once; only its hash is stored): " << *key << "\n";
   }
   if (auto started = (*job_service)->start(); !started) return report(started.error());
+  // The scheduler (docs/schedule.md): schedules' slots as jobs of this pool, retention, the quota watch.
+  schedule::SchedulerOptions scheduler_options;
+  scheduler_options.backup_dir = ctx.settings.backup_dir;
+  scheduler_options.clock = &clock;
+  // on_event (retention.deleted, storage.low) is where notification delivery plugs in; until then the
+  // scheduler logs each event.
+  schedule::Scheduler scheduler(store, **job_service, scheduler_options);
+  scheduler.start();
+
   std::cout << fmt::format("Serving at http://{}:{}", host, *port) << std::endl;
   server.run();
+  scheduler.stop();                                // first: no new scheduled jobs while the pool stops
   (*job_service)->stop(std::chrono::seconds(10));  // running jobs are cancelled: their partial files go
   std::cerr << "claudelens: server stopped\n";
   return k_exit_ok;

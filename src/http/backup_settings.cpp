@@ -4,9 +4,13 @@
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <map>
+
 #include "core/ids.hpp"
 #include "http/cron_check.hpp"
 #include "http/json_body.hpp"
+#include "schedule/schedules.hpp"
 
 namespace claudelens::http {
 namespace {
@@ -36,7 +40,7 @@ json::object defaults(const fs::path& backup_dir) {
                                  {"cleanup_schedule", nullptr}}},
       {"compression", json::object{{"enabled", true}, {"algorithm", "zstd"}, {"level", 3}}},
       {"encryption", json::object{{"enabled", false}, {"algorithm", "aes-256-gcm"}, {"key_management", "local"}}},
-      {"scheduling", json::object{{"enabled", false}, {"schedules", json::array{}}}},
+      {"scheduling", json::object{{"enabled", true}, {"schedules", json::array{}}}},
       {"notifications", json::object{{"enabled", false},
                                      {"email_recipients", json::array{}},
                                      {"smtp_url", nullptr},
@@ -177,7 +181,7 @@ void merge_storage(const json::object& patch, json::object& target, const fs::pa
             "base_directory", "unsupported",
             "the backup directory is set with --backup-dir / CLAUDELENS_BACKUP_DIR when the server starts");
     }
-    f.unsupported_unless_null("max_size_gb", "storage quotas are not enforced yet");
+    f.number("max_size_gb", 0.001, 1'000'000, true);
     if (f.has("current_usage_gb")) warnings.push_back("storage.filesystem.current_usage_gb is read-only; ignored");
   }
   if (const auto* s3 = s.object("s3")) {
@@ -192,8 +196,8 @@ void merge_retention(const json::object& patch, json::object& target, std::vecto
   Section s(patch, "retention", target, errors);
   s.fields().reject_unknown({"enabled", "max_backups", "max_age_days", "max_total_size_gb", "keep_daily", "keep_weekly",
                              "keep_monthly", "auto_cleanup", "cleanup_schedule"});
-  s.boolean("enabled", true, "automatic retention does not run yet; preview it with GET /backups/retention/plan");
-  s.boolean("auto_cleanup", true, "automatic clean-up does not run yet");
+  s.boolean("enabled");
+  s.boolean("auto_cleanup");
   s.integer("max_backups", 1, 1'000'000, true);
   s.integer("max_age_days", 1, 36'500, true);
   s.number("max_total_size_gb", 0.001, 1'000'000, true);
@@ -240,16 +244,18 @@ json::value merge_schedule(const json::value& item, std::size_t index, const jso
       return nullptr;
     }
   } else {
-    schedule = json::object{{"_id", new_id()},           {"enabled", false},          {"type", "full"},
+    schedule = json::object{{"_id", new_id()},           {"enabled", true},           {"type", "full"},
                             {"filters", json::object{}}, {"options", json::object{}}, {"last_run", nullptr},
                             {"next_run", nullptr}};
   }
   Section s(patch, prefix, schedule, errors);
-  s.fields().reject_unknown(
-      {"_id", "name", "enabled", "schedule", "type", "filters", "options", "last_run", "next_run"});
+  // What GET shows may be sent back: the read-only fields are ignored.
+  s.fields().reject_unknown({"_id", "name", "enabled", "schedule", "type", "filters", "options", "last_run", "next_run",
+                             "description", "created_by", "created_at", "updated_at", "last_slot", "last_outcome",
+                             "last_message", "last_job_id"});
   const bool is_new = !patch.contains("_id") || patch.at("_id").is_null();
   if (const auto name = s.fields().string("name", is_new, 3, 100)) schedule["name"] = *name;
-  s.boolean("enabled", true, "schedules do not run yet; store it with enabled: false");
+  s.boolean("enabled");
   if (s.has("schedule") || is_new) {
     if (const auto cron = s.fields().string("schedule", true, 1, 200)) {
       if (auto problem = cron_problem(*cron))
@@ -267,7 +273,7 @@ json::value merge_schedule(const json::value& item, std::size_t index, const jso
 void merge_scheduling(const json::object& patch, json::object& target, std::vector<FieldError>& errors) {
   Section s(patch, "scheduling", target, errors);
   s.fields().reject_unknown({"enabled", "schedules"});
-  s.boolean("enabled", true, "the scheduler does not run yet");
+  s.boolean("enabled");
   const auto* list = s.fields().array("schedules");
   if (!list) return;
   const json::array existing = target.contains("schedules") && target.at("schedules").is_array()
@@ -420,9 +426,65 @@ json::object present_backup_settings(json::object settings, std::int64_t usage_b
   return settings;
 }
 
+Status attach_schedules(store::Reader& reader, json::object& settings, TimeMs now) {
+  auto& scheduling = settings["scheduling"];
+  if (!scheduling.is_object()) scheduling = json::object{};
+  const auto* on = scheduling.as_object().if_contains("enabled");
+  const bool running = !on || !on->is_bool() || on->as_bool();
+  json::array list;
+  CL_CHECK(schedule::for_each_schedule(reader, [&](const schedule::Schedule& s) {
+    schedule::Schedule shown = schedule::with_next_run(s, now);
+    if (!running) shown.next_run.reset();
+    list.push_back(schedule::schedule_to_json(shown));
+    return true;
+  }));
+  scheduling.as_object()["schedules"] = std::move(list);
+  return {};
+}
+
+Status store_schedules(store::Writer& writer, const json::object& patch, const json::object& settings,
+                       const std::string& caller_id, TimeMs now, std::vector<FieldError>& errors) {
+  const auto* sent = patch.if_contains("scheduling");
+  if (!sent || !sent->is_object() || !sent->as_object().contains("schedules")) return {};
+  std::map<std::string, schedule::Schedule> stored;
+  CL_CHECK(schedule::for_each_schedule(writer, [&](const schedule::Schedule& s) {
+    stored.emplace(s.id, s);
+    return true;
+  }));
+  const auto& merged = settings.at("scheduling").at("schedules").as_array();
+  std::vector<schedule::Schedule> list;
+  for (std::size_t i = 0; i < merged.size(); ++i) {
+    std::vector<backup::FieldError> bad;
+    auto s = schedule::schedule_from_api(merged[i].as_object(), now, bad);
+    const std::string prefix = fmt::format("scheduling.schedules[{}]", i);
+    for (auto& e : bad)
+      errors.push_back(FieldError{e.field.empty() ? prefix : prefix + "." + e.field, e.message,
+                                  e.code == "VALIDATION_FAILED" ? "invalid" : e.code, nullptr});
+    if (!s) continue;
+    if (auto old = stored.find(s->id); old != stored.end()) {
+      s->created_by = old->second.created_by;
+      s->created_at = old->second.created_at;
+      s->updated_at = schedule::definition_differs(old->second, *s) ? now : old->second.updated_at;
+    } else {
+      // The list is ordered by created_at: new schedules of one request are 1 ms apart, in their order.
+      s->created_by = caller_id;
+      s->created_at = s->updated_at = now + static_cast<TimeMs>(list.size());
+    }
+    list.push_back(std::move(*s));
+  }
+  if (!errors.empty()) return {};
+  for (const auto& [id, s] : stored)
+    if (std::none_of(list.begin(), list.end(), [&](const schedule::Schedule& n) { return n.id == id; }))
+      CL_CHECK(writer.delete_system(store::SystemTable::schedules, id));
+  for (const auto& s : list) CL_CHECK(schedule::save_schedule(writer, s));
+  return {};
+}
+
 Status save_backup_settings(store::Writer& writer, const json::object& settings, TimeMs now) {
   json::object stored = settings;
   stored["storage"].as_object()["filesystem"].as_object().erase("current_usage_gb");
+  if (auto* scheduling = stored.if_contains("scheduling"); scheduling && scheduling->is_object())
+    scheduling->as_object().erase("schedules");
   store::SystemRecord record;
   record.id = std::string(k_record_id);
   record.kind = "settings";

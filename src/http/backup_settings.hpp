@@ -1,9 +1,10 @@
 // The backup settings of API.md (`GET|PUT /settings/backup`): defaults, the stored document (system table
 // `settings`, id "backup"), validation of a PUT (one FieldError per bad field, by dotted path) and the
-// field-by-field merge. Options the server cannot honour yet (S3 storage, quotas, encryption, running
-// schedules, automatic retention, sending notifications, uncompressed backups) are refused with code
-// "unsupported" rather than stored and ignored; their inert values (a disabled schedule, retention counts)
-// are validated and stored for the issue that runs them. Thread-safe (pure functions over a transaction).
+// field-by-field merge. Options the server cannot honour yet (S3 storage, encryption without a key file,
+// sending notifications, uncompressed backups) are refused with code "unsupported" rather than stored and
+// ignored. The schedules are not kept in the settings record: `scheduling.schedules` is the stored
+// schedules (SystemTable::schedules, the list the CLI and the scheduler use), read and replaced here.
+// Thread-safe (pure functions over a transaction).
 #pragma once
 
 #include <filesystem>
@@ -48,7 +49,18 @@ SettingsUpdate merge_backup_settings(const boost::json::object& current, const b
 /// `current_usage_gb` filled in from `usage_bytes`.
 boost::json::object present_backup_settings(boost::json::object settings, std::int64_t usage_bytes);
 
-/// Stores the document. Errors: the store's.
+/// Fills settings.scheduling.schedules with the stored schedules, each with next_run for `now` (null while
+/// it is paused or scheduling.enabled is false) and last_run as the scheduler recorded it.
+Status attach_schedules(store::Reader& reader, boost::json::object& settings, TimeMs now);
+
+/// After a merge without errors, when `patch` sends scheduling.schedules: checks each merged schedule
+/// (schedule::schedule_from_api; one FieldError per bad field, "scheduling.schedules[i].<field>") and,
+/// when all pass, replaces the stored schedules with them in `writer`'s transaction. New ones belong to
+/// `caller_id`; an edited one's updated_at moves to `now` (its past slots are not owed), its last_* stay.
+Status store_schedules(store::Writer& writer, const boost::json::object& patch, const boost::json::object& settings,
+                       const std::string& caller_id, TimeMs now, std::vector<FieldError>& errors);
+
+/// Stores the document (without its schedules, which live in their own table). Errors: the store's.
 Status save_backup_settings(store::Writer& writer, const boost::json::object& settings, TimeMs now);
 
 }  // namespace claudelens::http

@@ -212,6 +212,10 @@ struct ServiceOptions {
   /// with `encrypt` with it and open encrypted archives with it. Must outlive the service.
   /// Default: none (submit_backup refuses `encrypt`; an encrypted archive fails with wrong_key).
   const crypto::Secret* passphrase = nullptr;
+  /// Asked with the plan before a backup job is recorded (submit_backup, run_backup_now): an error
+  /// refuses the backup before it starts and is returned as is (the storage quota of
+  /// schedule/quota.hpp: Errc::no_space, HTTP 507). Called on the submitting thread. Default: none.
+  std::function<Status(const backup::Plan&)> admit_backup;
 };
 
 /// What submit_backup answers (API.md POST /backups 202).

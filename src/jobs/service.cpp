@@ -160,6 +160,7 @@ class Service final : public JobService, public ServiceCore {
     if (encrypt && !m_options.passphrase)
       return fail(Errc::invalid_argument, "options.encrypt: the server has no key file: start it with --key-file");
     CL_TRY(plan, plan_backup(request));
+    if (m_options.admit_backup) CL_CHECK(m_options.admit_backup(plan));
     Job job = new_backup_job(request);
     job.encrypt = encrypt;
     CL_TRY(inserted, m_store.insert_job(to_row(job), {}));
@@ -178,7 +179,7 @@ class Service final : public JobService, public ServiceCore {
 
   Result<Job> run_backup_now(const backup::BackupRequest& request, const RunHooks& hooks) override {
     CL_TRY(plan, plan_backup(request));
-    (void)plan;
+    if (m_options.admit_backup) CL_CHECK(m_options.admit_backup(plan));
     Job job = new_backup_job(request);
     claim_locally(job);
     CL_TRY(inserted, m_store.insert_job(to_row(job), {}));

@@ -242,7 +242,10 @@ Result<std::set<std::string>> backups_being_restored(store::Reader& reader) {
   std::set<std::string> ids;
   const auto visit = [&](bool need_restore_kind) {
     return [&, need_restore_kind](const store::SystemRecord& r) {
-      if (r.status != "pending" && r.status != "in_progress") return true;
+      // Restore records say in_progress; the job service's rows say running, or cancelling while a
+      // cancel is on its way (the restore still reads the backup until it has stopped).
+      if (r.status != "pending" && r.status != "in_progress" && r.status != "running" && r.status != "cancelling")
+        return true;
       if (need_restore_kind && r.kind.find("restore") == std::string::npos) return true;
       boost::system::error_code ec;
       const auto v = json::parse(r.json, ec);

@@ -79,8 +79,8 @@ RetentionPlan plan_retention(const std::vector<backup::BackupMetadata>& backups,
 boost::json::object plan_to_json(const RetentionPlan& plan);
 
 /// Ids of backups a restore is working on: restore records (SystemTable::restores) and restore jobs
-/// (SystemTable::jobs whose kind contains "restore") that are pending or in_progress, by their
-/// `backup_id` field.
+/// (SystemTable::jobs whose kind contains "restore") that are pending, in_progress, running or
+/// cancelling, by their `backup_id` field.
 Result<std::set<std::string>> backups_being_restored(store::Reader& reader);
 
 /// Every backup record with the ids being restored, from one snapshot, and the plan over them.

@@ -66,6 +66,10 @@ json::object schedule_to_json(const Schedule& s) {
   o["next_run"] = time_value(s.next_run);
   auto cron = parse_cron(s.cron);
   o["description"] = cron ? describe_cron(*cron) : std::string();
+  o["last_slot"] = time_value(s.last_slot);
+  o["last_outcome"] = s.last_outcome.empty() ? json::value(nullptr) : json::value(s.last_outcome);
+  o["last_message"] = s.last_message.empty() ? json::value(nullptr) : json::value(s.last_message);
+  o["last_job_id"] = s.last_job_id.empty() ? json::value(nullptr) : json::value(s.last_job_id);
   o["created_by"] = s.created_by;
   o["created_at"] = format_iso8601(s.created_at);
   o["updated_at"] = format_iso8601(s.updated_at);
@@ -100,10 +104,59 @@ Result<Schedule> schedule_from_json(std::string_view json_text) {
     if (const auto* l = opt->as_object().if_contains("compression_level"); l && l->is_int64())
       s.compression_level = static_cast<int>(l->as_int64());
   s.last_run = time_field(o, "last_run");
+  s.last_slot = time_field(o, "last_slot");
+  s.last_outcome = str("last_outcome");
+  s.last_message = str("last_message");
+  s.last_job_id = str("last_job_id");
   s.next_run = time_field(o, "next_run");
   s.created_at = time_field(o, "created_at").value_or(0);
   s.updated_at = time_field(o, "updated_at").value_or(0);
   return s;
+}
+
+std::optional<Schedule> schedule_from_api(const json::object& o, TimeMs now, std::vector<backup::FieldError>& errors) {
+  const std::size_t before = errors.size();
+  json::object rest = o;
+  rest.erase("filters");                                    // checked below, field by field
+  auto parsed = schedule_from_json(json::serialize(rest));  // the other fields, leniently
+  if (!parsed) {
+    errors.push_back({"", parsed.error().message, "VALIDATION_FAILED"});
+    return std::nullopt;
+  }
+  Schedule s = std::move(*parsed);
+  if (auto e = backup::validate_backup_name(s.name)) errors.push_back(*e);
+  if (auto cron = parse_cron(s.cron); !cron)
+    errors.push_back({"schedule", "invalid cron: " + cron.error().message, "format"});
+  else
+    s.cron = cron->text;
+  if (const auto* t = o.if_contains("type"); t && !(t->is_string() && backup::parse_backup_type(t->as_string())))
+    errors.push_back({"type", "must be full, selective or incremental", "enum"});
+  s.filters = {};
+  if (const auto* f = o.if_contains("filters"); f && !f->is_null()) {
+    std::vector<backup::FieldError> filter_errors;
+    auto filters = backup::filters_from_json(*f, filter_errors);
+    if (!filters)
+      errors.push_back({"filters", filters.error().message, "type"});
+    else
+      s.filters = std::move(*filters);
+    for (auto& e : filter_errors) errors.push_back(std::move(e));
+  }
+  if (errors.size() == before)
+    for (auto& e : backup::validate_filters(s.filters, s.type, now)) errors.push_back(std::move(e));
+  if (const auto* opt = o.if_contains("options"); opt && opt->is_object()) {
+    if (const auto* l = opt->as_object().if_contains("compression_level"); l && !l->is_null()) {
+      if (!l->is_int64() || l->as_int64() < 1 || l->as_int64() > 9)
+        errors.push_back({"options.compression_level", "must be 1-9", "range"});
+    }
+  }
+  if (errors.size() != before) return std::nullopt;
+  return s;
+}
+
+bool definition_differs(const Schedule& a, const Schedule& b) {
+  return a.name != b.name || a.cron != b.cron || a.enabled != b.enabled || a.type != b.type ||
+         a.compression_level != b.compression_level ||
+         json::serialize(backup::filters_to_json(a.filters)) != json::serialize(backup::filters_to_json(b.filters));
 }
 
 Result<json::object> next_runs_json(std::string_view cron_text, TimeMs from, int count) {

@@ -30,7 +30,14 @@ struct Schedule {
   std::optional<TimeMs> next_run;  ///< filled by with_next_run()
   std::string created_by;
   TimeMs created_at = 0;
+  /// When its definition last changed (created, edited, paused or resumed). The scheduler owes no slot
+  /// at or before it: a schedule resumed after a week does not run the week's slots.
   TimeMs updated_at = 0;
+  // What the scheduler did at the latest slot it handled (scheduler.hpp); edits keep these.
+  std::optional<TimeMs> last_slot;  ///< that slot
+  std::string last_outcome;         ///< "queued" | "skipped" | "refused"; "" before the first slot
+  std::string last_message;         ///< why it was skipped or refused ("" when queued)
+  std::string last_job_id;          ///< the backup job of the latest run (last_run)
 };
 
 /// What a new schedule needs; everything else is derived.
@@ -54,6 +61,17 @@ Schedule with_next_run(Schedule s, TimeMs now);
 /// options{compress,compression_level}, last_run, next_run, description, created_at, updated_at.
 boost::json::object schedule_to_json(const Schedule& s);
 Result<Schedule> schedule_from_json(std::string_view json_text);
+
+/// A schedule as API.md's PUT /settings/backup sends it (an existing one's stored fields merged under
+/// the sent ones): checks the name rule, `schedule` (cron), `type`, `filters` for the type and
+/// `options.compression_level` (1–9), appending one FieldError per bad field (field names without a
+/// prefix: "name", "filters.date_range"); nullopt when there is any. Keeps _id, created_*, updated_at and
+/// the scheduler's last_* fields as given.
+std::optional<Schedule> schedule_from_api(const boost::json::object& o, TimeMs now,
+                                          std::vector<backup::FieldError>& errors);
+
+/// True when two schedules differ in what they run or when (name, cron, enabled, type, filters, level).
+bool definition_differs(const Schedule& a, const Schedule& b);
 
 /// How many runs a preview may ask for (API.md: `count` 1–50).
 inline constexpr int k_max_preview_runs = 50;

@@ -317,6 +317,15 @@ struct JobExpect {
   std::string claimed_by;  ///< and its claimant this ("" = unclaimed)
 };
 
+/// One schedule's latest claimed cron slot (SPEC §8: several servers on one database elect one runner per
+/// slot). `schedule_id` is a schedule's id, or a name such as "retention.cleanup_schedule".
+struct SlotClaim {
+  std::string schedule_id;
+  TimeMs slot = 0;         ///< the cron slot (a whole minute, ms since the epoch)
+  std::string claimed_by;  ///< the claimant (a worker id)
+  TimeMs claimed_at = 0;
+};
+
 /// A job query. Ordered by created_at, then id.
 struct JobQuery {
   std::vector<std::string> statuses;  ///< Default: empty = every status
@@ -369,6 +378,16 @@ class Store {
   virtual Result<bool> update_job_if(const JobRow& row, const JobExpect& expect) = 0;
   virtual Result<std::optional<JobRow>> get_job(const std::string& id) = 0;
   virtual Status for_each_job(const JobQuery& query, const Visit<JobRow>& visit) = 0;
+
+  // Schedule slots: ONE store operation elects the runner of a slot. SQLite and PostgreSQL: INSERT …
+  // ON CONFLICT(schedule_id) DO UPDATE SET slot = excluded.slot, … WHERE slot < excluded.slot.
+
+  /// Records `claim` as its schedule's latest claimed slot when none is recorded or the recorded one is
+  /// earlier. True: this caller claimed the slot (and runs it); false: that slot or a later one was
+  /// claimed already (by anyone, in any process), nothing written.
+  virtual Result<bool> claim_slot(const SlotClaim& claim) = 0;
+  /// The latest claimed slot of a schedule; nullopt when none was ever claimed.
+  virtual Result<std::optional<SlotClaim>> last_slot_claim(const std::string& schedule_id) = 0;
 };
 
 /// Opens the store a URL names: "sqlite:PATH" (or a bare path, or "sqlite://PATH") opens or creates

@@ -1,7 +1,7 @@
 // GET/PUT /settings/backup over loopback: defaults, field-by-field merge, one validation error per bad
 // field by dotted path, options the server cannot honour refused as "unsupported", secrets shown as "***",
-// schedules; and the rate limits they set, checked on the server's test clock (CLAUDELENS_TEST_CLOCK_FILE)
-// so that a minute passes instantly.
+// schedules (the scheduler, quota and retention: server_scheduler_test.cpp); and the rate limits they set,
+// checked on the server's test clock (CLAUDELENS_TEST_CLOCK_FILE) so that a minute passes instantly.
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -108,15 +108,7 @@ TEST_F(ServerSettings, options_the_server_cannot_honour_are_refused_by_name) {
       {{{"storage", json::object{{"s3", json::object{{"bucket", "b"}}}}}}, "storage.s3.bucket"},
       {{{"storage", json::object{{"filesystem", json::object{{"base_directory", "/tmp/elsewhere"}}}}}},
        "storage.filesystem.base_directory"},
-      {{{"storage", json::object{{"filesystem", json::object{{"max_size_gb", 5}}}}}}, "storage.filesystem.max_size_gb"},
-      {{{"retention", json::object{{"enabled", true}}}}, "retention.enabled"},
-      {{{"retention", json::object{{"auto_cleanup", true}}}}, "retention.auto_cleanup"},
       {{{"compression", json::object{{"enabled", false}}}}, "compression.enabled"},
-      {{{"scheduling", json::object{{"enabled", true}}}}, "scheduling.enabled"},
-      {{{"scheduling",
-         json::object{{"schedules",
-                       json::array{json::object{{"name", "nightly"}, {"schedule", "0 3 * * *"}, {"enabled", true}}}}}}},
-       "scheduling.schedules[0].enabled"},
       {{{"notifications", json::object{{"enabled", true}}}}, "notifications.enabled"},
   };
   for (const auto& [body, field] : cases) {
@@ -169,7 +161,7 @@ TEST_F(ServerSettings, schedules_get_ids_and_the_list_is_replaced) {
   ASSERT_EQ(list.size(), 2u);
   const auto id = std::string(list.at(0).at("_id").as_string());
   EXPECT_EQ(id.size(), 24u);
-  EXPECT_FALSE(list.at(0).at("enabled").as_bool());
+  EXPECT_TRUE(list.at(0).at("enabled").as_bool()) << "a schedule sent without `enabled` runs";
   // Renaming the first by its id and dropping the second.
   const auto r2 =
       put("/api/v1/settings/backup",

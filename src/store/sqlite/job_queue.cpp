@@ -149,4 +149,34 @@ Status for_each_job(Connection& conn, const JobQuery& query, const Visit<JobRow>
   return {};
 }
 
+Result<bool> claim_slot(Connection& conn, const SlotClaim& claim) {
+  if (claim.claimed_by.empty()) return fail(Errc::invalid_argument, "claim_slot needs a claimant");
+  // One statement: a first claim inserts; a later slot replaces an earlier one; an equal or earlier slot
+  // changes nothing (the WHERE of the upsert), so two claimants of one slot cannot both win.
+  CL_TRY(st, conn.prepare("INSERT INTO schedule_slots(schedule_id, slot, claimed_by, claimed_at) VALUES(?,?,?,?) "
+                          "ON CONFLICT(schedule_id) DO UPDATE SET slot = excluded.slot, claimed_by = "
+                          "excluded.claimed_by, claimed_at = excluded.claimed_at WHERE schedule_slots.slot < "
+                          "excluded.slot"));
+  st->bind(claim.schedule_id).bind(claim.slot).bind(claim.claimed_by).bind(claim.claimed_at);
+  CL_CHECK(conn.run(*st, "claim schedule slot"));
+  return sqlite3_changes(conn.db()) == 1;
+}
+
+Result<std::optional<SlotClaim>> last_slot_claim(Connection& conn, const std::string& schedule_id) {
+  CL_TRY(st,
+         conn.prepare("SELECT schedule_id, slot, claimed_by, claimed_at FROM schedule_slots WHERE schedule_id = ?"));
+  st->bind(schedule_id);
+  std::optional<SlotClaim> out;
+  const int rc = st->step();
+  if (rc == SQLITE_ROW) {
+    out = SlotClaim{std::string(st->text(0)), st->i64(1), std::string(st->text(2)), st->i64(3)};
+  } else if (rc != SQLITE_DONE) {
+    Error e = sqlite_error(conn.db(), rc, "read schedule slot");
+    st->reset();
+    return fail(std::move(e));
+  }
+  st->reset();
+  return out;
+}
+
 }  // namespace claudelens::store::sqlite

@@ -118,7 +118,15 @@ CREATE INDEX audit_log_at ON audit_log(at, seq);
 CREATE INDEX audit_log_action_at ON audit_log(action, at, seq);
 )sql";
 
-constexpr std::array<const char*, 3> k_migrations = {k_v1, k_v2_jobs, k_v3_audit};
+// Migration 4: the scheduler's slot claims (store.hpp claim_slot): one row per schedule, its latest
+// claimed slot. The claim is one upsert whose WHERE keeps slots increasing, so a slot runs once.
+constexpr const char* k_v4_slots = R"sql(
+CREATE TABLE schedule_slots(
+  schedule_id TEXT PRIMARY KEY, slot INTEGER NOT NULL, claimed_by TEXT NOT NULL, claimed_at INTEGER NOT NULL)
+  WITHOUT ROWID;
+)sql";
+
+constexpr std::array<const char*, 4> k_migrations = {k_v1, k_v2_jobs, k_v3_audit, k_v4_slots};
 
 }  // namespace
 

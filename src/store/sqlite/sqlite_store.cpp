@@ -885,6 +885,12 @@ class SqliteStore final : public Store {
   Status for_each_job(const JobQuery& query, const Visit<JobRow>& visit) override {
     return with_connection([&](Connection& c) { return sqlite::for_each_job(c, query, visit); });
   }
+  Result<bool> claim_slot(const SlotClaim& claim) override {
+    return with_connection([&](Connection& c) { return sqlite::claim_slot(c, claim); });
+  }
+  Result<std::optional<SlotClaim>> last_slot_claim(const std::string& schedule_id) override {
+    return with_connection([&](Connection& c) { return sqlite::last_slot_claim(c, schedule_id); });
+  }
 
   Result<std::int64_t> size_on_disk() override {
     std::int64_t total = 0;

@@ -70,6 +70,10 @@ class CountingStore final : public store::Store {
   Status for_each_job(const store::JobQuery& q, const store::Visit<store::JobRow>& visit) override {
     return m_inner.for_each_job(q, visit);
   }
+  Result<bool> claim_slot(const store::SlotClaim& claim) override { return m_inner.claim_slot(claim); }
+  Result<std::optional<store::SlotClaim>> last_slot_claim(const std::string& id) override {
+    return m_inner.last_slot_claim(id);
+  }
 
   std::map<std::string, int> claims() {
     std::lock_guard lock(m_mutex);

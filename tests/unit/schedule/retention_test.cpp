@@ -302,5 +302,26 @@ TEST_F(RetentionStore, a_restore_in_progress_protects_its_backup_and_settings_ho
   EXPECT_EQ(deleted(*plan), (std::vector<std::string>{"old"}));
 }
 
+TEST_F(RetentionStore, a_running_or_cancelling_restore_job_protects_its_backup) {
+  // The job service writes restore jobs as pending, running or cancelling (never in_progress).
+  add(make("old", "2026-01-01T00:00:00Z"));
+  add(make("new", "2026-11-01T00:00:00Z"));
+  RetentionRules r;
+  r.max_backups = 1;
+  for (const char* status : {"pending", "running", "cancelling"}) {
+    {
+      auto w = m_store->write();
+      ASSERT_TRUE(w);
+      ASSERT_TRUE((*w)->put_system(store::SystemTable::jobs,
+                                   {"job1", "", "restore", status, k_now, k_now, R"({"backup_id":"old"})"}));
+      ASSERT_TRUE((*w)->commit());
+    }
+    auto plan = plan_from_store(*m_store, r, k_now);
+    ASSERT_TRUE(plan);
+    EXPECT_TRUE(plan->del.empty()) << status;
+    EXPECT_EQ(kept(*plan)["old"], (Reasons{"being_restored"})) << status;
+  }
+}
+
 }  // namespace
 }  // namespace claudelens::schedule
