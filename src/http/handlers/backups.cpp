@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 
+#include "backup/catalog.hpp"
 #include "backup/planner.hpp"
 #include "http/backup_list.hpp"
 #include "http/backup_requests.hpp"
@@ -106,6 +107,19 @@ std::variant<std::vector<json::object>, ApiError> restore_history(const Services
   return out;
 }
 
+/// When each backup the caller may see was deleted (the store's deletion records).
+std::variant<std::vector<TimeMs>, ApiError> deletion_times(const Services& s, const Caller& caller) {
+  auto reader = s.store->read();
+  if (!reader) return api_error(reader.error());
+  std::vector<TimeMs> out;
+  auto st = backup::for_each_deletion(**reader, [&](const backup::Deletion& d) {
+    if (caller.may_see(d.owner_id)) out.push_back(d.deleted_at);
+    return true;
+  });
+  if (!st) return api_error(st.error());
+  return out;
+}
+
 Response statistics(Services& s, Request& req) {
   const TimeMs now = s.clock->now_ms();
   auto query = parse_statistics_query(req.query, now);
@@ -133,7 +147,10 @@ Response statistics(Services& s, Request& req) {
   struct statvfs vfs {};
   if (::statvfs(s.backup_dir.c_str(), &vfs) == 0)
     storage.available_bytes = static_cast<std::int64_t>(vfs.f_bavail) * static_cast<std::int64_t>(vfs.f_frsize);
-  return Response::json(200, backup_statistics(*backups, restores, {}, storage, *query.value, now));
+  auto deleted = deletion_times(s, req.who());
+  auto* deletions = value_of(deleted);
+  if (!deletions) return std::get<ApiError>(deleted);
+  return Response::json(200, backup_statistics(*backups, restores, *deletions, storage, *query.value, now));
 }
 
 Response show_backup(Services& s, Request& req) {
