@@ -53,7 +53,22 @@ std::variant<jobs::Job, ApiError> cancel_job(const Services& services, const Cal
   if (auto* e = std::get_if<ApiError>(&found)) return std::move(*e);
   auto cancelled = services.jobs->cancel(id, std::chrono::seconds(10));
   if (!cancelled) return api_error(cancelled.error(), "JOB_NOT_FOUND");
-  return std::move(*cancelled);
+  const jobs::Job& job = *cancelled;
+  if (job.status == jobs::JobStatus::cancelled) return std::move(*cancelled);
+  if (jobs::is_final(job.status)) {
+    ApiError e = conflict(
+        "CONFLICT", fmt::format("job {} {} before the cancel took effect", id, jobs::job_status_name(job.status)));
+    e.details = json::object{{"status", jobs::job_status_name(job.status)}};
+    return e;
+  }
+  ApiError e{503,
+             "SERVICE_UNAVAILABLE",
+             fmt::format("job {} is being cancelled but has not stopped yet; ask again, or follow its status", id),
+             json::object{{"status", "cancelling"}},
+             {},
+             {}};
+  e.headers.emplace_back("Retry-After", "1");
+  return e;
 }
 
 std::variant<std::filesystem::path, ApiError> backup_file(const Services& services, const backup::BackupMetadata& m) {

@@ -245,13 +245,11 @@ Response cancel_backup_job(Services& s, Request& req) {
   auto cancelled = cancel_job(s, req.who(), req.param("job_id"), jobs::JobType::backup);
   auto* job = value_of(cancelled);
   if (!job) return std::get<ApiError>(cancelled);
-  const jobs::Job& j = *job;
-  const TimeMs at = j.cancelled_at.value_or(s.clock->now_ms());
-  return Response::json(
-      200, json::object{{"job_id", j.id},
-                        {"status", j.cancel_requested && !jobs::is_final(j.status) ? "cancelling"
-                                                                                   : jobs::job_status_name(j.status)},
-                        {"cancelled_at", format_iso8601(at)}});
+  const jobs::Job& j = *job;  // cancelled: the partial file is gone
+  return Response::json(200,
+                        json::object{{"job_id", j.id},
+                                     {"status", jobs::job_status_name(j.status)},
+                                     {"cancelled_at", format_iso8601(j.cancelled_at.value_or(s.clock->now_ms()))}});
 }
 
 }  // namespace
