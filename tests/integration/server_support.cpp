@@ -344,6 +344,8 @@ WsClient::WsClient(std::uint16_t port, const std::string& target, const HeaderLi
   }));
   m_impl->ws.handshake(m_impl->response, "127.0.0.1", target, ec);
   m_impl->open = !ec;
+  if (!m_impl->open && m_impl->response.result_int() != 0)  // a refused upgrade is a plain HTTP answer
+    check_against_openapi("GET", target, to_reply(m_impl->response));
 }
 
 WsClient::~WsClient() {
