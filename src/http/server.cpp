@@ -299,15 +299,17 @@ struct Server::Impl {
         std::vector<Method> allowed = match.allowed;
         std::sort(allowed.begin(), allowed.end());
         std::string allow;
-        for (const Method m : allowed) allow += fmt::format("{}{}", allow.empty() ? "" : ", ", method_name(m));
+        boost::json::array names;
+        for (const Method m : allowed) {
+          allow += fmt::format("{}{}", allow.empty() ? "" : ", ", method_name(m));
+          names.emplace_back(method_name(m));
+        }
         e = ApiError{405,
                      "METHOD_NOT_ALLOWED",
                      fmt::format("{} is not allowed on {}; allowed: {}", method_name(req.method), req.path, allow),
-                     boost::json::object{{"allowed_methods", boost::json::array(allowed.size())}},
+                     boost::json::object{{"allowed_methods", std::move(names)}},
                      {},
                      {}};
-        auto& names = e.details.as_object()["allowed_methods"].as_array();
-        for (std::size_t i = 0; i < allowed.size(); ++i) names[i] = boost::json::string(method_name(allowed[i]));
         e.headers.emplace_back("Allow", allow);
       }
       co_return co_await refuse(ex, e, has_body);
