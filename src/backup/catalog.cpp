@@ -4,9 +4,13 @@
 
 #include <boost/json.hpp>
 
+#include "core/time.hpp"
+
 namespace claudelens::backup {
 
 namespace {
+
+constexpr std::string_view k_deletion_id_prefix = "deleted-backup:";
 
 Status record(store::Store& store, BackupMetadata m, TimeMs now) {
   CL_TRY(writer, store.write());
@@ -118,10 +122,33 @@ Result<DeleteOutcome> delete_backup(store::Store& store, const std::filesystem::
     out.freed_bytes = static_cast<std::int64_t>(size);
     out.files_deleted = 1;
   }
+  // The record goes, and a deletion record takes its place in the same transaction (statistics).
+  const boost::json::object gone{{"backup_id", id},
+                                 {"name", meta.name},
+                                 {"type", backup_type_name(meta.type)},
+                                 {"created_at", format_iso8601(meta.created_at)},
+                                 {"deleted_at", format_iso8601(now)},
+                                 {"size_bytes", meta.size_bytes},
+                                 {"freed_bytes", out.freed_bytes}};
+  const store::SystemRecord deletion{std::string(k_deletion_id_prefix) + id,
+                                     meta.created_by,
+                                     std::string(k_deletion_kind),
+                                     "deleted",
+                                     now,
+                                     now,
+                                     boost::json::serialize(gone)};
   CL_TRY(writer, store.write());
   CL_CHECK(writer->delete_system(store::SystemTable::backups, id));
+  CL_CHECK(writer->put_system(store::SystemTable::settings, deletion));
   CL_CHECK(writer->commit());
   return out;
+}
+
+Status for_each_deletion(store::Reader& reader, const std::function<bool(const Deletion&)>& visit) {
+  return reader.for_each_system(store::SystemTable::settings, [&](const store::SystemRecord& rec) {
+    if (rec.kind != k_deletion_kind || !rec.id.starts_with(k_deletion_id_prefix)) return true;
+    return visit(Deletion{rec.id.substr(k_deletion_id_prefix.size()), rec.owner_id, rec.created_at});
+  });
 }
 
 }  // namespace claudelens::backup

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -46,8 +47,23 @@ struct DeleteOutcome {
   int files_deleted = 0;
 };
 
-/// Removes the file (if present) and the record. not_found for an unknown id.
+/// Removes the file (if present) and the record, and records the deletion in the same transaction
+/// (see for_each_deletion). not_found for an unknown id.
 Result<DeleteOutcome> delete_backup(store::Store& store, const std::filesystem::path& backup_dir, const std::string& id,
                                     TimeMs now);
+
+/// One deleted backup, as delete_backup recorded it.
+struct Deletion {
+  std::string backup_id;
+  std::string owner_id;  ///< the backup's created_by
+  TimeMs deleted_at = 0;
+};
+
+/// Each recorded deletion, oldest first. The records live in SystemTable::settings (kind
+/// k_deletion_kind, id "deleted-backup:<backup id>", json: name, type, created_at, deleted_at,
+/// size_bytes, freed_bytes) beside the settings record, so that no schema migration was needed; the
+/// settings code reads its record by id only and never sees them.
+Status for_each_deletion(store::Reader& reader, const std::function<bool(const Deletion&)>& visit);
+inline constexpr std::string_view k_deletion_kind = "backup.deleted";
 
 }  // namespace claudelens::backup

@@ -1,6 +1,7 @@
 // Route table and segment-wise matching (router.hpp).
 #include "http/router.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include <spdlog/spdlog.h>
@@ -160,6 +161,8 @@ RouteMatch Router::match(Method method, std::string_view path) const {
     if (!ok) continue;
     if (route.method != method) {
       result.other_method = true;
+      if (std::find(result.allowed.begin(), result.allowed.end(), route.method) == result.allowed.end())
+        result.allowed.push_back(route.method);
       continue;
     }
     if (literals <= best_literals) continue;
@@ -168,10 +171,18 @@ RouteMatch Router::match(Method method, std::string_view path) const {
   }
   if (!result.route) {
     const bool api = path.starts_with("/api/") || path == "/api" || path.starts_with("/ws/") || path == "/ws";
-    if (m_fallback && method == Method::get && !result.other_method && !api) result.route = &*m_fallback;
+    if (m_fallback && !result.other_method && !api) {
+      if (method == Method::get) {
+        result.route = &*m_fallback;
+      } else {  // the web page's paths are GET only
+        result.other_method = true;
+        result.allowed = {Method::get};
+      }
+    }
     return result;
   }
   result.other_method = false;
+  result.allowed.clear();
   const auto& segs = result.route->segments;
   for (std::size_t i = 0; i < segs.size(); ++i) {
     if (!is_param(segs[i])) continue;

@@ -58,6 +58,7 @@ struct RouteMatch {
   const Route* route = nullptr;               ///< null: no route for this method and path
   std::map<std::string, std::string> params;  ///< decoded path parameters
   bool other_method = false;                  ///< no route, but the path exists with another method (405)
+  std::vector<Method> allowed;                ///< when other_method: the path's methods (the Allow header)
   std::optional<ApiError> bad_path;           ///< the path itself is refused (400 INVALID_REQUEST)
 };
 

@@ -295,13 +295,23 @@ struct Server::Impl {
     }
     if (!match.route) {
       ApiError e = not_found("NOT_FOUND", fmt::format("no such endpoint: {}", req.path));
-      if (match.other_method)
+      if (match.other_method) {
+        std::vector<Method> allowed = match.allowed;
+        std::sort(allowed.begin(), allowed.end());
+        std::string allow;
+        boost::json::array names;
+        for (const Method m : allowed) {
+          allow += fmt::format("{}{}", allow.empty() ? "" : ", ", method_name(m));
+          names.emplace_back(method_name(m));
+        }
         e = ApiError{405,
                      "METHOD_NOT_ALLOWED",
-                     fmt::format("{} is not allowed on {}", method_name(req.method), req.path),
-                     nullptr,
+                     fmt::format("{} is not allowed on {}; allowed: {}", method_name(req.method), req.path, allow),
+                     boost::json::object{{"allowed_methods", std::move(names)}},
                      {},
                      {}};
+        e.headers.emplace_back("Allow", allow);
+      }
       co_return co_await refuse(ex, e, has_body);
     }
     const Route& route = *match.route;
@@ -438,7 +448,15 @@ struct Server::Impl {
     msg.body() = std::move(res.body);
     msg.prepare_payload();
     ex.stream.expires_after(options.io_timeout);
-    auto [ec, n] = co_await bhttp::async_write(ex.stream, msg, use_tuple);
+    error_code ec;
+    if (ex.req.method == Method::head) {  // a HEAD answer is the header alone (RFC 9110 §9.3.2)
+      bhttp::response_serializer<bhttp::string_body> sr{msg};
+      auto [hec, hn] = co_await bhttp::async_write_header(ex.stream, sr, use_tuple);
+      ec = hec;
+    } else {
+      auto [wec, wn] = co_await bhttp::async_write(ex.stream, msg, use_tuple);
+      ec = wec;
+    }
     log_line(ex, res.status, bytes, res.error ? res.error->code : std::string_view{});
     co_return !ec && ex.keep_alive;
   }

@@ -5,12 +5,14 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
 
 #include <boost/json.hpp>
 
+#include "integration/run_cli.hpp"
 #include "integration/server_support.hpp"
 #include "support/temp_dir.hpp"
 
@@ -65,6 +67,24 @@ class ServerTest : public ::testing::Test {
   }
   HttpReply put(const std::string& target, const boost::json::value& body, const std::string& key = k_admin_key) {
     return call("PUT", target, key, boost::json::serialize(body));
+  }
+
+  /// Ingests one folder of the real transcripts (`../shared/data/claude-transcripts/<folder>`) into the
+  /// server's store with the CLI, owned by the admin.
+  void ingest_transcripts(const std::string& folder) {
+    const auto db = "sqlite:" + (m_dir.path() / "db.sqlite").string();
+    const auto transcripts = std::filesystem::path(CLAUDELENS_SHARED_DIR) / "data/claude-transcripts" / folder;
+    const auto r = run_program(CLAUDELENS_BIN, {"ingest", "--db", db, transcripts.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  /// A full backup through the API, waited for; its id.
+  std::string make_backup(const std::string& name, const std::string& key = k_admin_key) {
+    const auto r = post("/api/v1/backups", boost::json::object{{"name", name}}, key);
+    EXPECT_EQ(r.status, 202) << r.body;
+    if (r.status != 202) return {};
+    const auto job = wait_job(port(), "backups", std::string(r.json().at("job_id").as_string()), key);
+    EXPECT_EQ(job.at("status").as_string(), "completed") << boost::json::serialize(job);
+    return std::string(r.json().at("backup_id").as_string());
   }
 
   /// A new user with role `role`; returns its key.

@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include <gtest/gtest.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -22,6 +23,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
+
+#include "integration/openapi_check.hpp"
 
 extern char** environ;
 
@@ -51,6 +54,36 @@ void set_timeouts(int fd, std::chrono::milliseconds timeout) {
 bhttp::verb verb_of(const std::string& method) {
   const auto v = bhttp::string_to_verb(method);
   return v == bhttp::verb::unknown ? bhttp::verb::get : v;
+}
+
+/// Fails the running test for each way `reply` breaks openapi.json (openapi_check.hpp).
+void check_against_openapi(std::string_view method, std::string_view target, const HttpReply& reply) {
+  if (reply.status == 0) return;  // no answer: nothing to check
+  for (const auto& p : openapi_problems(method, target, reply.status, reply.headers, reply.body))
+    ADD_FAILURE() << "openapi.json: " << method << " " << target << " -> " << reply.status << ": " << p
+                  << "\n  body: " << reply.body.substr(0, 600);
+}
+
+/// The first response in `bytes` (a raw exchange's answer): status, headers, Content-Length body.
+HttpReply parse_raw_reply(const std::string& bytes) {
+  HttpReply r;
+  const auto end = bytes.find("\r\n\r\n");
+  if (!bytes.starts_with("HTTP/1.1 ") || bytes.size() < 12 || end == std::string::npos) return r;
+  r.status = std::atoi(bytes.substr(9, 3).c_str());
+  std::size_t line = bytes.find("\r\n") + 2;
+  while (line < end) {
+    const auto eol = bytes.find("\r\n", line);
+    const auto colon = bytes.find(':', line);
+    if (colon != std::string::npos && colon < eol) {
+      auto value = bytes.substr(colon + 1, eol - colon - 1);
+      while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+      r.headers[lower(bytes.substr(line, colon - line))] = value;
+    }
+    line = eol + 2;
+  }
+  const auto length = r.header("content-length");
+  r.body = bytes.substr(end + 4, length.empty() ? std::string::npos : std::stoull(length));
+  return r;
 }
 
 template <class Body>
@@ -225,6 +258,7 @@ HttpReply HttpConnection::request(const std::string& method, const std::string& 
   }
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(boost::none);
+  if (method == "HEAD") parser.skip(true);  // a HEAD answer has headers only
   bhttp::read(m_impl->socket, m_impl->buffer, parser, ec);
   if (ec) {
     m_impl->ok = false;
@@ -233,6 +267,7 @@ HttpReply HttpConnection::request(const std::string& method, const std::string& 
   }
   reply = to_reply(parser.get());
   if (!parser.get().keep_alive()) m_impl->ok = false;
+  check_against_openapi(method, target, reply);
   return reply;
 }
 
@@ -276,6 +311,13 @@ std::string raw_exchange(std::uint16_t port, const std::string& bytes, std::chro
     out.append(buf, static_cast<std::size_t>(n));
   }
   ::close(fd);
+  // The request line says which operation answered (none for bytes that are not HTTP).
+  const auto eol = bytes.find("\r\n");
+  const std::string line = bytes.substr(0, eol);
+  const auto sp1 = line.find(' '), sp2 = line.rfind(' ');
+  const bool http = sp1 != std::string::npos && sp2 > sp1 && line.ends_with("HTTP/1.1");
+  check_against_openapi(http ? line.substr(0, sp1) : "-", http ? line.substr(sp1 + 1, sp2 - sp1 - 1) : "",
+                        parse_raw_reply(out));
   return out;
 }
 
@@ -302,6 +344,8 @@ WsClient::WsClient(std::uint16_t port, const std::string& target, const HeaderLi
   }));
   m_impl->ws.handshake(m_impl->response, "127.0.0.1", target, ec);
   m_impl->open = !ec;
+  if (!m_impl->open && m_impl->response.result_int() != 0)  // a refused upgrade is a plain HTTP answer
+    check_against_openapi("GET", target, to_reply(m_impl->response));
 }
 
 WsClient::~WsClient() {

@@ -1,7 +1,9 @@
 // Integration-test support for the HTTP server: starts the real `claudelens serve` on a free port of
 // 127.0.0.1 (and stops it), and small blocking clients: HTTP over Beast, raw bytes over a socket, and a
 // WebSocket client. Every socket has a receive timeout so a hung server fails the test instead of
-// hanging it. Compiled once (server_support.cpp); not thread-safe.
+// hanging it. Every HTTP answer the clients receive (HttpConnection, http_request, raw_exchange, a
+// refused WebSocket upgrade) is checked against src/http/openapi.json (openapi_check.hpp): one that
+// breaks it fails the running test. Compiled once (server_support.cpp); not thread-safe.
 #pragma once
 
 #include <sys/types.h>

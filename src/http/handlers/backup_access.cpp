@@ -47,13 +47,36 @@ std::variant<jobs::Job, ApiError> find_job(const Services& services, const Calle
   return std::move(**job);
 }
 
+namespace {
+
+/// 409 for a cancel that finds the job ended (`how`: "is cancelled already", "completed before ...").
+ApiError job_ended(const std::string& id, const jobs::Job& job, std::string_view how) {
+  ApiError e = conflict("CONFLICT", fmt::format("job {} {} {}", id, jobs::job_status_name(job.status), how));
+  e.details = json::object{{"status", jobs::job_status_name(job.status)}};
+  return e;
+}
+
+}  // namespace
+
 std::variant<jobs::Job, ApiError> cancel_job(const Services& services, const Caller& caller, const std::string& id,
                                              jobs::JobType type) {
   auto found = find_job(services, caller, id, type);
   if (auto* e = std::get_if<ApiError>(&found)) return std::move(*e);
+  // Ended already (the pool may still hold it for a moment: asking it again would answer 200 twice).
+  if (const auto& job = std::get<jobs::Job>(found); jobs::is_final(job.status)) return job_ended(id, job, "already");
   auto cancelled = services.jobs->cancel(id, std::chrono::seconds(10));
   if (!cancelled) return api_error(cancelled.error(), "JOB_NOT_FOUND");
-  return std::move(*cancelled);
+  const jobs::Job& job = *cancelled;
+  if (job.status == jobs::JobStatus::cancelled) return std::move(*cancelled);
+  if (jobs::is_final(job.status)) return job_ended(id, job, "before the cancel took effect");
+  ApiError e{503,
+             "SERVICE_UNAVAILABLE",
+             fmt::format("job {} is being cancelled but has not stopped yet; ask again, or follow its status", id),
+             json::object{{"status", "cancelling"}},
+             {},
+             {}};
+  e.headers.emplace_back("Retry-After", "1");
+  return e;
 }
 
 std::variant<std::filesystem::path, ApiError> backup_file(const Services& services, const backup::BackupMetadata& m) {

@@ -30,7 +30,10 @@ std::variant<jobs::Job, ApiError> find_job(const Services& services, const Calle
                                            jobs::JobType type);
 
 /// Asks the job service to cancel the caller's job `id` of `type` and waits up to 10 s for it to stop:
-/// the job as it is then. 404 JOB_NOT_FOUND as find_job; 409 when it has ended already.
+/// the job, now `cancelled` (API.md's answer). 404 JOB_NOT_FOUND as find_job; 409 CONFLICT when it had
+/// ended already or ended otherwise (completed, failed) before the cancel took effect; 503
+/// SERVICE_UNAVAILABLE (Retry-After: 1, details.status "cancelling") when it has not stopped within the
+/// wait: the cancel stays asked for, and asking again waits again.
 std::variant<jobs::Job, ApiError> cancel_job(const Services& services, const Caller& caller, const std::string& id,
                                              jobs::JobType type);
 

@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 
+#include "backup/catalog.hpp"
 #include "backup/planner.hpp"
 #include "http/backup_list.hpp"
 #include "http/backup_requests.hpp"
@@ -107,6 +108,19 @@ std::variant<std::vector<json::object>, ApiError> restore_history(const Services
   return out;
 }
 
+/// When each backup the caller may see was deleted (the store's deletion records).
+std::variant<std::vector<TimeMs>, ApiError> deletion_times(const Services& s, const Caller& caller) {
+  auto reader = s.store->read();
+  if (!reader) return api_error(reader.error());
+  std::vector<TimeMs> out;
+  auto st = backup::for_each_deletion(**reader, [&](const backup::Deletion& d) {
+    if (caller.may_see(d.owner_id)) out.push_back(d.deleted_at);
+    return true;
+  });
+  if (!st) return api_error(st.error());
+  return out;
+}
+
 Response statistics(Services& s, Request& req) {
   const TimeMs now = s.clock->now_ms();
   auto query = parse_statistics_query(req.query, now);
@@ -134,7 +148,10 @@ Response statistics(Services& s, Request& req) {
   struct statvfs vfs {};
   if (::statvfs(s.backup_dir.c_str(), &vfs) == 0)
     storage.available_bytes = static_cast<std::int64_t>(vfs.f_bavail) * static_cast<std::int64_t>(vfs.f_frsize);
-  return Response::json(200, backup_statistics(*backups, restores, {}, storage, *query.value, now));
+  auto deleted = deletion_times(s, req.who());
+  auto* deletions = value_of(deleted);
+  if (!deletions) return std::get<ApiError>(deleted);
+  return Response::json(200, backup_statistics(*backups, restores, *deletions, storage, *query.value, now));
 }
 
 Response show_backup(Services& s, Request& req) {
@@ -233,13 +250,11 @@ Response cancel_backup_job(Services& s, Request& req) {
   auto cancelled = cancel_job(s, req.who(), req.param("job_id"), jobs::JobType::backup);
   auto* job = value_of(cancelled);
   if (!job) return std::get<ApiError>(cancelled);
-  const jobs::Job& j = *job;
-  const TimeMs at = j.cancelled_at.value_or(s.clock->now_ms());
-  return Response::json(
-      200, json::object{{"job_id", j.id},
-                        {"status", j.cancel_requested && !jobs::is_final(j.status) ? "cancelling"
-                                                                                   : jobs::job_status_name(j.status)},
-                        {"cancelled_at", format_iso8601(at)}});
+  const jobs::Job& j = *job;  // cancelled: the partial file is gone
+  return Response::json(200,
+                        json::object{{"job_id", j.id},
+                                     {"status", jobs::job_status_name(j.status)},
+                                     {"cancelled_at", format_iso8601(j.cancelled_at.value_or(s.clock->now_ms()))}});
 }
 
 }  // namespace

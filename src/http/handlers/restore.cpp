@@ -171,16 +171,14 @@ Response cancel_restore_job(Services& s, Request& req) {
   auto cancelled = cancel_job(s, req.who(), req.param("job_id"), jobs::JobType::restore);
   auto* job = value_of(cancelled);
   if (!job) return std::get<ApiError>(cancelled);
-  const jobs::Job& j = *job;
-  const bool stopped = jobs::is_final(j.status);
-  return Response::json(
-      200, json::object{{"job_id", j.id},
-                        {"status", stopped ? jobs::job_status_name(j.status) : "cancelling"},
-                        {"cancelled_at", format_iso8601(j.cancelled_at.value_or(s.clock->now_ms()))},
-                        {"documents_restored", 0},
-                        {"rollback_available", false},
-                        {"message", stopped ? "the restore was cancelled and rolled back: the store is as it was"
-                                            : "the restore is being cancelled; it will be rolled back"}});
+  const jobs::Job& j = *job;  // cancelled: rolled back
+  return Response::json(200,
+                        json::object{{"job_id", j.id},
+                                     {"status", jobs::job_status_name(j.status)},
+                                     {"cancelled_at", format_iso8601(j.cancelled_at.value_or(s.clock->now_ms()))},
+                                     {"documents_restored", 0},
+                                     {"rollback_available", false},
+                                     {"message", "the restore was cancelled and rolled back: the store is as it was"}});
 }
 
 }  // namespace

@@ -359,5 +359,31 @@ TEST(BackupCatalog, delete_frees_the_file_and_forgets_the_record) {
   EXPECT_EQ(resolve_backup(*f.store, f.backups, m->id).error().code, Errc::not_found);
 }
 
+TEST(BackupCatalog, a_deletion_is_recorded_with_its_owner_and_time_and_a_refused_one_is_not) {
+  Fixture f;
+  auto m = f.run({});
+  ASSERT_TRUE(m);
+  auto deletions = [&] {
+    std::vector<Deletion> out;
+    auto reader = f.store->read().value();
+    EXPECT_TRUE(for_each_deletion(*reader, [&](const Deletion& d) {
+      out.push_back(d);
+      return true;
+    }));
+    return out;
+  };
+  EXPECT_TRUE(deletions().empty());
+  ASSERT_TRUE(delete_backup(*f.store, f.backups, m->id, 20));
+  ASSERT_FALSE(delete_backup(*f.store, f.backups, m->id, 21));  // not found: nothing more recorded
+  const auto seen = deletions();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].backup_id, m->id);
+  EXPECT_EQ(seen[0].owner_id, m->created_by);
+  EXPECT_EQ(seen[0].deleted_at, 20);
+  // The record shares the settings table, under its own id: the settings record is not it.
+  auto reader = f.store->read().value();
+  EXPECT_FALSE(reader->get_system(store::SystemTable::settings, "backup").value());
+}
+
 }  // namespace
 }  // namespace claudelens::backup

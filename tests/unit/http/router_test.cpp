@@ -65,6 +65,8 @@ TEST(Router, unknown_path_and_other_method) {
   const auto put = r.match(Method::put, "/api/v1/backups/x");
   EXPECT_EQ(put.route, nullptr);
   EXPECT_TRUE(put.other_method);
+  EXPECT_EQ(put.allowed, (std::vector<Method>{Method::get, Method::del}));  // the Allow header
+  EXPECT_TRUE(r.match(Method::head, "/api/v1/backups/x").other_method);
   // "backups" spelled with an escape is a different path.
   EXPECT_EQ(r.match(Method::get, "/api/v1/%62ackups").route, nullptr);
 }
