@@ -21,6 +21,10 @@ inline constexpr std::string_view k_sessions = "sessions";
 inline constexpr std::string_view k_entries = "entries";  ///< section collection; documents are below
 inline constexpr std::string_view k_messages = "messages";
 inline constexpr std::string_view k_records = "records";
+/// Incremental backups: deletions since the parent. Section key ("tombstones", owner, project, session)
+/// for one session's deleted entries; ("tombstones", "", "", "") for deleted sessions, projects and
+/// documents.
+inline constexpr std::string_view k_tombstones = "tombstones";
 
 /// Appends one document (no newline) to `out`.
 void encode_user(const store::User& u, std::string& out);
@@ -34,6 +38,10 @@ void encode_entry(const store::Entry& e, std::string& out);
 void encode_entry_head(const store::Entry& e, std::string& out);
 inline constexpr std::string_view k_entry_tail = "}";
 void encode_document(store::Collection c, const store::Document& d, std::string& out);
+/// {"_c":"tombstones","kind":K,"id":ID,"s":SESSION,"project_id":P,"owner_id":O}; kind and id as in
+/// store::Tombstone ("entry" with the entry's key as id, "session", "project", or a collection name).
+void encode_tombstone(const store::Tombstone& t, std::string& out);
+Result<store::Tombstone> decode_tombstone(std::string_view doc);
 
 /// The collection of a document ("_c"), without parsing the rest. corrupted when absent.
 Result<std::string_view> document_collection(std::string_view doc);
