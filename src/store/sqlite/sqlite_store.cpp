@@ -549,21 +549,32 @@ class SqliteWriter final : public SqliteReader, public Writer {
   Status commit() override {
     if (!m_open) return fail(Errc::internal, "commit without an open transaction");
     CL_CHECK(flush_cwds());
+    if (m_change_used) {  // the sequence is spent only by a transaction that stamped something
+      CL_TRY(st, m_conn->prepare("INSERT OR REPLACE INTO meta(key, value) VALUES('change_seq', ?)"));
+      st->bind(std::to_string(m_change));
+      CL_CHECK(conn().run(*st, "record the change sequence"));
+    }
     CL_CHECK(m_conn->exec("COMMIT"));
     m_open = false;
     return {};
   }
 
-  /// This transaction's change sequence: the next one, taken (and recorded in meta) at the first
-  /// change. Writers are serialised (BEGIN IMMEDIATE), so sequences follow commit order.
+  /// This transaction's change sequence: the one after the last committed. Writers are serialised
+  /// (BEGIN IMMEDIATE), so sequences follow commit order. It is recorded in meta at commit, and only
+  /// when a statement stamped a row with it (stamped()): a transaction that changes nothing (a second
+  /// ingest of the same files) leaves the database as it was.
   Result<std::int64_t> change() {
     if (m_change != 0) return m_change;
     CL_TRY(last, change_seq());
-    CL_TRY(st, m_conn->prepare("INSERT OR REPLACE INTO meta(key, value) VALUES('change_seq', ?)"));
-    st->bind(std::to_string(last + 1));
-    CL_CHECK(conn().run(*st, "take a change sequence"));
     m_change = last + 1;
     return m_change;
+  }
+
+  /// Runs a statement that stamps the rows it writes with change(); notes whether it wrote any.
+  Status stamped(Stmt& st, std::string_view what) {
+    CL_CHECK(conn().run(st, what));
+    if (sqlite3_changes(db()) > 0) m_change_used = true;
+    return {};
   }
 
   Status tombstone(std::string_view kind, const std::string& id, const std::string& session_id,
@@ -572,7 +583,7 @@ class SqliteWriter final : public SqliteReader, public Writer {
     CL_TRY(st, m_conn->prepare("INSERT INTO tombstones(cseq, kind, id, session_id, project_id, owner_id, at) "
                                "VALUES(?,?,?,?,?,?,?)"));
     st->bind(seq).bind(kind).bind(id).bind(session_id).bind(project_id).bind(owner_id).bind(system_clock().now_ms());
-    return conn().run(*st, "record a deletion");
+    return stamped(*st, "record a deletion");
   }
 
   Status put_user(const User& u) override {
@@ -640,7 +651,7 @@ class SqliteWriter final : public SqliteReader, public Writer {
         .bind(p.messages_count)
         .bind(p.records_count)
         .bind(seq);
-    return conn().run(*st, "put project");
+    return stamped(*st, "put project");
   }
   Status delete_project(const std::string& id) override {
     CL_TRY(old, get_project(id));
@@ -659,7 +670,7 @@ class SqliteWriter final : public SqliteReader, public Writer {
     CL_TRY(st, m_conn->prepare("INSERT INTO sessions(id, project_id, owner_id, created_at, updated_at, cseq) "
                                "VALUES(?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING"));
     st->bind(id).bind(project_id).bind(owner_id).bind(now).bind(now).bind(seq);
-    return conn().run(*st, "ensure session");
+    return stamped(*st, "ensure session");
   }
   Status put_session(const Session& x) override {
     CL_TRY(old, get_session(x.id));
@@ -699,17 +710,18 @@ class SqliteWriter final : public SqliteReader, public Writer {
         .bind(x.updated_at)
         .bind(x.bytes)
         .bind(seq);
-    CL_CHECK(conn().run(*st, "put session"));
+    CL_CHECK(stamped(*st, "put session"));
     if (old && old->project_id != x.project_id) CL_CHECK(shift_session_cwds(x.id, x.project_id, +1));
     return {};
   }
   Status set_session_summary(const std::string& id, const std::string& summary) override {
     CL_TRY(seq, change());
-    CL_TRY(st, m_conn->prepare("UPDATE sessions SET cseq = CASE WHEN summary IS ?1 THEN cseq ELSE ?2 END, "
-                               "summary = ?1 WHERE id = ?3"));
+    CL_TRY(st, m_conn->prepare("UPDATE sessions SET cseq = ?2, summary = ?1 WHERE id = ?3 AND summary IS NOT ?1"));
     st->bind(summary).bind(seq).bind(id);
-    CL_CHECK(conn().run(*st, "set session summary"));
-    if (sqlite3_changes(db()) == 0) return fail(Errc::not_found, fmt::format("no session '{}'", id));
+    CL_CHECK(stamped(*st, "set session summary"));
+    if (sqlite3_changes(db()) > 0) return {};
+    CL_TRY(found, get_session(id));  // nothing changed: the same summary, or no such session
+    if (!found) return fail(Errc::not_found, fmt::format("no session '{}'", id));
     return {};
   }
   Status delete_session(const std::string& id) override {
@@ -733,7 +745,7 @@ class SqliteWriter final : public SqliteReader, public Writer {
                                   "ON CONFLICT(session_id, key) DO NOTHING"));
       ins->bind_static(e.session_id).bind_static(e.key);
       bind_entry_fields(*ins, e).bind(seq);
-      CL_CHECK(conn().run(*ins, "insert entry"));
+      CL_CHECK(stamped(*ins, "insert entry"));
       if (sqlite3_changes(db()) == 0) return false;
       add_cwd(project_id, e.cwd, +1);
       return true;
@@ -757,7 +769,7 @@ class SqliteWriter final : public SqliteReader, public Writer {
                              "input_tokens = ?, output_tokens = ?, cache_creation_tokens = ?, cache_read_tokens = ?, "
                              "cost_usd = ?, json = ?, cseq = ? WHERE seq = ? AND json IS NOT ?"));
       bind_entry_fields(*up, e).bind(seq_now).bind(seq).bind_static(e.json);
-      CL_CHECK(conn().run(*up, "replace entry"));
+      CL_CHECK(stamped(*up, "replace entry"));
       add_cwd(project_id, old_cwd, -1);
       add_cwd(project_id, e.cwd, +1);
       return false;
@@ -768,7 +780,7 @@ class SqliteWriter final : public SqliteReader, public Writer {
                            "cseq) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
     ins->bind_static(e.session_id).bind_static(e.key);
     bind_entry_fields(*ins, e).bind(seq_now);
-    CL_CHECK(conn().run(*ins, "insert entry"));
+    CL_CHECK(stamped(*ins, "insert entry"));
     add_cwd(project_id, e.cwd, +1);
     return true;
   }
@@ -805,7 +817,7 @@ class SqliteWriter final : public SqliteReader, public Writer {
                    "input_tokens <> a.i OR output_tokens <> a.o OR cache_creation_tokens <> a.cc OR "
                    "cache_read_tokens <> a.cr OR cost_usd <> a.c OR updated_at < COALESCE(a.last, 0))"));
     st->bind(session_id).bind(seq);
-    return conn().run(*st, "refresh session");
+    return stamped(*st, "refresh session");
   }
   Status refresh_project_stats(const std::string& project_id) override {
     CL_CHECK(flush_cwds());
@@ -823,14 +835,14 @@ class SqliteWriter final : public SqliteReader, public Writer {
                    "WHERE id = ?1 AND (sessions_count <> n.sc OR messages_count <> n.mc OR records_count <> n.rc OR "
                    "path <> COALESCE(n.cwd, path) OR updated_at < n.last)"));
     st->bind(project_id).bind(seq);
-    return conn().run(*st, "refresh project");
+    return stamped(*st, "refresh project");
   }
 
   Status put_document(Collection c, const Document& d) override {
     CL_TRY(seq, change());
     CL_TRY(st, m_conn->prepare(document_sql(c).put.c_str()));
     st->bind(d.id).bind(d.owner_id).bind(d.name).bind(d.created_at).bind(d.updated_at).bind(d.json).bind(seq);
-    return conn().run(*st, "put document");
+    return stamped(*st, "put document");
   }
   Status delete_document(Collection c, const std::string& id) override {
     CL_TRY(old, get_document(c, id));
@@ -853,7 +865,8 @@ class SqliteWriter final : public SqliteReader, public Writer {
   }
 
  private:
-  std::int64_t m_change = 0;  ///< this transaction's change sequence, 0 until its first change
+  std::int64_t m_change = 0;   ///< this transaction's change sequence, 0 until first asked for
+  bool m_change_used = false;  ///< a row was stamped with it: commit records it
   std::unordered_map<std::string, std::unordered_map<std::string, std::int64_t>> m_cwd_deltas;
   std::unordered_map<std::string, std::string> m_session_project;
 
