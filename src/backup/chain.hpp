@@ -30,9 +30,10 @@ struct ChainMember {
 /// The chain of `archive`, root first and `archive` last; a full or selective backup is a chain of one.
 /// Parents are looked up among the registered backups (by id, else by the id their file holds), their
 /// files in `backup_dir`; a parent this store does not know is looked for among the archives in
-/// `backup_dir` by the backup id its header holds (a chain restored into another store). Errors name the member: not_found for a parent that is not registered or whose file
-/// is gone; corrupted for a parent whose recorded checksum differs from the one the child names, whose
-/// file holds another backup, or that is marked corrupted; wrong_key as the reader gives it.
+/// `backup_dir` by the backup id its header holds (a chain restored into another store). Errors name
+/// the member: not_found for a parent found nowhere, not completed, or whose file is gone; corrupted
+/// for a parent whose recorded checksum differs from the one the child names, whose file holds another
+/// backup, or that is marked corrupted. No key is needed: the links are in the clear headers.
 Result<std::vector<ChainMember>> resolve_chain(store::Store& store, const std::filesystem::path& archive,
                                                const std::filesystem::path& backup_dir);
 
