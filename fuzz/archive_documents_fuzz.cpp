@@ -45,5 +45,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (auto p = backup::decode_project(doc); !p) check(p.error().code == Errc::corrupted);
   if (auto u = backup::decode_user(doc); !u) check(u.error().code == Errc::corrupted);
   if (auto d = backup::decode_document(doc); !d) check(d.error().code == Errc::corrupted);
+  if (auto t = backup::decode_tombstone(doc)) {  // an incremental's deletions: they round-trip
+    std::string canonical;
+    backup::encode_tombstone(*t, canonical);
+    auto again = backup::decode_tombstone(canonical);
+    check(again.has_value());
+    check(again->kind == t->kind && again->id == t->id && again->session_id == t->session_id &&
+          again->project_id == t->project_id && again->owner_id == t->owner_id);
+  } else {
+    check(t.error().code == Errc::corrupted);
+  }
   return 0;
 }

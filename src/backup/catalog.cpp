@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <set>
+
+#include "backup/chain.hpp"
 
 #include "core/time.hpp"
 
@@ -94,6 +98,38 @@ Result<VerifyOutcome> verify_backup(store::Store& store, const ResolvedBackup& b
   }
   if (damage) return fail(*damage);
   return out;
+}
+
+Result<std::vector<BackupMetadata>> dependents_of(store::Reader& reader, const std::string& id) {
+  std::vector<BackupMetadata> all;
+  CL_CHECK(for_each_metadata(reader, [&](const BackupMetadata& m) {
+    if (m.parent_backup_id && m.status != BackupStatus::failed) all.push_back(m);
+    return true;
+  }));
+  // Breadth first from `id`, then reversed: children come after their parents, so deepest first.
+  std::vector<BackupMetadata> out;
+  std::vector<std::string> frontier{id};
+  std::set<std::string> seen{id};
+  while (!frontier.empty()) {
+    std::vector<std::string> next;
+    for (const auto& m : all)
+      if (std::find(frontier.begin(), frontier.end(), *m.parent_backup_id) != frontier.end() &&
+          seen.insert(m.id).second) {
+        out.push_back(m);
+        next.push_back(m.id);
+      }
+    frontier = std::move(next);
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+Result<std::vector<std::string>> verify_chain_links(store::Store& store, const std::filesystem::path& backup_dir,
+                                                    const std::filesystem::path& file) {
+  CL_TRY(chain, resolve_chain(store, file, backup_dir));
+  std::vector<std::string> ids;
+  for (const auto& m : chain) ids.push_back(m.backup_id.empty() ? m.archive_id : m.backup_id);
+  return ids;
 }
 
 Result<DeleteOutcome> delete_backup(store::Store& store, const std::filesystem::path& backup_dir, const std::string& id,

@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "backup/metadata.hpp"
 #include "core/result.hpp"
@@ -46,6 +47,18 @@ struct DeleteOutcome {
   std::int64_t freed_bytes = 0;
   int files_deleted = 0;
 };
+
+/// The backups that need `id` as their parent, directly or through other incrementals, deepest first
+/// (the order to delete them in). Failed backups (no file) are not dependents.
+Result<std::vector<BackupMetadata>> dependents_of(store::Reader& reader, const std::string& id);
+
+/// Checks the chain links of an incremental backup (its parent registered, completed, with the
+/// checksum the archive names, its file present, holding the named backup; and so on up to the root).
+/// The leaf is the file given; the links are read from its clear header, so no key is needed.
+/// Errors name the member: not_found (missing), corrupted (damaged or not the named parent).
+/// A full or selective backup has no links: success. Returns the chain's backup ids, root first.
+Result<std::vector<std::string>> verify_chain_links(store::Store& store, const std::filesystem::path& backup_dir,
+                                                    const std::filesystem::path& file);
 
 /// Removes the file (if present) and the record, and records the deletion in the same transaction
 /// (see for_each_deletion). not_found for an unknown id.

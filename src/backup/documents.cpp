@@ -261,7 +261,7 @@ Result<std::map<std::string, std::string_view>> member_extents(std::string_view 
 
 /// The collection names a document's "_c" may hold, as views that outlive any document.
 std::optional<std::string_view> known_collection(std::string_view name) {
-  for (std::string_view c : {k_users, k_projects, k_sessions, k_messages, k_records, k_audit})
+  for (std::string_view c : {k_users, k_projects, k_sessions, k_messages, k_records, k_audit, k_tombstones})
     if (c == name) return c;
   if (auto c = store::parse_collection(name)) return store::collection_name(*c);
   return std::nullopt;
@@ -376,6 +376,33 @@ void encode_audit(const store::AuditEvent& e, std::string& out) {
   out += ",\"details\":";
   out += e.details.empty() ? std::string_view("{}") : std::string_view(e.details);
   out += '}';
+}
+
+void encode_tombstone(const store::Tombstone& t, std::string& out) {
+  begin(out, k_tombstones);
+  add_string(out, "kind", t.kind);
+  add_string(out, "id", t.id);
+  add_string(out, "s", t.session_id);
+  add_string(out, "project_id", t.project_id);
+  add_string(out, "owner_id", t.owner_id);
+  out += '}';
+}
+
+Result<store::Tombstone> decode_tombstone(std::string_view doc) {
+  CL_TRY(o, parse_object(doc, k_tombstones));
+  Fields f{o, k_tombstones, {}};
+  store::Tombstone t;
+  t.kind = f.str("kind");
+  t.id = f.str("id");
+  t.session_id = f.str("s", false);
+  t.project_id = f.str("project_id", false);
+  t.owner_id = f.str("owner_id", false);
+  if (!f.ok) return fail(f.error);
+  if (t.id.empty() || (t.kind == "entry" && t.session_id.empty()))
+    return fail(Errc::corrupted, "archive: a tombstones document has an empty id or session");
+  if (t.kind != "entry" && t.kind != "session" && t.kind != "project" && !store::parse_collection(t.kind))
+    return fail(Errc::corrupted, fmt::format("archive: a tombstone of unknown kind '{}'", t.kind));
+  return t;
 }
 
 Result<std::string_view> document_collection(std::string_view doc) {

@@ -22,6 +22,10 @@ inline constexpr std::string_view k_entries = "entries";  ///< section collectio
 inline constexpr std::string_view k_messages = "messages";
 inline constexpr std::string_view k_records = "records";
 inline constexpr std::string_view k_audit = "audit_log";  ///< the audit log (admins' full backups)
+/// Incremental backups: deletions since the parent. Section key ("tombstones", owner, project, session)
+/// for one session's deleted entries; ("tombstones", "", "", "") for deleted sessions, projects and
+/// documents.
+inline constexpr std::string_view k_tombstones = "tombstones";
 
 /// Appends one document (no newline) to `out`.
 void encode_user(const store::User& u, std::string& out);
@@ -37,6 +41,10 @@ inline constexpr std::string_view k_entry_tail = "}";
 void encode_document(store::Collection c, const store::Document& d, std::string& out);
 /// An audit line: `_id`, `at`, `user_id`, `action`, `target_type`, `target_id`, `details` (an object).
 void encode_audit(const store::AuditEvent& e, std::string& out);
+/// {"_c":"tombstones","kind":K,"id":ID,"s":SESSION,"project_id":P,"owner_id":O}; kind and id as in
+/// store::Tombstone ("entry" with the entry's key as id, "session", "project", or a collection name).
+void encode_tombstone(const store::Tombstone& t, std::string& out);
+Result<store::Tombstone> decode_tombstone(std::string_view doc);
 
 /// The collection of a document ("_c"), without parsing the rest. corrupted when absent.
 Result<std::string_view> document_collection(std::string_view doc);

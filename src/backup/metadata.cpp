@@ -119,6 +119,9 @@ json::object metadata_to_json(const BackupMetadata& m) {
   o["error_message"] = m.error_message.empty() ? json::value(nullptr) : json::value(m.error_message);
   o["parent_backup_id"] = m.parent_backup_id ? json::value(*m.parent_backup_id) : json::value(nullptr);
   if (!m.archive_backup_id.empty()) o["archive_backup_id"] = m.archive_backup_id;
+  if (!m.parent_checksum.empty()) o["parent_checksum"] = m.parent_checksum;
+  if (m.change_seq) o["change_seq"] = *m.change_seq;
+  if (m.owner_scope) o["owner_scope"] = *m.owner_scope;
   o["duration_seconds"] = m.duration_seconds;
   o["completed_at"] = time_or_null(m.completed_at);
   const double ratio = m.compressed_size_bytes > 0 ? static_cast<double>(m.size_bytes) / m.compressed_size_bytes : 0;
@@ -193,6 +196,9 @@ Result<BackupMetadata> metadata_from_json(std::string_view text) {
   if (const auto* p = o.if_contains("parent_backup_id"); p && p->is_string())
     m.parent_backup_id = std::string(p->as_string());
   m.archive_backup_id = get_string(o, "archive_backup_id");
+  m.parent_checksum = get_string(o, "parent_checksum");
+  if (const auto* c = o.if_contains("change_seq"); c && c->is_int64()) m.change_seq = c->as_int64();
+  if (const auto* w = o.if_contains("owner_scope"); w && w->is_string()) m.owner_scope = std::string(w->as_string());
   m.duration_seconds = get_double(o, "duration_seconds");
   m.completed_at = get_time(o, "completed_at");
   if (const auto* cv = o.if_contains("compression"); cv && cv->is_object())

@@ -68,7 +68,14 @@ struct BackupMetadata {
   /// The archive format version as API.md gives it: "1.1.0" for format 1 revision 1 (empty until written).
   std::string version;
   std::string error_message;
-  std::optional<std::string> parent_backup_id;
+  std::optional<std::string> parent_backup_id;  ///< incremental: the backup it builds on
+  std::string parent_checksum;                  ///< incremental: the parent's checksum when this was taken
+  /// The store's change sequence (store::Reader::change_seq) of the snapshot this backup was taken
+  /// from: an incremental on top of it holds what changed after it. nullopt for records from before
+  /// change tracking (they cannot be parents) and for uploads.
+  std::optional<std::int64_t> change_seq;
+  /// Whose data the backup covers: one user's id, or nullopt for every owner (an admin's backup).
+  std::optional<std::string> owner_scope;
   /// The backup id written inside the file, when it differs from `id`: an uploaded archive is
   /// registered under a new id, and a restore checks the file against the id it holds. Empty: `id`.
   std::string archive_backup_id;

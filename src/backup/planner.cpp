@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <boost/json.hpp>
 
 namespace claudelens::backup {
 
@@ -23,18 +24,83 @@ std::vector<FieldError> validate_request(const BackupRequest& r, TimeMs now) {
   if (r.compression_level < 1 || r.compression_level > 9)
     errors.push_back(
         {"options.compression_level", fmt::format("must be 1 to 9, not {}", r.compression_level), "VALIDATION_FAILED"});
-  if (r.type == BackupType::incremental)
-    errors.push_back({"type", "incremental backups are not available yet", "INVALID_BACKUP_TYPE"});
   auto filter_errors = validate_filters(r.filters, r.type, now);
   errors.insert(errors.end(), filter_errors.begin(), filter_errors.end());
   return errors;
 }
 
-Result<Plan> make_plan(store::Reader& reader, const BackupRequest& r, TimeMs now) {
-  if (auto errors = validate_request(r, now); !errors.empty()) return fail(to_error(errors));
-  const Filters& f = r.filters;
+namespace {
+
+std::string filters_key(const Filters& f) {
+  return boost::json::serialize(filters_to_json(f));
+}
+
+Failure bad_parent(std::string message) {
+  return fail(to_error({{"options.parent_backup_id", std::move(message), "VALIDATION_FAILED"}}));
+}
+
+}  // namespace
+
+Result<BackupMetadata> choose_parent(store::Reader& reader, const BackupRequest& r) {
+  const bool inherit = r.filters.empty();  // an incremental without filters takes its parent's
+  if (r.parent_backup_id) {
+    const std::string& id = *r.parent_backup_id;
+    CL_TRY(found, load_metadata(reader, id));
+    if (!found || (r.owner_scope && found->owner_scope != r.owner_scope))
+      return fail(Errc::not_found, fmt::format("no backup with id '{}'", id));
+    const BackupMetadata& p = *found;
+    if (p.status != BackupStatus::completed)
+      return bad_parent(
+          fmt::format("parent backup {} is {}, not completed: an incremental builds on a completed "
+                      "backup",
+                      id, backup_status_name(p.status)));
+    if (!p.change_seq)
+      return bad_parent(
+          fmt::format("parent backup {} has no change sequence (an uploaded backup, or one taken "
+                      "before change tracking): take a full or selective backup to build on",
+                      id));
+    if (p.owner_scope != r.owner_scope)
+      return bad_parent(fmt::format("parent backup {} covers {}, this backup {}", id,
+                                    p.owner_scope ? "one user's data" : "every user's data",
+                                    r.owner_scope ? "one user's" : "every user's"));
+    if (!inherit && filters_key(p.filters) != filters_key(r.filters))
+      return bad_parent(
+          fmt::format("parent backup {} has other filters: an incremental backup keeps its parent's "
+                      "scope (give no filters to take them from the parent)",
+                      id));
+    return p;
+  }
+  std::optional<BackupMetadata> newest;
+  const std::string wanted = filters_key(r.filters);
+  CL_CHECK(for_each_metadata(reader, [&](const BackupMetadata& m) {
+    if (m.status == BackupStatus::completed && m.change_seq && m.owner_scope == r.owner_scope &&
+        filters_key(m.filters) == wanted && (!newest || m.created_at >= newest->created_at))
+      newest = m;
+    return true;
+  }));
+  if (!newest)
+    return bad_parent(
+        fmt::format("no completed backup with {} to build on: take a {} backup first, or name a "
+                    "parent",
+                    inherit ? "no filters" : "these filters", inherit ? "full" : "selective"));
+  return *newest;
+}
+
+Result<Plan> make_plan(store::Reader& reader, const BackupRequest& request, TimeMs now) {
+  if (auto errors = validate_request(request, now); !errors.empty()) return fail(to_error(errors));
   Plan plan;
-  plan.include_documents = r.type == BackupType::full;
+  BackupRequest scoped;  // an incremental's request with its parent's filters
+  if (request.type == BackupType::incremental) {
+    CL_TRY(parent, choose_parent(reader, request));
+    scoped = request;
+    scoped.filters = parent.filters;
+    plan.parent = std::move(parent);
+  }
+  const BackupRequest& r = plan.parent ? scoped : request;
+  const Filters& f = r.filters;
+  plan.filters = f;
+  plan.include_documents = r.type == BackupType::full || (plan.parent && f.empty());
+  if (plan.parent) plan.sessions.changed_after = plan.parent->change_seq;
   plan.sessions.owner_id = r.owner_scope;
   plan.sessions.min_messages = f.min_message_count;
   plan.sessions.max_messages = f.max_message_count;

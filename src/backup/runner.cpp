@@ -10,7 +10,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <map>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -125,6 +127,7 @@ class Run {
     m_meta.created_by = m_request.created_by;
     m_meta.type = m_request.type;
     m_meta.filters = m_request.filters;
+    m_meta.owner_scope = m_request.owner_scope;
     m_meta.compression_level = m_request.compression_level;
     m_meta.filename = backup_file_name(m_meta.id, m_started);
     m_meta.filepath = m_meta.filename;
@@ -133,8 +136,15 @@ class Run {
     report("planning", true);
     CL_TRY(reader, m_store.read());  // one snapshot for the whole run
     m_reader = reader.get();
+    CL_TRY(change_seq, reader->change_seq());
+    m_meta.change_seq = change_seq;
     CL_TRY(plan, make_plan(*reader, m_request, m_started));
     m_plan = std::move(plan);
+    m_meta.filters = m_plan.filters;
+    if (m_plan.parent) {
+      m_meta.parent_backup_id = m_plan.parent->id;
+      m_meta.parent_checksum = m_plan.parent->checksum;
+    }
     CL_CHECK(check_space());
 
     CL_TRY(lock, FileLock::acquire(directory_lock_path(m_options.backup_dir), false, true));
@@ -263,11 +273,21 @@ class Run {
                    {"created_by", m_meta.created_by},
                    {"creator", fmt::format("claudelens {}", k_version)},
                    {"filters", filters_to_json(m_meta.filters)},
-                   {"parent_backup_id", nullptr},
+                   {"parent_backup_id", parent_id_json()},
+                   {"parent_checksum", parent_checksum_json()},
                    {"encryption", nullptr}};
     json::value v = std::move(h);
     return json::serialize(make_valid_utf8(v));  // filters may name raw bytes: the archive stays valid JSON
   }
+
+  json::value parent_id_json() const {
+    return m_meta.parent_backup_id ? json::value(*m_meta.parent_backup_id) : json::value(nullptr);
+  }
+  json::value parent_checksum_json() const {
+    return m_meta.parent_backup_id ? json::value(m_meta.parent_checksum) : json::value(nullptr);
+  }
+  /// Incremental: the parent's change sequence (what changed after it is written).
+  std::optional<std::int64_t> changed_after() const { return m_plan.sessions.changed_after; }
 
   Result<format::WrittenArchive> write_archive() {
     format::WriterOptions wo;
@@ -277,9 +297,11 @@ class Run {
     CL_TRY(writer, format::ArchiveWriter::create(m_options.backup_dir / m_meta.filename, header_json(), wo));
     m_writer = std::move(writer);
     if (!m_plan.nothing_selected) CL_CHECK(write_sessions());
+    if (changed_after()) CL_CHECK(write_entry_tombstones());
     CL_CHECK(write_catalogue());
     if (m_plan.include_documents) CL_CHECK(write_documents());
     if (m_request.type == BackupType::full && !m_request.owner_scope) CL_CHECK(write_audit());
+    if (changed_after()) CL_CHECK(write_tombstones());
     CL_CHECK(write_users());
     report("finishing", true);
     return m_writer->finish(manifest_json());
@@ -298,7 +320,7 @@ class Run {
 
   Status write_sessions() {
     report("writing sessions", true);
-    const auto& range = m_request.filters.date_range;
+    const auto& range = m_plan.filters.date_range;
     Status inner;
     CL_CHECK(m_reader->for_each_session(m_plan.sessions, [&](const store::Session& s) {
       inner = write_session(s, range);
@@ -314,7 +336,7 @@ class Run {
     }
     CL_CHECK(m_writer->begin_section({std::string(k_entries), s.owner_id, s.project_id, s.id}));
     SessionCounts counts;
-    store::EntryFilter ef{.session_id = s.id};
+    store::EntryFilter ef{.session_id = s.id, .changed_after = changed_after()};
     if (range) {
       ef.from = range->start;
       ef.to = range->end;
@@ -362,8 +384,19 @@ class Run {
     // Projects: those with a session written; a full backup keeps empty projects too.
     CL_CHECK(m_writer->begin_section({std::string(k_projects), "", "", ""}));
     const bool all_projects = m_request.type == BackupType::full;
+    // An incremental: the projects of the sessions written, and those in scope that changed.
+    std::unordered_set<std::string> changed_projects;
+    if (changed_after()) {
+      const auto& selected = m_plan.sessions.project_ids;
+      CL_CHECK(m_reader->for_each_project(
+          {.owner_id = m_request.owner_scope, .changed_after = changed_after()}, [&](const store::Project& p) {
+            if (m_plan.filters.empty() || std::find(selected.begin(), selected.end(), p.id) != selected.end())
+              changed_projects.insert(p.id);
+            return true;
+          }));
+    }
     CL_CHECK(m_reader->for_each_project({.owner_id = m_request.owner_scope}, [&](const store::Project& p) {
-      if (!all_projects && !m_projects.contains(p.id)) return true;
+      if (!all_projects && !m_projects.contains(p.id) && !changed_projects.contains(p.id)) return true;
       m_doc.clear();
       encode_project(p, m_doc);
       inner = append(std::nullopt);
@@ -383,7 +416,7 @@ class Run {
       CL_CHECK(m_writer->begin_section({std::string(store::collection_name(c)), "", "", ""}));
       Status inner;
       std::int64_t n = 0;
-      CL_CHECK(m_reader->for_each_document(c, m_request.owner_scope, [&](const store::Document& d) {
+      const store::Visit<store::Document> write_one = [&](const store::Document& d) {
         m_doc.clear();
         encode_document(c, d, m_doc);
         inner = append(std::nullopt);
@@ -392,7 +425,12 @@ class Run {
           m_owners.insert(d.owner_id);
         }
         return inner.has_value();
-      }));
+      };
+      if (changed_after()) {
+        CL_CHECK(m_reader->for_each_changed_document(c, m_request.owner_scope, *changed_after(), write_one));
+      } else {
+        CL_CHECK(m_reader->for_each_document(c, m_request.owner_scope, write_one));
+      }
       CL_CHECK(inner);
       if (c == store::Collection::prompts) m_meta.contents.prompts_count = n;
       if (c == store::Collection::prompt_folders) m_meta.contents.prompt_folders_count = n;
@@ -410,6 +448,61 @@ class Run {
       encode_audit(e, m_doc);
       inner = append(std::nullopt);
       if (inner) ++m_meta.contents.audit_log_count;
+      return inner.has_value();
+    }));
+    return inner;
+  }
+
+  /// Incremental: whether a deletion is in the backup's scope. Sessions and entries that are gone
+  /// cannot be tested against every filter; a tombstone too many is harmless (a restore applies it to
+  /// the chain's own earlier members only), one too few is not, so only the project and session
+  /// filters and the owner scope (in the query) decide.
+  bool tombstone_in_scope(const store::Tombstone& t) const {
+    const auto& projects = m_plan.sessions.project_ids;
+    const auto& sessions = m_plan.sessions.session_ids;
+    if (t.kind == "entry" || t.kind == "session") {
+      if (!projects.empty() && std::find(projects.begin(), projects.end(), t.project_id) == projects.end())
+        return false;
+      return sessions.empty() || std::find(sessions.begin(), sessions.end(), t.session_id) != sessions.end();
+    }
+    if (t.kind == "project")
+      return projects.empty() ? sessions.empty() : std::find(projects.begin(), projects.end(), t.id) != projects.end();
+    return m_plan.include_documents;  // a document
+  }
+
+  /// Incremental: one section per session with deleted entries, ("tombstones", owner, project, session),
+  /// so that a restore of one session reads only its own. Grouped by session in memory: the deletions
+  /// since the parent, a few dozen bytes each.
+  Status write_entry_tombstones() {
+    std::map<std::string, std::vector<store::Tombstone>> by_session;
+    CL_CHECK(m_reader->for_each_tombstone(*changed_after(), m_request.owner_scope, [&](const store::Tombstone& t) {
+      if (t.kind == "entry" && tombstone_in_scope(t)) by_session[t.session_id].push_back(t);
+      return true;
+    }));
+    for (const auto& [session_id, list] : by_session) {
+      const auto& first = list.front();
+      CL_CHECK(m_writer->begin_section({std::string(k_tombstones), first.owner_id, first.project_id, session_id}));
+      for (const auto& t : list) {
+        m_doc.clear();
+        encode_tombstone(t, m_doc);
+        CL_CHECK(append(std::nullopt));
+        ++m_tombstones;
+      }
+      CL_CHECK(m_writer->end_section());
+    }
+    return {};
+  }
+
+  /// Incremental: deleted sessions, projects and documents.
+  Status write_tombstones() {
+    CL_CHECK(m_writer->begin_section({std::string(k_tombstones), "", "", ""}));
+    Status inner;
+    CL_CHECK(m_reader->for_each_tombstone(*changed_after(), m_request.owner_scope, [&](const store::Tombstone& t) {
+      if (t.kind == "entry" || !tombstone_in_scope(t)) return true;
+      m_doc.clear();
+      encode_tombstone(t, m_doc);
+      inner = append(std::nullopt);
+      if (inner) ++m_tombstones;
       return inner.has_value();
     }));
     return inner;
@@ -442,7 +535,9 @@ class Run {
                         {"prompts", c.prompts_count},
                         {"prompt_folders", c.prompt_folders_count},
                         {"ai_settings", c.ai_settings_count},
-                        {"audit_log", c.audit_log_count}};
+                        {"audit_log", c.audit_log_count},
+
+                        {"tombstones", m_tombstones}};
     json::object m{
         {"format_version", format::k_format_version},
         {"creator", fmt::format("claudelens {}", k_version)},
@@ -457,7 +552,8 @@ class Run {
                                     {"latest", c.latest ? json::value(format_iso8601_ms(*c.latest)) : nullptr}}},
         {"uncompressed_size", m_bytes},
         {"compression", json::object{{"algorithm", "zstd"}, {"level", m_request.compression_level}}},
-        {"parent_backup_id", nullptr},
+        {"parent_backup_id", parent_id_json()},
+        {"parent_checksum", parent_checksum_json()},
         {"encryption", m_writer->key_id().empty() ? json::value(nullptr)
                                                   : json::value(json::object{{"enabled", true},
                                                                              {"algorithm", "aes-256-gcm"},
@@ -479,6 +575,7 @@ class Run {
   std::string m_doc;  ///< the document being encoded (reused: no allocation per document)
   std::int64_t m_documents = 0;
   std::int64_t m_bytes = 0;
+  std::int64_t m_tombstones = 0;  ///< incremental: deletions written
   std::string m_operation;
   TimeMs m_last_report = 0;
   std::unordered_map<std::string, SessionCounts> m_sessions;  ///< sessions written

@@ -1,6 +1,7 @@
 // `claudelens backup create|list|show|verify|delete|download` (SPEC §3, the same operations as API.md's
 // /backups). Exit codes: 0 ok, 1 failure, 2 bad usage, 3 damaged backup, 4 conflict/busy.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <boost/json.hpp>
 
 #include <filesystem>
@@ -29,6 +30,7 @@ struct CreateArgs {
   int level = 3;
   bool encrypt = false;
   std::string key_file;
+  std::string parent;
 };
 
 Result<backup::BackupRequest> make_request(Context& ctx, const CreateArgs& a) {
@@ -47,6 +49,11 @@ Result<backup::BackupRequest> make_request(Context& ctx, const CreateArgs& a) {
       return fail(Errc::invalid_argument,
                   fmt::format("--type must be full, selective or incremental, not '{}'", a.type));
     r.type = *t;
+  }
+  if (!a.parent.empty()) {
+    if (r.type != backup::BackupType::incremental)
+      return fail(Errc::invalid_argument, "--parent is for --type incremental only");
+    r.parent_backup_id = a.parent;
   }
   CL_TRY(owner, ctx.resolve_owner(""));
   r.created_by = owner;
@@ -195,6 +202,8 @@ int verify(Context& ctx, const std::string& id_or_file, const std::string& key_f
   auto resolved = backup::resolve_backup(**st, ctx.settings.backup_dir, id_or_file);
   if (!resolved) return report(resolved.error());
   ProgressBar bar(ctx.interactive());
+  // An incremental backup: its chain links first (parent present, the named checksum, and so on).
+  auto chain = backup::verify_chain_links(**st, ctx.settings.backup_dir, resolved->file);
   auto outcome = backup::verify_backup(
       **st, *resolved, system_clock().now_ms(),
       [&](std::uint64_t done, std::uint64_t total) {
@@ -207,6 +216,8 @@ int verify(Context& ctx, const std::string& id_or_file, const std::string& key_f
   if (ctx.json) {
     json::object o{{"file", resolved->file.string()}, {"valid", outcome.has_value()}};
     o["backup_id"] = resolved->metadata ? json::value(resolved->metadata->id) : json::value(nullptr);
+    o["chain"] = chain ? json::value(json::array(chain->begin(), chain->end())) : json::value(nullptr);
+    o["chain_valid"] = chain.has_value();
     if (outcome) {
       o["sha256"] = outcome->report.sha256_hex;
       o["size_bytes"] = outcome->report.file_size;
@@ -219,9 +230,15 @@ int verify(Context& ctx, const std::string& id_or_file, const std::string& key_f
     } else {
       o["errors"] = json::array{json::value(outcome.error().message)};
     }
+    if (!chain) o["errors"].as_array().emplace_back(chain.error().message);
+    if (!chain || !outcome) o["valid"] = false;
     print_json(o);
   }
   if (!outcome) return report(outcome.error());
+  if (!chain)
+    return report(
+        Error(chain.error().code == Errc::not_found ? Errc::corrupted : chain.error().code,
+              fmt::format("{}: broken incremental chain: {}", resolved->file.string(), chain.error().message)));
   if (!ctx.json && !outcome->report.authenticated)
     std::cout << fmt::format(
         "OK {}: encrypted, checked without its key: structure, {} frames and sha256 {} (give --key-file to "
@@ -232,14 +249,40 @@ int verify(Context& ctx, const std::string& id_or_file, const std::string& key_f
                              outcome->report.frames, outcome->report.documents,
                              outcome->report.encrypted ? ", every chunk authenticated" : "",
                              outcome->report.sha256_hex);
+  if (!ctx.json && chain->size() > 1) std::cout << fmt::format("chain OK: {}\n", fmt::join(*chain, " <- "));
   return k_exit_ok;
 }
 
-int remove(Context& ctx, const std::string& id) {
+int remove(Context& ctx, const std::string& id, bool force) {
   auto st = ctx.store();
   if (!st) return report(st.error());
+  auto dependents = [&]() -> Result<std::vector<backup::BackupMetadata>> {
+    CL_TRY(reader, (*st)->read());
+    return backup::dependents_of(*reader, id);
+  }();
+  if (!dependents) return report(dependents.error());
+  std::vector<std::string> ids;
+  for (const auto& m : *dependents) ids.push_back(m.id);
+  if (!ids.empty() && !force)
+    return report(Error(Errc::conflict, fmt::format("backup {} is the parent of incremental backups that need it: {}; "
+                                                    "delete them first, or use --force to delete them with it",
+                                                    id, fmt::join(ids, ", "))));
+  // Said first, so that an interrupted delete still told what it was doing.
+  if (!ids.empty())
+    std::cerr << fmt::format("Deleting backup {} and the {} incremental backups that depend on it: {}\n", id,
+                             ids.size(), fmt::join(ids, ", "));
+  std::int64_t freed = 0;
+  int files = 0;
+  for (const auto& dependent : ids) {
+    auto gone = backup::delete_backup(**st, ctx.settings.backup_dir, dependent, system_clock().now_ms());
+    if (!gone) return report(gone.error());
+    freed += gone->freed_bytes;
+    files += gone->files_deleted;
+  }
   auto out = backup::delete_backup(**st, ctx.settings.backup_dir, id, system_clock().now_ms());
   if (!out) return report(out.error());
+  freed += out->freed_bytes;
+  files += out->files_deleted;
   auto user = [&]() -> Result<std::string> {
     CL_TRY(reader, (*st)->read());
     return store::cli_audit_user(*reader);
@@ -247,16 +290,18 @@ int remove(Context& ctx, const std::string& id) {
   if (user)
     (void)store::record_audit(**st,
                               store::audit_event(*user, "backup.deleted", "backup", out->backup_id,
-                                                 {{"force", false}, {"freed_bytes", out->freed_bytes}}),
+                                                 {{"force", force}, {"dependents_deleted", json::array(ids.begin(), ids.end())}, {"freed_bytes", out->freed_bytes}}),
                               out->deleted_at);
   if (ctx.json) {
-    print_json(json::object{{"message", "backup deleted"},
+    print_json(json::object{{"message", ids.empty() ? std::string("backup deleted")
+                                                    : fmt::format("backup deleted with {} dependents", ids.size())},
                             {"backup_id", out->backup_id},
+                            {"dependents_deleted", json::array(ids.begin(), ids.end())},
                             {"deleted_at", format_iso8601(out->deleted_at)},
-                            {"freed_bytes", out->freed_bytes},
-                            {"files_deleted", out->files_deleted}});
+                            {"freed_bytes", freed},
+                            {"files_deleted", files}});
   } else {
-    std::cout << fmt::format("Deleted backup {} ({} freed)\n", out->backup_id, human_bytes(out->freed_bytes));
+    std::cout << fmt::format("Deleted backup {} ({} freed)\n", out->backup_id, human_bytes(freed));
   }
   return k_exit_ok;
 }
@@ -301,7 +346,11 @@ void add_backup_command(CLI::App& app, Context& ctx) {
   auto* create_cmd = cmd->add_subcommand("create", "Write a new backup into the backup directory");
   create_cmd->add_option("--name", a->name, "3–100 letters, digits, spaces, '-' or '_'")->required();
   create_cmd->add_option("--description", a->description, "Up to 500 characters");
-  create_cmd->add_option("--type", a->type, "full | selective (default: selective when a filter is given, else full)");
+  create_cmd->add_option("--type", a->type,
+                         "full | selective | incremental (default: selective when a filter is given, else full)");
+  create_cmd->add_option("--parent", a->parent,
+                         "Incremental: the backup to build on (default: the newest completed backup with the same "
+                         "filters)");
   add_filter_flags(*create_cmd, a->filters);
   create_cmd->add_option("--level", a->level, "Compression level 1–9")->capture_default_str();
   create_cmd->add_flag("--encrypt", a->encrypt, "Encrypt the archive (AES-256-GCM; needs --key-file)");
@@ -328,7 +377,10 @@ void add_backup_command(CLI::App& app, Context& ctx) {
 
   auto* delete_cmd = cmd->add_subcommand("delete", "Delete a backup's file and record");
   delete_cmd->add_option("ID", *id, "Backup id")->required();
-  delete_cmd->callback([&ctx, id] { ctx.action = [&ctx, id] { return remove(ctx, *id); }; });
+  auto force = std::make_shared<bool>(false);
+  delete_cmd->add_flag("--force", *force,
+                       "Also delete the incremental backups that need it as their parent (refused otherwise, exit 4)");
+  delete_cmd->callback([&ctx, id, force] { ctx.action = [&ctx, id, force] { return remove(ctx, *id, *force); }; });
 
   auto output = std::make_shared<std::string>();
   auto* download_cmd = cmd->add_subcommand("download", "Copy a backup's file out of the backup directory, checked");

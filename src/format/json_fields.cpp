@@ -34,7 +34,7 @@ Result<EncryptedHeaders> encrypted_headers(std::string_view header_json, std::st
   CL_TRY(params, parse_object(params_json, Errc::internal, "encryption parameters"));
   obj["encryption"] = params;
   boost::json::object clear;
-  for (std::string_view key : {"backup_id", "type", "created_at", "parent_backup_id"})
+  for (std::string_view key : {"backup_id", "type", "created_at", "parent_backup_id", "parent_checksum"})
     if (const auto* v = obj.if_contains(key)) clear[key] = *v;
   clear["encryption"] = std::move(params);
   return EncryptedHeaders{boost::json::serialize(obj), boost::json::serialize(clear)};

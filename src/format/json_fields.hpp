@@ -21,7 +21,7 @@ Result<std::string> normalize_manifest_json(std::string_view json);
 
 /// For an encrypted archive: `header_json` (normalised) with `encryption` set to `params_json`, whole
 /// (sealed with the manifest), and the clear header that shows only its `backup_id`, `type`,
-/// `created_at`, `parent_backup_id` (those present) and `encryption`.
+/// `created_at`, `parent_backup_id`, `parent_checksum` (those present) and `encryption`.
 struct EncryptedHeaders {
   std::string sealed;
   std::string clear;

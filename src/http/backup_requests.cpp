@@ -68,8 +68,12 @@ void read_backup_options(Fields& body, backup::BackupRequest& r, bool has_key, s
     o.error("include_analytics", "unsupported", "analytics are not part of backups yet; send false or leave it out");
   if (o.integer("split_size_mb", 100, 5000))
     o.error("split_size_mb", "unsupported", "a backup is always one file; splitting is not implemented yet");
-  if (o.string("parent_backup_id"))
-    o.error("parent_backup_id", "unsupported", "incremental backups are not implemented yet");
+  if (auto parent = o.string("parent_backup_id")) {
+    if (r.type != backup::BackupType::incremental)
+      o.error("parent_backup_id", "VALIDATION_FAILED", "only an incremental backup takes a parent");
+    else
+      r.parent_backup_id = *parent;
+  }
 }
 
 }  // namespace
@@ -94,8 +98,6 @@ Checked<backup::BackupRequest> parse_backup_create(std::string_view body, TimeMs
       const auto t = backup::parse_backup_type(*type);
       if (!t) {
         f.error("type", k_invalid_backup_type, "must be full, selective or incremental");
-      } else if (*t == backup::BackupType::incremental) {
-        f.error("type", "unsupported", "incremental backups are not implemented yet; use full or selective");
       } else {
         r.type = *t;
         type_ok = true;

@@ -254,6 +254,7 @@ struct DeleteCheck {
 struct DeleteResult {
   std::optional<backup::DeleteOutcome> deleted;  ///< set when the backup was deleted
   DeleteCheck refused;                           ///< when not deleted: why (in_use() or dependents)
+  std::vector<std::string> dependents_deleted;   ///< forced: the dependents deleted first, deepest first
 };
 
 class JobService {
@@ -318,8 +319,9 @@ class JobService {
 
   /// What stands in the way of deleting backup `backup_id` (not_found when unknown).
   virtual Result<DeleteCheck> check_delete(const std::string& backup_id) = 0;
-  /// Deletes a backup's file and record (backup::delete_backup) unless it is in use or has dependents;
-  /// with `force`, deletes anyway (a backup job still writing it is cancelled first).
+  /// Deletes a backup's file and record (backup::delete_backup) unless it is in use or has dependents
+  /// (incrementals that need it, at any depth); with `force`, deletes anyway: a backup job still writing
+  /// it is cancelled first, and its dependents are deleted before it, deepest first.
   virtual Result<DeleteResult> delete_backup(const std::string& backup_id, bool force) = 0;
 };
 

@@ -143,13 +143,15 @@ std::string store_status(const Job& job) {
 }
 
 json::object backup_request_to_json(const backup::BackupRequest& r) {
-  return json::object{{"name", r.name},
-                      {"description", r.description},
-                      {"type", backup::backup_type_name(r.type)},
-                      {"filters", backup::filters_to_json(r.filters)},
-                      {"compression_level", r.compression_level},
-                      {"created_by", r.created_by},
-                      {"owner_scope", r.owner_scope ? json::value(*r.owner_scope) : json::value(nullptr)}};
+  return json::object{
+      {"name", r.name},
+      {"description", r.description},
+      {"type", backup::backup_type_name(r.type)},
+      {"filters", backup::filters_to_json(r.filters)},
+      {"compression_level", r.compression_level},
+      {"created_by", r.created_by},
+      {"owner_scope", r.owner_scope ? json::value(*r.owner_scope) : json::value(nullptr)},
+      {"parent_backup_id", r.parent_backup_id ? json::value(*r.parent_backup_id) : json::value(nullptr)}};
 }
 
 Result<backup::BackupRequest> backup_request_from_json(const json::value& v) {
@@ -172,6 +174,8 @@ Result<backup::BackupRequest> backup_request_from_json(const json::value& v) {
   r.created_by = f.str("created_by");
   if (const auto* scope = f.value("owner_scope"); scope && scope->is_string())
     r.owner_scope = std::string(scope->get_string());
+  if (const auto* parent = f.value("parent_backup_id"); parent && parent->is_string())
+    r.parent_backup_id = std::string(parent->get_string());
   return r;
 }
 

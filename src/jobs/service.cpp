@@ -306,10 +306,8 @@ class Service final : public JobService, public ServiceCore {
     CL_TRY(meta, backup::load_metadata(*reader, backup_id));
     if (!meta) return fail(Errc::not_found, fmt::format("no backup with id '{}'", backup_id));
     DeleteCheck check;
-    CL_CHECK(backup::for_each_metadata(*reader, [&](const backup::BackupMetadata& m) {
-      if (m.parent_backup_id && *m.parent_backup_id == backup_id) check.dependents.push_back(m.id);
-      return true;
-    }));
+    CL_TRY(dependents, backup::dependents_of(*reader, backup_id));
+    for (const auto& m : dependents) check.dependents.push_back(m.id);
     reader.reset();
     Status inner;
     CL_CHECK(m_store.for_each_job({.statuses = k_active_statuses}, [&](const store::JobRow& row) {
@@ -331,8 +329,21 @@ class Service final : public JobService, public ServiceCore {
       auto cancelled = cancel(check.writing_job, std::chrono::seconds(30));
       if (!cancelled && cancelled.error().code != Errc::conflict) return fail(std::move(cancelled).error());
     }
+    // Forced: the incrementals that need it go first, deepest first (each is useless without it).
+    std::vector<std::string> dependents_deleted;
+    std::int64_t dependents_freed = 0;
+    int dependents_files = 0;
+    for (const auto& id : check.dependents) {
+      CL_TRY(dependent, delete_backup(id, true));
+      if (!dependent.deleted) continue;
+      dependents_deleted.push_back(id);
+      dependents_freed += dependent.deleted->freed_bytes;
+      dependents_files += dependent.deleted->files_deleted;
+    }
     CL_TRY(out, backup::delete_backup(m_store, m_options.backup_dir, backup_id, m_clock.now_ms()));
-    return DeleteResult{std::move(out), {}};
+    out.freed_bytes += dependents_freed;  // what the whole deletion freed
+    out.files_deleted += dependents_files;
+    return DeleteResult{std::move(out), {}, std::move(dependents_deleted)};
   }
 
   // ---- ServiceCore (for subscriptions) -------------------------------------------------------------

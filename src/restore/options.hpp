@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -113,6 +114,13 @@ struct RestoreOptions {
   /// The passphrase of an encrypted archive (crypto::read_key_file); must outlive the restore. Without
   /// it an encrypted archive fails with Errc::wrong_key before anything is written. Default: null.
   const crypto::Secret* passphrase = nullptr;
+  /// Where the registered backups' files are, to find the members of an incremental backup's chain.
+  /// Default: empty = the archive's own folder.
+  std::filesystem::path backup_dir;
+  /// Set by the chain restore for the archive it synthesised: the file and chain the report names.
+  /// Default: empty = the archive restored.
+  std::string report_file;
+  std::vector<std::string> report_chain;
 };
 
 /// Checks the combination rules (selective needs a selection; full takes no selection or target;

@@ -8,6 +8,7 @@
 #include "backup/documents.hpp"
 #include "format/reader.hpp"
 #include "restore/catalogue.hpp"
+#include "restore/chain.hpp"
 
 namespace claudelens::restore {
 
@@ -53,8 +54,10 @@ Result<std::int64_t> message_conflicts(store::Reader& reader, format::ArchiveRea
 
 }  // namespace
 
-Result<boost::json::object> preview_restore(store::Store& store, const std::filesystem::path& archive,
-                                            const PreviewOptions& options) {
+namespace {
+
+Result<json::object> preview_archive(store::Store& store, const std::filesystem::path& archive,
+                                     const PreviewOptions& options) {
   CL_TRY(reader_ptr, format::ArchiveReader::open(archive, {.passphrase = options.passphrase}));
   format::ArchiveReader& ar = *reader_ptr;
   CL_TRY(cat, read_catalogue(ar));
@@ -253,6 +256,39 @@ Result<boost::json::object> preview_restore(store::Store& store, const std::file
            {"recommendations", std::move(recommendations)}}},
       {"bytes_read", ar.bytes_read()},
       {"archive_size_bytes", ar.file_size()}};
+}
+
+}  // namespace
+
+Result<boost::json::object> preview_restore(store::Store& store, const std::filesystem::path& archive,
+                                            const PreviewOptions& options) {
+  const auto dir = options.backup_dir.empty() ? archive.parent_path() : options.backup_dir;
+  CL_TRY(chain, backup::resolve_chain(store, archive, dir));
+  if (chain.size() == 1) return preview_archive(store, archive, options);
+  // An incremental backup: what the whole chain restores, from the synthetic archive of the chain.
+  SynthesisOptions so;
+  so.passphrase = options.passphrase;
+  CL_TRY(synthetic, synthesize_chain(chain, so));
+  struct RemoveOnExit {
+    std::filesystem::path file;
+    ~RemoveOnExit() {
+      std::error_code ec;
+      std::filesystem::remove(file, ec);
+    }
+  } guard{synthetic.file};
+  PreviewOptions o = options;
+  if (o.backup_id.empty()) o.backup_id = chain.back().archive_id;
+  CL_TRY(out, preview_archive(store, synthetic.file, o));
+  json::array members;
+  for (const auto& m : chain)
+    members.push_back(json::object{{"_id", m.backup_id.empty() ? m.archive_id : m.backup_id},
+                                   {"archive_backup_id", m.archive_id},
+                                   {"type", m.type},
+                                   {"checksum", m.checksum.empty() ? json::value(nullptr) : json::value(m.checksum)}});
+  out["chain"] = std::move(members);
+  if (auto* bytes = out.if_contains("bytes_read"); bytes && bytes->is_number())
+    *bytes = bytes->to_number<std::uint64_t>() + synthetic.bytes_read;
+  return out;
 }
 
 }  // namespace claudelens::restore

@@ -27,6 +27,9 @@ struct PreviewOptions {
   /// The passphrase of an encrypted archive (must outlive the call); without it an encrypted archive
   /// is Errc::wrong_key. Default: null.
   const crypto::Secret* passphrase = nullptr;
+  /// Where the registered backups' files are (the members of an incremental backup's chain).
+  /// Default: empty = the archive's own folder.
+  std::filesystem::path backup_dir;
 };
 
 /// Restore throughput used for estimates (bytes of transcript lines per second into SQLite),
@@ -34,7 +37,8 @@ struct PreviewOptions {
 inline constexpr double k_restore_bytes_per_second = 100e6;
 
 /// API.md's preview object plus `bytes_read` (archive bytes the preview read) and, per conflict,
-/// `count` (message conflicts are aggregated per session).
+/// `count` (message conflicts are aggregated per session). An incremental backup: what its whole
+/// chain restores, and `chain[{_id,archive_backup_id,type,checksum}]`, root first.
 Result<boost::json::object> preview_restore(store::Store& store, const std::filesystem::path& archive,
                                             const PreviewOptions& options = {});
 

@@ -74,6 +74,7 @@ boost::json::object report_to_json(const RestoreReport& r) {
                       {"conflicts", std::move(conflicts)},
                       {"deleted_projects", strings(r.deleted_projects)},
                       {"deleted_sessions", strings(r.deleted_sessions)},
+                      {"chain", strings(r.chain)},
                       {"bytes_read", r.bytes_read},
                       {"bytes_verified", r.bytes_verified},
                       {"archive_size_bytes", r.archive_size},

@@ -64,6 +64,8 @@ struct RestoreReport {
   std::uint64_t bytes_read = 0;                    ///< archive bytes read by the restore itself
   std::uint64_t bytes_verified = 0;                ///< archive bytes read by validation (the whole file)
   std::uint64_t archive_size = 0;
+  /// An incremental backup's chain, root first (archive backup ids); empty for a full or selective one.
+  std::vector<std::string> chain;
   std::int64_t entry_bytes = 0;  ///< bytes of transcript lines written
 
   Tally& tally(const std::string& collection) { return collections[collection]; }

@@ -15,6 +15,7 @@
 #include "ingest/ingester.hpp"
 #include "ingest/line_parser.hpp"
 #include "restore/catalogue.hpp"
+#include "restore/chain.hpp"
 
 namespace claudelens::restore {
 
@@ -104,7 +105,8 @@ class Restorer {
         m_kill_after(kill_after_from_env()) {
     m_report.id = new_id();
     m_report.backup_id = options.backup_id;
-    m_report.backup_file = archive.string();
+    m_report.backup_file = options.report_file.empty() ? archive.string() : options.report_file;
+    m_report.chain = options.report_chain;
     m_report.mode = options.mode;
     m_report.on_conflict = options.on_conflict;
     m_report.dry_run = options.dry_run;
@@ -819,8 +821,53 @@ class Restorer {
 
 }  // namespace
 
+namespace {
+
+/// Removes a file when it goes out of scope (the synthetic archive of a chain).
+struct RemoveOnExit {
+  std::filesystem::path file;
+  ~RemoveOnExit() {
+    std::error_code ec;
+    if (!file.empty()) std::filesystem::remove(file, ec);
+  }
+};
+
+/// An incremental backup: the chain is checked (nothing is written when a member is missing, damaged or
+/// not the named parent), merged into one synthetic archive, and that archive is restored.
+Result<RestoreReport> restore_chain(store::Store& store, const std::filesystem::path& archive,
+                                    std::vector<ChainMember> chain, const RestoreOptions& options) {
+  CL_CHECK(validate_options(options));
+  chain.back().checksum = options.expected_sha256;  // the leaf: its registered checksum, if any
+  SynthesisOptions so;
+  if (options.mode == Mode::selective) so.selections = options.selections;
+  so.passphrase = options.passphrase;
+  // Validation reads a member whole when the restore reads it whole anyway (no session selection) or
+  // when asked; otherwise each frame read is checked as it is read, before the first write.
+  const bool reads_all = so.selections.sessions.empty() && so.selections.projects.empty();
+  so.verify_members = options.validate_before_restore && (options.verify_all || reads_all);
+  so.cancelled = [&] { return options.cancel && options.cancel->load(std::memory_order_relaxed); };
+  CL_TRY(synthetic, synthesize_chain(chain, so));
+  RemoveOnExit guard{synthetic.file};
+  RestoreOptions o = options;
+  o.archive_backup_id = chain.back().archive_id;
+  o.expected_sha256 = synthetic.sha256_hex;
+  o.validate_before_restore = false;  // just written from checked members
+  o.report_file = archive.string();
+  o.report_chain = synthetic.chain;
+  Restorer restorer(store, synthetic.file, o);
+  CL_TRY(report, restorer.execute());
+  report.bytes_read += synthetic.bytes_read;
+  report.bytes_verified += synthetic.bytes_verified;
+  return report;
+}
+
+}  // namespace
+
 Result<RestoreReport> run_restore(store::Store& store, const std::filesystem::path& archive,
                                   const RestoreOptions& options) {
+  const auto dir = options.backup_dir.empty() ? archive.parent_path() : options.backup_dir;
+  CL_TRY(chain, backup::resolve_chain(store, archive, dir));
+  if (chain.size() > 1) return restore_chain(store, archive, chain, options);
   Restorer restorer(store, archive, options);
   return restorer.execute();
 }

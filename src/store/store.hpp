@@ -166,6 +166,8 @@ struct AuditPage {
 struct ProjectFilter {
   std::optional<std::string> owner_id;  ///< Default: every owner (admins see all).
   std::vector<std::string> ids;         ///< Default: empty = every project.
+  /// Only projects written with a change sequence above this (incremental backups). Default: all.
+  std::optional<std::int64_t> changed_after;
 };
 
 struct SessionFilter {
@@ -174,6 +176,9 @@ struct SessionFilter {
   std::vector<std::string> session_ids;      ///< Default: empty = every session.
   std::optional<std::int64_t> min_messages;  ///< message_count >= this
   std::optional<std::int64_t> max_messages;  ///< message_count <= this
+  /// Only sessions whose row changed (created, fields or statistics) with a change sequence above
+  /// this (incremental backups). Default: all.
+  std::optional<std::int64_t> changed_after;
 };
 
 struct EntryFilter {
@@ -181,7 +186,21 @@ struct EntryFilter {
   std::optional<std::string> owner_id;    ///< Default: every owner.
   std::optional<TimeMs> from;             ///< timestamp >= from (entries without a timestamp pass)
   std::optional<TimeMs> to;               ///< timestamp < to (entries without a timestamp pass)
-  std::optional<std::int64_t> after_seq;  ///< seq > after_seq (incremental backups)
+  std::optional<std::int64_t> after_seq;  ///< seq > after_seq
+  /// Only entries added or replaced with a change sequence above this (incremental backups). Default: all.
+  std::optional<std::int64_t> changed_after;
+};
+
+/// A deletion, kept so that an incremental backup can carry it (SPEC §6). `kind` is "entry" (id = the
+/// entry's key in `session_id`), "session", "project", or a Collection's name (a document).
+struct Tombstone {
+  std::int64_t change_seq = 0;
+  std::string kind;
+  std::string id;
+  std::string session_id;  ///< entries and sessions
+  std::string project_id;  ///< entries, sessions and projects
+  std::string owner_id;
+  TimeMs at = 0;
 };
 
 struct Counts {
@@ -241,6 +260,21 @@ class Reader {
   virtual Result<AuditPage> query_audit(const AuditQuery& query) = 0;
   /// Every audit line, oldest first (by at, then append order): what a full backup archives.
   virtual Status for_each_audit(const Visit<AuditEvent>& visit) = 0;
+  // ---- Change tracking (incremental backups; docs/backup.md "Change tracking") ----
+  // Every write transaction that adds, changes or deletes a project, session, entry or document takes
+  // the next value of one store-wide change sequence and stamps what it wrote with it; a deletion
+  // leaves a Tombstone with it. The sequence a snapshot sees covers exactly what it sees: a later
+  // commit always carries a higher one. So "what changed since a backup taken at sequence P" is the
+  // rows and tombstones above P, each found through an index.
+
+  /// The change sequence of this snapshot: the highest one committed (0 for a store never changed).
+  virtual Result<std::int64_t> change_seq() = 0;
+  /// Documents of collection `c` written with a change sequence above `after`, ordered by created_at, id.
+  virtual Status for_each_changed_document(Collection c, const std::optional<std::string>& owner_id, std::int64_t after,
+                                           const Visit<Document>& visit) = 0;
+  /// Tombstones above `after` (of `owner_id` when given), in change order.
+  virtual Status for_each_tombstone(std::int64_t after, const std::optional<std::string>& owner_id,
+                                    const Visit<Tombstone>& visit) = 0;
 };
 
 /// What insert_entry does when the session already holds an entry with that key.
@@ -251,7 +285,9 @@ enum class OnExisting {
 
 /// The exclusive write transaction. Rolls back on destruction unless commit() succeeded.
 /// Statistics are not maintained per row: call refresh_session_stats / refresh_project_stats
-/// for what a batch touched before committing.
+/// for what a batch touched before committing. Writes that change nothing (a refresh whose figures are
+/// the same, a replace with the same line, an insert of a key that exists under `keep`) leave the rows'
+/// change sequence as it was, so that an incremental backup after them holds nothing.
 class Writer : public virtual Reader {
  public:
   virtual Status commit() = 0;

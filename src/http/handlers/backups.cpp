@@ -2,6 +2,7 @@
 // job status and cancel. Validation in backup_requests / backup_list / backup_statistics; the work in
 // the backup engine and the job service. Handlers run on the server's worker threads, concurrently.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/statvfs.h>
 
 #include <boost/json.hpp>
@@ -63,6 +64,10 @@ Response create_backup(Services& s, Request& req) {
   const Caller& caller = req.who();
   request.created_by = caller.user_id;
   request.owner_scope = caller.owner_filter();
+  if (request.parent_backup_id) {  // an unknown parent, or another user's, is 404 like any backup id
+    auto parent = find_backup(s, caller, *request.parent_backup_id);
+    if (std::holds_alternative<ApiError>(parent)) return std::get<ApiError>(parent);
+  }
   auto plan = [&]() -> Result<backup::Plan> {
     CL_TRY(reader, s.store->read());
     return backup::make_plan(*reader, request, now);
@@ -225,14 +230,23 @@ Response delete_backup(Services& s, Request& req) {
     }
     json::array ids(why.dependents.begin(), why.dependents.end());
     ApiError e = conflict("BACKUP_HAS_DEPENDENTS",
-                          fmt::format("backups depend on {}; delete them first, or use force=true", m->id));
+                          fmt::format("backup {} is the parent of incremental backups that need it ({}); delete them "
+                                      "first, or use force=true to delete them with it",
+                                      m->id, fmt::join(why.dependents, ", ")));
     e.details = json::object{{"dependents", std::move(ids)}};
     return e;
   }
   const backup::DeleteOutcome& d = *result->deleted;
   handlers::audit(s, req, "backup.deleted", "backup", m->id,
-                  {{"name", m->name}, {"force", force}, {"freed_bytes", d.freed_bytes}});
-  return Response::json(200, json::object{{"message", fmt::format("backup '{}' deleted", m->name)},
+                  {{"name", m->name}, {"force", force}, {"freed_bytes", d.freed_bytes},
+                   {"dependents_deleted", json::array(result->dependents_deleted.begin(), result->dependents_deleted.end())}});
+  const auto& gone = result->dependents_deleted;
+  const std::string message =
+      gone.empty() ? fmt::format("backup '{}' deleted", m->name)
+                   : fmt::format("backup '{}' deleted, and with it the {} incremental backups that depended on it: {}",
+                                 m->name, gone.size(), fmt::join(gone, ", "));
+  return Response::json(200, json::object{{"message", message},
+                                          {"dependents_deleted", json::array(gone.begin(), gone.end())},
                                           {"backup_id", d.backup_id},
                                           {"deleted_at", format_iso8601(d.deleted_at)},
                                           {"freed_bytes", d.freed_bytes},

@@ -126,7 +126,32 @@ CREATE TABLE schedule_slots(
   WITHOUT ROWID;
 )sql";
 
-constexpr std::array<const char*, 4> k_migrations = {k_v1, k_v2_jobs, k_v3_audit, k_v4_slots};
+// Migration 5: change tracking for incremental backups (docs/backup.md "Change tracking"). `cseq` on
+// every row a backup holds is the change sequence of the transaction that last wrote it (0: before
+// this migration, i.e. in every backup taken since); meta.change_seq is the last one handed out;
+// tombstones keep what was deleted. The indexes make "changed since P" a range scan: per session for
+// entries (a changed session's new lines), per table for the rest.
+constexpr const char* k_v5_changes = R"sql(
+ALTER TABLE projects ADD COLUMN cseq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN cseq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE entries ADD COLUMN cseq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE prompts ADD COLUMN cseq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE prompt_folders ADD COLUMN cseq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE ai_settings ADD COLUMN cseq INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX projects_cseq ON projects(cseq);
+CREATE INDEX sessions_cseq ON sessions(cseq);
+CREATE INDEX entries_session_cseq ON entries(session_id, cseq);
+CREATE INDEX prompts_cseq ON prompts(cseq);
+CREATE INDEX prompt_folders_cseq ON prompt_folders(cseq);
+CREATE INDEX ai_settings_cseq ON ai_settings(cseq);
+CREATE TABLE tombstones(
+  cseq INTEGER NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL, session_id TEXT NOT NULL DEFAULT '',
+  project_id TEXT NOT NULL DEFAULT '', owner_id TEXT NOT NULL DEFAULT '', at INTEGER NOT NULL);
+CREATE INDEX tombstones_cseq ON tombstones(cseq);
+INSERT OR REPLACE INTO meta(key, value) VALUES('change_seq', '0');
+)sql";
+
+constexpr std::array<const char*, 5> k_migrations = {k_v1, k_v2_jobs, k_v3_audit, k_v4_slots, k_v5_changes};
 
 }  // namespace
 

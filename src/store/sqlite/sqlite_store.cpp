@@ -207,7 +207,7 @@ const SystemSql& system_sql(SystemTable t) {
 }
 
 struct DocumentSql {
-  std::string get, scan_all, scan_owner, put, del, count_all, count_owner;
+  std::string get, scan_all, scan_owner, put, del, count_all, count_owner, changed_all, changed_owner;
 };
 const DocumentSql& document_sql(Collection c) {
   static const std::array<DocumentSql, 3> k_sql = [] {
@@ -218,7 +218,10 @@ const DocumentSql& document_sql(Collection c) {
       out[i].get = fmt::format("SELECT {} FROM {} WHERE id = ?", cols, name);
       out[i].scan_all = fmt::format("SELECT {} FROM {} ORDER BY created_at, id", cols, name);
       out[i].scan_owner = fmt::format("SELECT {} FROM {} WHERE owner_id = ? ORDER BY created_at, id", cols, name);
-      out[i].put = fmt::format("INSERT OR REPLACE INTO {}({}) VALUES(?,?,?,?,?,?)", name, cols);
+      out[i].put = fmt::format("INSERT OR REPLACE INTO {}({}, cseq) VALUES(?,?,?,?,?,?,?)", name, cols);
+      out[i].changed_all = fmt::format("SELECT {} FROM {} WHERE cseq > ? ORDER BY created_at, id", cols, name);
+      out[i].changed_owner =
+          fmt::format("SELECT {} FROM {} WHERE cseq > ? AND owner_id = ? ORDER BY created_at, id", cols, name);
       out[i].del = fmt::format("DELETE FROM {} WHERE id = ?", name);
       out[i].count_all = fmt::format("SELECT COUNT(*) FROM {}", name);
       out[i].count_owner = fmt::format("SELECT COUNT(*) FROM {} WHERE owner_id = ?", name);
@@ -335,11 +338,13 @@ class SqliteReader : public virtual Reader {
     std::string sql = fmt::format("SELECT {} FROM projects WHERE 1", k_project_cols);
     if (f.owner_id) sql += " AND owner_id = ?";
     if (!f.ids.empty()) sql += " AND id IN (SELECT value FROM json_each(?))";
+    if (f.changed_after) sql += " AND cseq > ?";
     sql += " ORDER BY name, id";
     OwnedStmt st;
     CL_CHECK(st.prepare(db(), sql));
     if (f.owner_id) st->bind(*f.owner_id);
     if (!f.ids.empty()) st->bind(json_array(f.ids));
+    if (f.changed_after) st->bind(*f.changed_after);
     return scan<Project>(db(), *st, read_project, visit, "list projects");
   }
 
@@ -357,6 +362,7 @@ class SqliteReader : public virtual Reader {
     if (!f.session_ids.empty()) sql += " AND id IN (SELECT value FROM json_each(?))";
     if (f.min_messages) sql += " AND message_count >= ?";
     if (f.max_messages) sql += " AND message_count <= ?";
+    if (f.changed_after) sql += " AND cseq > ?";
     sql += " ORDER BY project_id, started_at, id";
     OwnedStmt st;
     CL_CHECK(st.prepare(db(), sql));
@@ -365,6 +371,7 @@ class SqliteReader : public virtual Reader {
     if (!f.session_ids.empty()) st->bind(json_array(f.session_ids));
     if (f.min_messages) st->bind(*f.min_messages);
     if (f.max_messages) st->bind(*f.max_messages);
+    if (f.changed_after) st->bind(*f.changed_after);
     return scan<Session>(
         db(), *st, [](const Stmt& s, Session& x) { read_session(s, x); }, visit, "list sessions");
   }
@@ -393,6 +400,7 @@ class SqliteReader : public virtual Reader {
     if (f.from) sql += " AND (e.ts IS NULL OR e.ts >= ?)";
     if (f.to) sql += " AND (e.ts IS NULL OR e.ts < ?)";
     if (f.after_seq) sql += " AND e.seq > ?";
+    if (f.changed_after) sql += " AND e.cseq > ?";
     sql += session ? " ORDER BY e.seq" : " ORDER BY e.session_id, e.seq";
     OwnedStmt owned;
     CL_TRY(cached, m_conn->prepare_text(sql));
@@ -406,6 +414,7 @@ class SqliteReader : public virtual Reader {
     if (f.from) st->bind(*f.from);
     if (f.to) st->bind(*f.to);
     if (f.after_seq) st->bind(*f.after_seq);
+    if (f.changed_after) st->bind(*f.changed_after);
     if (!session) return scan<Entry>(db(), *st, read_entry, visit, "list entries");
     return scan<Entry>(
         db(), *st,
@@ -448,6 +457,43 @@ class SqliteReader : public virtual Reader {
     if (st->step() == SQLITE_ROW) n = st->i64(0);
     st->reset();
     return n;
+  }
+
+  Result<std::int64_t> change_seq() override {
+    CL_TRY(st, m_conn->prepare("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'change_seq'"));
+    std::int64_t n = 0;
+    if (st->step() == SQLITE_ROW) n = st->i64(0);
+    st->reset();
+    return n;
+  }
+  Status for_each_changed_document(Collection c, const std::optional<std::string>& owner_id, std::int64_t after,
+                                   const Visit<Document>& visit) override {
+    const auto& sql = document_sql(c);
+    CL_TRY(st, m_conn->prepare(owner_id ? sql.changed_owner.c_str() : sql.changed_all.c_str()));
+    st->bind(after);
+    if (owner_id) st->bind(*owner_id);
+    return scan<Document>(db(), *st, read_document, visit, "list changed documents");
+  }
+  Status for_each_tombstone(std::int64_t after, const std::optional<std::string>& owner_id,
+                            const Visit<Tombstone>& visit) override {
+    CL_TRY(st, m_conn->prepare(owner_id ? "SELECT cseq, kind, id, session_id, project_id, owner_id, at FROM tombstones "
+                                          "WHERE cseq > ? AND owner_id = ? ORDER BY cseq, rowid"
+                                        : "SELECT cseq, kind, id, session_id, project_id, owner_id, at FROM tombstones "
+                                          "WHERE cseq > ? ORDER BY cseq, rowid"));
+    st->bind(after);
+    if (owner_id) st->bind(*owner_id);
+    return scan<Tombstone>(
+        db(), *st,
+        [](const Stmt& s, Tombstone& t) {
+          t.change_seq = s.i64(0);
+          t.kind = s.text(1);
+          t.id = s.text(2);
+          t.session_id = s.text(3);
+          t.project_id = s.text(4);
+          t.owner_id = s.text(5);
+          t.at = s.i64(6);
+        },
+        visit, "list tombstones");
   }
 
  protected:
@@ -507,9 +553,41 @@ class SqliteWriter final : public SqliteReader, public Writer {
   Status commit() override {
     if (!m_open) return fail(Errc::internal, "commit without an open transaction");
     CL_CHECK(flush_cwds());
+    if (m_change_used) {  // the sequence is spent only by a transaction that stamped something
+      CL_TRY(st, m_conn->prepare("INSERT OR REPLACE INTO meta(key, value) VALUES('change_seq', ?)"));
+      st->bind(std::to_string(m_change));
+      CL_CHECK(conn().run(*st, "record the change sequence"));
+    }
     CL_CHECK(m_conn->exec("COMMIT"));
     m_open = false;
     return {};
+  }
+
+  /// This transaction's change sequence: the one after the last committed. Writers are serialised
+  /// (BEGIN IMMEDIATE), so sequences follow commit order. It is recorded in meta at commit, and only
+  /// when a statement stamped a row with it (stamped()): a transaction that changes nothing (a second
+  /// ingest of the same files) leaves the database as it was.
+  Result<std::int64_t> change() {
+    if (m_change != 0) return m_change;
+    CL_TRY(last, change_seq());
+    m_change = last + 1;
+    return m_change;
+  }
+
+  /// Runs a statement that stamps the rows it writes with change(); notes whether it wrote any.
+  Status stamped(Stmt& st, std::string_view what) {
+    CL_CHECK(conn().run(st, what));
+    if (sqlite3_changes(db()) > 0) m_change_used = true;
+    return {};
+  }
+
+  Status tombstone(std::string_view kind, const std::string& id, const std::string& session_id,
+                   const std::string& project_id, const std::string& owner_id) {
+    CL_TRY(seq, change());
+    CL_TRY(st, m_conn->prepare("INSERT INTO tombstones(cseq, kind, id, session_id, project_id, owner_id, at) "
+                               "VALUES(?,?,?,?,?,?,?)"));
+    st->bind(seq).bind(kind).bind(id).bind(session_id).bind(project_id).bind(owner_id).bind(system_clock().now_ms());
+    return stamped(*st, "record a deletion");
   }
 
   Status put_user(const User& u) override {
@@ -559,11 +637,13 @@ class SqliteWriter final : public SqliteReader, public Writer {
     CL_TRY(st,
            m_conn->prepare(
                "INSERT INTO projects(id, owner_id, name, path, description, created_at, updated_at, sessions_count, "
-               "messages_count, records_count) VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+               "messages_count, records_count, cseq) VALUES(?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
                "owner_id = excluded.owner_id, name = excluded.name, path = excluded.path, "
                "description = excluded.description, created_at = excluded.created_at, "
                "updated_at = excluded.updated_at, sessions_count = excluded.sessions_count, "
-               "messages_count = excluded.messages_count, records_count = excluded.records_count"));
+               "messages_count = excluded.messages_count, records_count = excluded.records_count, "
+               "cseq = excluded.cseq"));
+    CL_TRY(seq, change());
     st->bind(p.id)
         .bind(p.owner_id)
         .bind(p.name)
@@ -573,10 +653,14 @@ class SqliteWriter final : public SqliteReader, public Writer {
         .bind(p.updated_at)
         .bind(p.sessions_count)
         .bind(p.messages_count)
-        .bind(p.records_count);
-    return conn().run(*st, "put project");
+        .bind(p.records_count)
+        .bind(seq);
+    return stamped(*st, "put project");
   }
   Status delete_project(const std::string& id) override {
+    CL_TRY(old, get_project(id));
+    if (!old) return {};
+    CL_CHECK(tombstone("project", id, "", id, old->owner_id));
     CL_CHECK(flush_cwds());
     m_session_project.clear();
     CL_TRY(st, m_conn->prepare("DELETE FROM projects WHERE id = ?"));
@@ -586,10 +670,11 @@ class SqliteWriter final : public SqliteReader, public Writer {
 
   Status ensure_session(const std::string& id, const std::string& project_id, const std::string& owner_id,
                         TimeMs now) override {
-    CL_TRY(st, m_conn->prepare("INSERT INTO sessions(id, project_id, owner_id, created_at, updated_at) "
-                               "VALUES(?,?,?,?,?) ON CONFLICT(id) DO NOTHING"));
-    st->bind(id).bind(project_id).bind(owner_id).bind(now).bind(now);
-    return conn().run(*st, "ensure session");
+    CL_TRY(seq, change());
+    CL_TRY(st, m_conn->prepare("INSERT INTO sessions(id, project_id, owner_id, created_at, updated_at, cseq) "
+                               "VALUES(?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING"));
+    st->bind(id).bind(project_id).bind(owner_id).bind(now).bind(now).bind(seq);
+    return stamped(*st, "ensure session");
   }
   Status put_session(const Session& x) override {
     CL_TRY(old, get_session(x.id));
@@ -597,18 +682,21 @@ class SqliteWriter final : public SqliteReader, public Writer {
       // The session moves: its entries' cwds now count for the new project.
       CL_CHECK(shift_session_cwds(x.id, old->project_id, -1));
     }
-    CL_TRY(st,
-           m_conn->prepare(
-               "INSERT INTO sessions(id, project_id, owner_id, started_at, ended_at, message_count, records_count, "
-               "summary, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd, "
-               "created_at, updated_at, bytes) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
-               "project_id = excluded.project_id, owner_id = excluded.owner_id, started_at = excluded.started_at, "
-               "ended_at = excluded.ended_at, message_count = excluded.message_count, "
-               "records_count = excluded.records_count, summary = excluded.summary, "
-               "input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, "
-               "cache_creation_tokens = excluded.cache_creation_tokens, "
-               "cache_read_tokens = excluded.cache_read_tokens, cost_usd = excluded.cost_usd, "
-               "created_at = excluded.created_at, updated_at = excluded.updated_at, bytes = excluded.bytes"));
+    CL_TRY(
+        st,
+        m_conn->prepare(
+            "INSERT INTO sessions(id, project_id, owner_id, started_at, ended_at, message_count, records_count, "
+            "summary, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd, "
+            "created_at, updated_at, bytes, cseq) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE "
+            "SET project_id = excluded.project_id, owner_id = excluded.owner_id, started_at = excluded.started_at, "
+            "ended_at = excluded.ended_at, message_count = excluded.message_count, "
+            "records_count = excluded.records_count, summary = excluded.summary, "
+            "input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, "
+            "cache_creation_tokens = excluded.cache_creation_tokens, "
+            "cache_read_tokens = excluded.cache_read_tokens, cost_usd = excluded.cost_usd, "
+            "created_at = excluded.created_at, updated_at = excluded.updated_at, bytes = excluded.bytes, "
+            "cseq = excluded.cseq"));
+    CL_TRY(seq, change());
     st->bind(x.id)
         .bind(x.project_id)
         .bind(x.owner_id)
@@ -624,21 +712,26 @@ class SqliteWriter final : public SqliteReader, public Writer {
         .bind(x.usage.cost_usd)
         .bind(x.created_at)
         .bind(x.updated_at)
-        .bind(x.bytes);
-    CL_CHECK(conn().run(*st, "put session"));
+        .bind(x.bytes)
+        .bind(seq);
+    CL_CHECK(stamped(*st, "put session"));
     if (old && old->project_id != x.project_id) CL_CHECK(shift_session_cwds(x.id, x.project_id, +1));
     return {};
   }
   Status set_session_summary(const std::string& id, const std::string& summary) override {
-    CL_TRY(st, m_conn->prepare("UPDATE sessions SET summary = ? WHERE id = ?"));
-    st->bind(summary).bind(id);
-    CL_CHECK(conn().run(*st, "set session summary"));
-    if (sqlite3_changes(db()) == 0) return fail(Errc::not_found, fmt::format("no session '{}'", id));
+    CL_TRY(seq, change());
+    CL_TRY(st, m_conn->prepare("UPDATE sessions SET cseq = ?2, summary = ?1 WHERE id = ?3 AND summary IS NOT ?1"));
+    st->bind(summary).bind(seq).bind(id);
+    CL_CHECK(stamped(*st, "set session summary"));
+    if (sqlite3_changes(db()) > 0) return {};
+    CL_TRY(found, get_session(id));  // nothing changed: the same summary, or no such session
+    if (!found) return fail(Errc::not_found, fmt::format("no session '{}'", id));
     return {};
   }
   Status delete_session(const std::string& id) override {
     CL_TRY(old, get_session(id));
     if (!old) return {};
+    CL_CHECK(tombstone("session", id, id, old->project_id, old->owner_id));
     CL_CHECK(shift_session_cwds(id, old->project_id, -1));
     CL_TRY(st, m_conn->prepare("DELETE FROM sessions WHERE id = ?"));
     st->bind(id);
@@ -649,16 +742,19 @@ class SqliteWriter final : public SqliteReader, public Writer {
     CL_TRY(project_id, project_of_session(e.session_id));
     if (on_existing == OnExisting::keep) {
       // The common path (ingest, demo data, merge restores): one statement, no prior lookup.
+      CL_TRY(seq, change());
       CL_TRY(ins, m_conn->prepare("INSERT INTO entries(session_id, key, has_uuid, type, ts, cwd, message_id, "
                                   "input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd, "
-                                  "json) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(session_id, key) DO NOTHING"));
+                                  "json, cseq) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                                  "ON CONFLICT(session_id, key) DO NOTHING"));
       ins->bind_static(e.session_id).bind_static(e.key);
-      bind_entry_fields(*ins, e);
-      CL_CHECK(conn().run(*ins, "insert entry"));
+      bind_entry_fields(*ins, e).bind(seq);
+      CL_CHECK(stamped(*ins, "insert entry"));
       if (sqlite3_changes(db()) == 0) return false;
       add_cwd(project_id, e.cwd, +1);
       return true;
     }
+    CL_TRY(seq_now, change());
     CL_TRY(find, m_conn->prepare("SELECT seq, cwd FROM entries WHERE session_id = ? AND key = ?"));
     find->bind_static(e.session_id).bind_static(e.key);
     const int rc = find->step();
@@ -675,26 +771,27 @@ class SqliteWriter final : public SqliteReader, public Writer {
       CL_TRY(up,
              m_conn->prepare("UPDATE entries SET has_uuid = ?, type = ?, ts = ?, cwd = ?, message_id = ?, "
                              "input_tokens = ?, output_tokens = ?, cache_creation_tokens = ?, cache_read_tokens = ?, "
-                             "cost_usd = ?, json = ? WHERE seq = ?"));
-      bind_entry_fields(*up, e).bind(seq);
-      CL_CHECK(conn().run(*up, "replace entry"));
+                             "cost_usd = ?, json = ?, cseq = ? WHERE seq = ? AND json IS NOT ?"));
+      bind_entry_fields(*up, e).bind(seq_now).bind(seq).bind_static(e.json);
+      CL_CHECK(stamped(*up, "replace entry"));
       add_cwd(project_id, old_cwd, -1);
       add_cwd(project_id, e.cwd, +1);
       return false;
     }
     CL_TRY(ins,
            m_conn->prepare("INSERT INTO entries(session_id, key, has_uuid, type, ts, cwd, message_id, "
-                           "input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd, json) "
-                           "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                           "input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd, json, "
+                           "cseq) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
     ins->bind_static(e.session_id).bind_static(e.key);
-    bind_entry_fields(*ins, e);
-    CL_CHECK(conn().run(*ins, "insert entry"));
+    bind_entry_fields(*ins, e).bind(seq_now);
+    CL_CHECK(stamped(*ins, "insert entry"));
     add_cwd(project_id, e.cwd, +1);
     return true;
   }
   Status delete_entry(const std::string& session_id, const std::string& key) override {
     CL_TRY(old, get_entry(session_id, key));
     if (!old) return {};
+    CL_CHECK(tombstone("entry", key, session_id, old->project_id, old->owner_id));
     add_cwd(old->project_id, old->cwd, -1);
     CL_TRY(st, m_conn->prepare("DELETE FROM entries WHERE session_id = ? AND key = ?"));
     st->bind(session_id).bind(key);
@@ -705,43 +802,56 @@ class SqliteWriter final : public SqliteReader, public Writer {
     // Usage is repeated on every line of one API response (with partial output tokens on early lines):
     // take each message id's largest figures once.
     // One pass over the session's entries for the counts and times, one grouped pass for the usage.
+    // Only a row whose figures change is written (and stamped with the change sequence).
+    CL_TRY(seq, change());
     CL_TRY(st, m_conn->prepare(
                    "UPDATE sessions SET started_at = a.first, ended_at = a.last, message_count = a.messages, "
-                   "records_count = a.records, bytes = a.bytes, "
-                   "(input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd) = "
-                   "(SELECT COALESCE(SUM(i), 0), COALESCE(SUM(o), 0), COALESCE(SUM(cc), 0), COALESCE(SUM(cr), 0), "
-                   "COALESCE(SUM(c), 0) FROM (SELECT MAX(input_tokens) i, MAX(output_tokens) o, "
-                   "MAX(cache_creation_tokens) cc, MAX(cache_read_tokens) cr, MAX(cost_usd) c FROM entries "
-                   "WHERE session_id = ?1 AND message_id <> '' GROUP BY message_id)), "
-                   "updated_at = MAX(updated_at, COALESCE(a.last, 0)) "
-                   "FROM (SELECT MIN(ts) AS first, MAX(ts) AS last, COALESCE(SUM(has_uuid), 0) AS messages, "
-                   "COUNT(*) AS records, COALESCE(SUM(LENGTH(CAST(json AS BLOB))), 0) AS bytes FROM entries "
-                   "WHERE session_id = ?1) AS a WHERE id = ?1"));
-    st->bind(session_id);
-    return conn().run(*st, "refresh session");
+                   "records_count = a.records, bytes = a.bytes, input_tokens = a.i, output_tokens = a.o, "
+                   "cache_creation_tokens = a.cc, cache_read_tokens = a.cr, cost_usd = a.c, "
+                   "updated_at = MAX(updated_at, COALESCE(a.last, 0)), cseq = ?2 "
+                   "FROM (SELECT * FROM (SELECT MIN(ts) AS first, MAX(ts) AS last, "
+                   "COALESCE(SUM(has_uuid), 0) AS messages, COUNT(*) AS records, "
+                   "COALESCE(SUM(LENGTH(CAST(json AS BLOB))), 0) AS bytes FROM entries WHERE session_id = ?1), "
+                   "(SELECT COALESCE(SUM(i), 0) AS i, COALESCE(SUM(o), 0) AS o, COALESCE(SUM(cc), 0) AS cc, "
+                   "COALESCE(SUM(cr), 0) AS cr, COALESCE(SUM(c), 0) AS c FROM (SELECT MAX(input_tokens) i, "
+                   "MAX(output_tokens) o, MAX(cache_creation_tokens) cc, MAX(cache_read_tokens) cr, MAX(cost_usd) c "
+                   "FROM entries WHERE session_id = ?1 AND message_id <> '' GROUP BY message_id))) AS a "
+                   "WHERE id = ?1 AND (started_at IS NOT a.first OR ended_at IS NOT a.last OR "
+                   "message_count <> a.messages OR records_count <> a.records OR sessions.bytes <> a.bytes OR "
+                   "input_tokens <> a.i OR output_tokens <> a.o OR cache_creation_tokens <> a.cc OR "
+                   "cache_read_tokens <> a.cr OR cost_usd <> a.c OR updated_at < COALESCE(a.last, 0))"));
+    st->bind(session_id).bind(seq);
+    return stamped(*st, "refresh session");
   }
   Status refresh_project_stats(const std::string& project_id) override {
     CL_CHECK(flush_cwds());
-    CL_TRY(st,
-           m_conn->prepare(
-               "UPDATE projects SET "
-               "sessions_count = (SELECT COUNT(*) FROM sessions WHERE project_id = ?1), "
-               "messages_count = (SELECT COALESCE(SUM(message_count), 0) FROM sessions WHERE project_id = ?1), "
-               "records_count = (SELECT COALESCE(SUM(records_count), 0) FROM sessions WHERE project_id = ?1), "
-               "path = COALESCE((SELECT cwd FROM project_cwds WHERE project_id = ?1 AND cwd <> '' AND n > 0 "
-               "ORDER BY n DESC, cwd LIMIT 1), path), "
-               "updated_at = MAX(updated_at, COALESCE((SELECT MAX(ended_at) FROM sessions WHERE project_id = ?1), 0)) "
-               "WHERE id = ?1"));
-    st->bind(project_id);
-    return conn().run(*st, "refresh project");
+    // Only a row whose figures change is written (and stamped with the change sequence).
+    CL_TRY(seq, change());
+    CL_TRY(st, m_conn->prepare(
+                   "UPDATE projects SET sessions_count = n.sc, messages_count = n.mc, records_count = n.rc, "
+                   "path = COALESCE(n.cwd, path), updated_at = MAX(updated_at, n.last), cseq = ?2 FROM (SELECT "
+                   "(SELECT COUNT(*) FROM sessions WHERE project_id = ?1) AS sc, "
+                   "(SELECT COALESCE(SUM(message_count), 0) FROM sessions WHERE project_id = ?1) AS mc, "
+                   "(SELECT COALESCE(SUM(records_count), 0) FROM sessions WHERE project_id = ?1) AS rc, "
+                   "(SELECT cwd FROM project_cwds WHERE project_id = ?1 AND cwd <> '' AND n > 0 "
+                   "ORDER BY n DESC, cwd LIMIT 1) AS cwd, "
+                   "COALESCE((SELECT MAX(ended_at) FROM sessions WHERE project_id = ?1), 0) AS last) AS n "
+                   "WHERE id = ?1 AND (sessions_count <> n.sc OR messages_count <> n.mc OR records_count <> n.rc OR "
+                   "path <> COALESCE(n.cwd, path) OR updated_at < n.last)"));
+    st->bind(project_id).bind(seq);
+    return stamped(*st, "refresh project");
   }
 
   Status put_document(Collection c, const Document& d) override {
+    CL_TRY(seq, change());
     CL_TRY(st, m_conn->prepare(document_sql(c).put.c_str()));
-    st->bind(d.id).bind(d.owner_id).bind(d.name).bind(d.created_at).bind(d.updated_at).bind(d.json);
-    return conn().run(*st, "put document");
+    st->bind(d.id).bind(d.owner_id).bind(d.name).bind(d.created_at).bind(d.updated_at).bind(d.json).bind(seq);
+    return stamped(*st, "put document");
   }
   Status delete_document(Collection c, const std::string& id) override {
+    CL_TRY(old, get_document(c, id));
+    if (!old) return {};
+    CL_CHECK(tombstone(collection_name(c), id, "", "", old->owner_id));
     CL_TRY(st, m_conn->prepare(document_sql(c).del.c_str()));
     st->bind(id);
     return conn().run(*st, "delete document");
@@ -761,6 +871,8 @@ class SqliteWriter final : public SqliteReader, public Writer {
   Result<bool> append_audit(const AuditEvent& event) override { return sqlite::append_audit(*m_conn, event); }
 
  private:
+  std::int64_t m_change = 0;   ///< this transaction's change sequence, 0 until first asked for
+  bool m_change_used = false;  ///< a row was stamped with it: commit records it
   std::unordered_map<std::string, std::unordered_map<std::string, std::int64_t>> m_cwd_deltas;
   std::unordered_map<std::string, std::string> m_session_project;
 

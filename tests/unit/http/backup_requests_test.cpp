@@ -83,11 +83,14 @@ TEST(BackupCreate, type_errors) {
   r = parse_backup_create(R"({"name":"abc","type":7})", k_now);
   ASSERT_FALSE(r);
   EXPECT_EQ(fields(r.error), std::vector<std::string>{"type"});
-  // Not implemented yet: refused by name, never accepted and ignored.
-  r = parse_backup_create(R"({"name":"abc","type":"incremental"})", k_now);
+  // Incremental is a type (its parent is chosen when planned); a parent for another type is refused.
+  r = parse_backup_create(R"({"name":"abc","type":"incremental","options":{"parent_backup_id":"b1"}})", k_now);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r.value->type, backup::BackupType::incremental);
+  EXPECT_EQ(r.value->parent_backup_id, std::optional<std::string>("b1"));
+  r = parse_backup_create(R"({"name":"abc","type":"full","options":{"parent_backup_id":"b1"}})", k_now);
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error.code, "VALIDATION_FAILED");
-  EXPECT_EQ(fields(r.error), std::vector<std::string>{"type"});
+  EXPECT_EQ(fields(r.error), std::vector<std::string>{"options.parent_backup_id"});
   // Selective needs a filter; full takes none.
   r = parse_backup_create(R"({"name":"abc","type":"selective"})", k_now);
   ASSERT_FALSE(r);
