@@ -477,7 +477,7 @@ Result<store::Session> decode_session(std::string_view doc) {
   return s;
 }
 
-Result<ArchivedEntry> decode_entry(std::string_view doc) {
+Result<ArchivedEntry> decode_entry(std::string_view doc, LineCheck check) {
   // Fast path, the encoder's exact shape: {"_c":"messages|records","s":STRING,"k":STRING,"d":LINE}.
   // The two strings go through a JSON parser (they may hold escapes); LINE is the bytes between ,"d":
   // and the final '}' when they are exactly one JSON value, so the original line comes back byte for
@@ -516,7 +516,7 @@ Result<ArchivedEntry> decode_entry(std::string_view doc) {
   constexpr std::string_view k_d = ",\"d\":";
   if (!read_member("s", out.session_id) || !read_member("k", out.key) || doc.compare(pos, k_d.size(), k_d) != 0 ||
       doc.size() < pos + k_d.size() + 2 || doc.back() != '}' || doc[pos + k_d.size()] != '{' ||
-      skip_value(doc, pos + k_d.size()) != doc.size() - 1)
+      (check == LineCheck::whole && skip_value(doc, pos + k_d.size()) != doc.size() - 1))
     return decode_entry_any_shape(doc);
   out.line = doc.substr(pos + k_d.size(), doc.size() - 1 - (pos + k_d.size()));
   if (out.session_id.empty() || out.key.empty())

@@ -60,7 +60,17 @@ struct ArchivedEntry {
   std::string key;
   std::string_view line;
 };
-Result<ArchivedEntry> decode_entry(std::string_view doc);
+/// How much of the line decode_entry checks.
+enum class LineCheck {
+  /// The line is exactly one JSON value that ends where the document does (what the encoder writes);
+  /// otherwise the document is read by its members.
+  whole,
+  /// For a caller that parses the line as exactly one JSON object right after (a restore): the
+  /// encoder's shape is taken on its prefix and its last byte, without walking the line. When that
+  /// parse fails, the caller must decode again with `whole` (the line may end before the last '}').
+  parsed_by_caller,
+};
+Result<ArchivedEntry> decode_entry(std::string_view doc, LineCheck check = LineCheck::whole);
 
 struct ArchivedDocument {
   store::Collection collection = store::Collection::prompts;

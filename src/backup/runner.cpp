@@ -107,6 +107,7 @@ std::string absolute_dir(const std::filesystem::path& dir) {
 struct SessionCounts {
   std::int64_t messages = 0;
   std::int64_t records = 0;
+  bool written = false;  ///< false: left out (no entry in the date range)
 };
 
 /// Everything one run keeps while it writes; bounded by the number of sessions selected.
@@ -329,10 +330,14 @@ class Run {
     return inner;
   }
 
+  /// Appends the session's counts to m_sessions (in scan order; `written` false when it was left out).
   Status write_session(const store::Session& s, const std::optional<DateRange>& range) {
     if (range) {
       CL_TRY(touches, touches_range(s, *range));
-      if (!touches) return {};
+      if (!touches) {
+        m_sessions.push_back({});
+        return {};
+      }
     }
     CL_CHECK(m_writer->begin_section({std::string(k_entries), s.owner_id, s.project_id, s.id}));
     SessionCounts counts;
@@ -358,7 +363,9 @@ class Run {
     CL_CHECK(m_writer->end_section());
     m_meta.contents.messages_count += counts.messages;
     m_meta.contents.records_count += counts.records;
-    m_sessions.emplace(s.id, counts);
+    counts.written = true;
+    m_sessions.push_back(counts);
+    ++m_sessions_written;
     m_projects.insert(s.project_id);
     m_owners.insert(s.owner_id);
     return {};
@@ -370,17 +377,24 @@ class Run {
     // Sessions, with the counts of what was written for each.
     CL_CHECK(m_writer->begin_section({std::string(k_sessions), "", "", ""}));
     if (!m_plan.nothing_selected) {
+      // The same scan as write_sessions (same filter and order, same snapshot): the i-th session
+      // seen here is m_sessions[i].
+      std::size_t i = 0;
       CL_CHECK(m_reader->for_each_session(m_plan.sessions, [&](const store::Session& s) {
-        const auto it = m_sessions.find(s.id);
-        if (it == m_sessions.end()) return true;
+        if (i >= m_sessions.size()) {
+          inner = fail(Errc::internal, "backup: the sessions changed between the two scans of one snapshot");
+          return false;
+        }
+        const SessionCounts counts = m_sessions[i++];
+        if (!counts.written) return true;
         m_doc.clear();
-        encode_session(s, it->second.messages, it->second.records, m_doc);
+        encode_session(s, counts.messages, counts.records, m_doc);
         inner = append(s.started_at);
         return inner.has_value();
       }));
       CL_CHECK(inner);
     }
-    m_meta.contents.sessions_count = static_cast<std::int64_t>(m_sessions.size());
+    m_meta.contents.sessions_count = m_sessions_written;
     // Projects: those with a session written; a full backup keeps empty projects too.
     CL_CHECK(m_writer->begin_section({std::string(k_projects), "", "", ""}));
     const bool all_projects = m_request.type == BackupType::full;
@@ -578,10 +592,12 @@ class Run {
   std::int64_t m_tombstones = 0;  ///< incremental: deletions written
   std::string m_operation;
   TimeMs m_last_report = 0;
-  std::unordered_map<std::string, SessionCounts> m_sessions;  ///< sessions written
-  std::unordered_set<std::string> m_projects;                 ///< projects with a session written
-  std::unordered_set<std::string> m_owners;                   ///< owners of what was written
-  KillSwitch m_kill;                                          ///< crash tests only (core/test_hooks.hpp)
+  /// Each session scanned, in scan order: 24 bytes a session, not its id (memory, SPEC §5)
+  std::vector<SessionCounts> m_sessions;
+  std::int64_t m_sessions_written = 0;
+  std::unordered_set<std::string> m_projects;  ///< projects with a session written
+  std::unordered_set<std::string> m_owners;    ///< owners of what was written
+  KillSwitch m_kill;                           ///< crash tests only (core/test_hooks.hpp)
 };
 
 }  // namespace

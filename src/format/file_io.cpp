@@ -77,6 +77,15 @@ Status File::sync() {
   return {};
 }
 
+void File::start_writeback(std::uint64_t offset, std::uint64_t size) noexcept {
+#if defined(__linux__)
+  (void)::sync_file_range(m_fd, static_cast<off64_t>(offset), static_cast<off64_t>(size), SYNC_FILE_RANGE_WRITE);
+#else
+  (void)offset;
+  (void)size;
+#endif
+}
+
 Result<std::uint64_t> File::size() const {
   struct stat st {};
   if (::fstat(m_fd, &st) != 0) return errno_failure("stat", m_path);

@@ -36,6 +36,10 @@ class File {
   /// Reads exactly `size` bytes at `offset` into `out` (resized); corrupted when the file ends first.
   Status read_at(std::uint64_t offset, std::size_t size, std::string& out) const;
   Status sync();
+  /// Starts writing `size` bytes from `offset` back to the disk without waiting for them (Linux
+  /// sync_file_range; elsewhere nothing), so that a later sync() has little left to wait for. Advisory:
+  /// errors are left to sync().
+  void start_writeback(std::uint64_t offset, std::uint64_t size) noexcept;
   Result<std::uint64_t> size() const;
 
  private:

@@ -5,7 +5,13 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <cstring>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 #include "codec/zstd.hpp"
 #include "crypto/sha256.hpp"
@@ -34,6 +40,92 @@ Result<std::uint64_t> count_lines(std::string_view piece, const std::string& whe
   return static_cast<std::uint64_t>(std::count(piece.begin(), piece.end(), '\n'));
 }
 
+/// One frame's buffers: its stored bytes, its decrypted zstd frame (encrypted archives) and its content.
+struct FrameBuffers {
+  std::string stored;
+  std::string plain;
+  std::string content;
+  codec::Decompressor decompressor;
+  void swap(FrameBuffers& o) noexcept {
+    stored.swap(o.stored);
+    plain.swap(o.plain);
+    content.swap(o.content);
+  }
+};
+
+/// Loads the next data frame (read, checksum, decrypt, decompress) on a thread of its own while the
+/// caller works on the current one: a sequential reader (a large restore, verify) keeps two cores busy.
+/// One frame ahead at most: one more set of frame buffers.
+class ReadAhead {
+ public:
+  using Load = std::function<Status(std::size_t frame, bool decompress, FrameBuffers& into)>;
+  explicit ReadAhead(Load load) : m_load(std::move(load)), m_thread([this] { run(); }) {}
+  ~ReadAhead() {
+    {
+      std::lock_guard lock(m_mutex);
+      m_stop = true;
+    }
+    m_wake.notify_all();
+    m_thread.join();
+  }
+  ReadAhead(const ReadAhead&) = delete;
+  ReadAhead& operator=(const ReadAhead&) = delete;
+
+  /// Starts loading `frame` (after the previous load, if any, has finished).
+  void start(std::size_t frame, bool decompress) {
+    std::unique_lock lock(m_mutex);
+    m_done.wait(lock, [this] { return !m_busy; });
+    if (m_has && m_frame == frame && (m_decompress || !decompress)) return;  // loaded already
+    m_frame = frame;
+    m_decompress = decompress;
+    m_has = true;
+    m_busy = true;
+    lock.unlock();
+    m_wake.notify_one();
+  }
+
+  /// When `frame` is the one loaded (or being loaded) with what the caller needs: waits for it, swaps
+  /// its buffers into `into` and returns its status. nullopt otherwise: the caller loads it itself.
+  std::optional<Status> take(std::size_t frame, bool decompress, FrameBuffers& into) {
+    std::unique_lock lock(m_mutex);
+    m_done.wait(lock, [this] { return !m_busy; });
+    if (!m_has || m_frame != frame || (decompress && !m_decompress)) return std::nullopt;
+    m_has = false;
+    into.swap(m_buffers);
+    return std::move(m_status);
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(m_mutex);
+    for (;;) {
+      m_wake.wait(lock, [this] { return m_stop || m_busy; });
+      if (m_stop) return;
+      const std::size_t frame = m_frame;
+      const bool decompress = m_decompress;
+      lock.unlock();
+      Status status = m_load(frame, decompress, m_buffers);
+      lock.lock();
+      m_status = std::move(status);
+      m_busy = false;
+      m_done.notify_all();
+    }
+  }
+
+  Load m_load;
+  std::mutex m_mutex;  ///< guards everything below but m_buffers, which the thread owns while m_busy
+  std::condition_variable m_wake;
+  std::condition_variable m_done;
+  std::size_t m_frame = 0;
+  bool m_decompress = false;
+  bool m_has = false;   ///< m_frame is loaded or being loaded
+  bool m_busy = false;  ///< the thread is loading m_frame
+  bool m_stop = false;
+  Status m_status;
+  FrameBuffers m_buffers;
+  std::thread m_thread;  ///< last: starts after the members it uses exist
+};
+
 }  // namespace
 
 struct ArchiveReader::Impl {
@@ -41,15 +133,15 @@ struct ArchiveReader::Impl {
   ReadOptions options;
   File file;
   std::uint64_t size = 0;
-  mutable std::uint64_t bytes_read = 0;
+  mutable std::atomic<std::uint64_t> bytes_read{0};
   Header header;
   Trailer trailer;
   std::uint64_t header_end = 0;
   Index index;
   std::string manifest;
-  std::string stored;   ///< The last frame read.
-  std::string plain;    ///< Encrypted archives: its zstd frame, decrypted.
-  std::string content;  ///< Its content.
+  FrameBuffers buffers;  ///< The last frame read (stored, decrypted, content)
+  std::string& stored = buffers.stored;
+  std::string& content = buffers.content;
   // Encrypted archives.
   bool is_encrypted = false;
   bool is_locked = false;
@@ -57,13 +149,17 @@ struct ArchiveReader::Impl {
   std::string key_id;
   std::unique_ptr<crypto::ArchiveKey> key;
   std::unique_ptr<crypto::ChunkCipher> cipher;
-  codec::Decompressor decompressor;
+  /// Read-ahead (ArchiveReader::read_ahead): declared last, so that its thread stops first.
+  std::unique_ptr<ReadAhead> ahead;
 
-  Status read(std::uint64_t offset, std::uint64_t n, std::string& out) {
+  ~Impl() { ahead.reset(); }
+
+  /// Reads `n` bytes at `offset`; safe from the read-ahead thread (pread, an atomic count).
+  Status read(std::uint64_t offset, std::uint64_t n, std::string& out) const {
     if (offset > size || n > size - offset)
       return fail(Errc::corrupted, "archive: a range runs past the end of the file");
     CL_CHECK(file.read_at(offset, static_cast<std::size_t>(n), out));
-    bytes_read += n;
+    bytes_read.fetch_add(n, std::memory_order_relaxed);
     return {};
   }
 
@@ -216,29 +312,45 @@ struct ArchiveReader::Impl {
     return check_frame_sizes();
   }
 
-  /// Reads frame `i` into `stored` and checks its checksum; with `decompress`, fills `content`.
+  /// Reads frame `i` into `b.stored` and checks its checksum; with `decompress`, fills `b.content`.
+  /// Touches nothing but `b` (and the atomic byte count): the read-ahead thread runs it too.
+  Status load_into(std::size_t i, bool decompress, FrameBuffers& b) const {
+    const FrameInfo& f = index.frames[i];
+    CL_CHECK(read(f.offset, f.stored_size, b.stored));
+    const crypto::Digest d = crypto::sha256(b.stored);
+    if (k_check_digests && std::memcmp(d.data(), f.checksum.data(), f.checksum.size()) != 0)
+      return fail(Errc::corrupted, frame_name(i, f) + ": checksum mismatch");
+    if (!decompress) return {};
+    std::string_view zstd_frame = b.stored;
+    if (is_encrypted) {
+      CL_TRY(body, sealed_data_body(i, f, b.stored));
+      if (Status s = open_stream(*cipher, crypto::StreamKind::data, i, body, params.chunk_bytes, b.plain); !s)
+        return fail(Errc::corrupted, frame_name(i, f) + ": " + s.error().message);
+      zstd_frame = b.plain;
+    }
+    if (Status s = b.decompressor.decompress(zstd_frame, f.content_size, b.content); !s)
+      return fail(Errc::corrupted, frame_name(i, f) + ": " + s.error().message);
+    // Zeroed bytes past the content (ArchiveReader::k_document_padding): a parser may read them.
+    b.content.append(k_document_padding, '\0');
+    b.content.resize(f.content_size);
+    return {};
+  }
+
+  /// Reads frame `i` into `buffers` and checks its checksum (and adds its bytes to `file_hash`); with
+  /// `decompress`, fills `content`. With read-ahead on, takes the frame from the read-ahead thread
+  /// when it loaded that one, and asks it for the next.
   Status load_frame(std::size_t i, bool decompress, crypto::Sha256* file_hash) {
     // Sections share frames: reading them in order would decompress a frame once per section. Keep
     // the last decompressed frame (verify, which hashes every stored byte, always reads).
     if (decompress && file_hash == nullptr && cached_frame == i) return {};
     cached_frame = k_no_frame;
-    const FrameInfo& f = index.frames[i];
-    CL_CHECK(read(f.offset, f.stored_size, stored));
+    std::optional<Status> taken;
+    if (ahead) taken = ahead->take(i, decompress, buffers);
+    if (!taken) taken = load_into(i, decompress, buffers);
+    if (ahead && i + 1 < index.frames.size()) ahead->start(i + 1, decompress);
+    CL_CHECK(*taken);
     if (file_hash != nullptr) file_hash->update(stored);
-    const crypto::Digest d = crypto::sha256(stored);
-    if (k_check_digests && std::memcmp(d.data(), f.checksum.data(), f.checksum.size()) != 0)
-      return fail(Errc::corrupted, frame_name(i, f) + ": checksum mismatch");
-    if (!decompress) return {};
-    std::string_view zstd_frame = stored;
-    if (is_encrypted) {
-      CL_TRY(body, sealed_data_body(i, f));
-      if (Status s = open_stream(*cipher, crypto::StreamKind::data, i, body, params.chunk_bytes, plain); !s)
-        return fail(Errc::corrupted, frame_name(i, f) + ": " + s.error().message);
-      zstd_frame = plain;
-    }
-    if (Status s = decompressor.decompress(zstd_frame, f.content_size, content); !s)
-      return fail(Errc::corrupted, frame_name(i, f) + ": " + s.error().message);
-    cached_frame = i;
+    if (decompress) cached_frame = i;
     return {};
   }
   static constexpr std::size_t k_no_frame = static_cast<std::size_t>(-1);
@@ -246,8 +358,7 @@ struct ArchiveReader::Impl {
 
   /// `stored` (data frame i of an encrypted archive) is skippable("CLED", sealed stream): returns the
   /// sealed stream after checking the frame header, the tag and the chunk layout.
-  Result<std::string_view> sealed_data_body(std::size_t i, const FrameInfo& f) const {
-    const std::string_view frame = stored;
+  Result<std::string_view> sealed_data_body(std::size_t i, const FrameInfo& f, std::string_view frame) const {
     auto size = parse_skippable_frame_header(frame.substr(0, k_frame_header_size), "data");
     if (!size || frame.size() < k_frame_header_size + k_tag_size || *size != frame.size() - k_frame_header_size ||
         frame.substr(k_frame_header_size, k_tag_size) != k_tag_encrypted_data)
@@ -296,7 +407,7 @@ struct ArchiveReader::Impl {
       file_hash.update(stored);
       FrameInfo f;
       f.offset = at;
-      CL_CHECK(sealed_data_body(count, f));
+      CL_CHECK(sealed_data_body(count, f, stored));
       at += frame_size;
       ++count;
       if (progress && !progress(at, this->size)) return fail(Errc::cancelled, "verify cancelled");
@@ -345,7 +456,7 @@ struct ArchiveReader::Impl {
     return {};
   }
 
-  Result<VerifyReport> verify(const VerifyProgress& progress) {
+  Result<VerifyReport> verify(const VerifyProgress& progress, bool decompress) {
     crypto::Sha256 file_hash;
     VerifyReport report;
     std::string chunk;
@@ -355,10 +466,12 @@ struct ArchiveReader::Impl {
     if (is_locked) CL_CHECK(verify_locked_frames(file_hash, report, progress));
     for (std::size_t i = 0; i < index.frames.size(); ++i) {
       const FrameInfo& f = index.frames[i];
-      CL_CHECK(load_frame(i, true, &file_hash));
-      CL_TRY(lines, count_lines(content, frame_name(i, f)));
-      if (lines != f.documents)
-        return fail(Errc::corrupted, frame_name(i, f) + ": document count differs from the index");
+      CL_CHECK(load_frame(i, decompress, &file_hash));
+      if (decompress) {
+        CL_TRY(lines, count_lines(content, frame_name(i, f)));
+        if (lines != f.documents)
+          return fail(Errc::corrupted, frame_name(i, f) + ": document count differs from the index");
+      }
       report.documents += f.documents;
       report.uncompressed_bytes += f.content_size;
       if (progress && !progress(f.offset + f.stored_size, size)) return fail(Errc::cancelled, "verify cancelled");
@@ -428,7 +541,7 @@ std::uint64_t ArchiveReader::file_size() const {
   return m_impl->size;
 }
 std::uint64_t ArchiveReader::bytes_read() const {
-  return m_impl->bytes_read;
+  return m_impl->bytes_read.load(std::memory_order_relaxed);
 }
 
 Status ArchiveReader::read_section(const SectionInfo& section, const DocumentSink& sink) {
@@ -447,8 +560,20 @@ Status ArchiveReader::read_all(const SectionDocumentSink& sink) {
   return {};
 }
 
-Result<VerifyReport> ArchiveReader::verify(const VerifyProgress& progress) {
-  return m_impl->verify(progress);
+Result<VerifyReport> ArchiveReader::verify(const VerifyProgress& progress, bool decompress) {
+  return m_impl->verify(progress, decompress);
+}
+
+void ArchiveReader::read_ahead(bool on) {
+  Impl& impl = *m_impl;
+  if (!on) {
+    impl.ahead.reset();
+    return;
+  }
+  if (impl.ahead || impl.is_locked || impl.index.frames.size() < 2) return;
+  impl.ahead = std::make_unique<ReadAhead>([&impl](std::size_t frame, bool decompress, FrameBuffers& into) {
+    return impl.load_into(frame, decompress, into);
+  });
 }
 
 Result<std::uint64_t> ArchiveReader::verify_frames(const std::vector<std::size_t>& frames,

@@ -3,8 +3,8 @@
 // whole file. Every length read from the file is bounds-checked: a damaged or hostile file yields
 // Errc::corrupted (naming the frame and offset), never a crash, a hang or an unbounded allocation.
 // Memory: the index (sections and frames) plus two frame-sized buffers (three for an encrypted archive:
-// the decrypted zstd frame), whatever the archive's size. Encrypted archives: docs/archive-format.md.
-// Thread-safety: not thread-safe; open one reader per thread.
+// the decrypted zstd frame), twice that with read_ahead, whatever the archive's size. Encrypted archives:
+// docs/archive-format.md. Thread-safety: not thread-safe; open one reader per thread.
 #pragma once
 
 #include <cstdint>
@@ -48,6 +48,9 @@ struct ReadOptions {
 
 /// Called with (bytes verified so far, file size); return false to cancel (Errc::cancelled).
 using VerifyProgress = std::function<bool(std::uint64_t done, std::uint64_t total)>;
+/// Every document a sink sees is followed by at least this many readable bytes (its newline, the
+/// documents after it, then zeros), so that a SIMD parser (simdjson) can parse it in place.
+inline constexpr std::size_t k_document_padding = 64;
 /// Called with each document (one JSON line, without its newline); return false to stop early.
 using DocumentSink = std::function<bool(std::string_view document)>;
 using SectionDocumentSink = std::function<bool(const SectionInfo& section, std::string_view document)>;
@@ -88,8 +91,18 @@ class ArchiveReader {
   /// Every document of every section, in archive order.
   Status read_all(const SectionDocumentSink& sink);
   /// Checks every frame's checksum and content, the trailer's digest of the body, and computes the
-  /// whole file's SHA-256. Damage is Errc::corrupted naming the frame and offset.
-  Result<VerifyReport> verify(const VerifyProgress& progress = {});
+  /// whole file's SHA-256. Damage is Errc::corrupted naming the frame and offset. With `decompress`
+  /// false the frames are checked against their checksums only, not decompressed (their line counts
+  /// are then not checked): what a restore that reads every frame afterwards needs, since it
+  /// decompresses them anyway (inside its transaction) and the checksums already say the bytes are
+  /// the ones written.
+  Result<VerifyReport> verify(const VerifyProgress& progress = {}, bool decompress = true);
+
+  /// Read-ahead for sequential reads (a large restore, verify): while the caller works on one data
+  /// frame, a thread of the reader's own reads, checks and decompresses the next one, so that
+  /// decompression and checksums run beside the caller's work. Costs one more set of frame buffers
+  /// (about two frames). Off by default; a reader with fewer than two frames or opened locked ignores it.
+  void read_ahead(bool on);
 
   /// Checks the checksums of the data frames `frames` (indexes into frames(), any order, repeats
   /// allowed), reading only those frames; returns the bytes checked. Damage is Errc::corrupted naming

@@ -29,6 +29,9 @@ constexpr std::size_t k_min_frame_bytes = 4096;
 constexpr std::size_t k_max_frame_bytes = 64u << 20;
 constexpr unsigned k_max_threads = 8;
 constexpr std::size_t k_index_spill_bytes = 64u << 10;
+/// The archive's bytes are handed to the disk in steps of this many as they are written (write-behind):
+/// the final fsync then waits for the last step only, not for the whole file. Default: 8 MiB
+constexpr std::uint64_t k_writeback_bytes = 8u << 20;
 
 /// One data frame on its way: filled by the producer, compressed by a worker, written by the producer.
 struct Job {
@@ -169,7 +172,8 @@ struct ArchiveWriter::Impl {
   std::uint64_t index_spilled = 0;
   std::string index_buffer;
   crypto::Sha256 file_hash;
-  std::uint64_t offset = 0;  ///< Bytes written to `out`.
+  std::uint64_t offset = 0;        ///< Bytes written to `out`.
+  std::uint64_t written_back = 0;  ///< Bytes of `out` handed to start_writeback.
   std::unique_ptr<Pool> pool;
   // Encrypted archives only (null otherwise): the derived key, its cipher, the caller's whole header
   // (sealed with the manifest at finish) and the chunk size.
@@ -199,6 +203,10 @@ struct ArchiveWriter::Impl {
     CL_CHECK(out.write_all(bytes));
     file_hash.update(bytes);
     offset += bytes.size();
+    if (offset - written_back >= k_writeback_bytes) {
+      out.start_writeback(written_back, offset - written_back);
+      written_back = offset;
+    }
     owner->m_bytes_written.store(offset, std::memory_order_relaxed);
     return {};
   }

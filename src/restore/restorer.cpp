@@ -65,6 +65,9 @@ using store::OnExisting;
 
 /// Restores that write at least this many bytes of entries use the store's bulk write mode. Default: 64 MiB
 constexpr std::uint64_t k_bulk_restore_bytes = 64u << 20;
+/// Restores that write at least this many bytes of entries read the archive with read-ahead (a second
+/// thread). Default: 16 MiB (a few frames: below that a thread is not worth starting)
+constexpr std::uint64_t k_read_ahead_bytes = 16u << 20;
 
 std::int64_t kill_after_from_env() {
   const char* v = std::getenv("CLAUDELENS_TEST_KILL_AFTER_DOCUMENTS");
@@ -152,6 +155,9 @@ class Restorer {
     if (!expected_id.empty() && !m_catalogue.backup_id.empty() && m_catalogue.backup_id != expected_id)
       return fail(Errc::corrupted, fmt::format("{} holds backup '{}', not the registered backup '{}'",
                                                m_archive.string(), m_catalogue.backup_id, expected_id));
+    // A large restore reads its frames in order: the reader loads (checks, decompresses) the next
+    // frame on a second thread while this one writes the store.
+    if (m_selection.entry_bytes >= k_read_ahead_bytes) m_reader->read_ahead(true);
     if (!m_options.validate_before_restore) return {};
     progress("validating", true);
     const auto& sections = m_reader->sections();
@@ -177,7 +183,10 @@ class Restorer {
     const bool whole = std::all_of(reads.begin(), reads.end(), [](bool b) { return b; });
     auto keep_going = [&](std::uint64_t, std::uint64_t) { return !cancelled(); };
     if (whole || m_options.verify_all) {
-      CL_TRY(verified, m_reader->verify(keep_going));
+      // A restore that reads every frame decompresses each one in its transaction (a frame that does
+      // not decompress rolls it back): here the checksums and the file's SHA-256, not a second
+      // decompression of the whole archive.
+      CL_TRY(verified, m_reader->verify(keep_going, /*decompress=*/!whole));
       m_report.bytes_verified = verified.file_size;
       if (!m_options.expected_sha256.empty() && verified.sha256_hex != m_options.expected_sha256)
         return fail(Errc::corrupted, fmt::format("{}: SHA-256 {} differs from the backup's recorded checksum {}",
@@ -558,19 +567,37 @@ class Restorer {
     ingest::ParsedLine parsed;
     std::string rewritten;
     Status inner;
-    auto one = [&](std::string_view doc) -> Status {
-      CL_CHECK(step());
-      CL_TRY(entry, backup::decode_entry(doc));
-      if (prune) archived_keys.insert(entry.key);
+    // The line is a view into the reader's frame, followed by k_document_padding readable bytes:
+    // simdjson parses it in place (no copy).
+    const bool in_place = format::k_document_padding >= ingest::LineParser::padding();
+    auto parse = [&](const backup::ArchivedEntry& entry) -> Status {
       std::string_view line = entry.line;
+      std::size_t capacity = in_place ? line.size() + format::k_document_padding : 0;
       if (renamed) {
         CL_TRY(r, rewrite_session_id(line, archived.id, plan.id));
         rewritten = std::move(r);
         line = rewritten;
+        capacity = 0;
       }
-      if (auto st = m_parser.parse(line, parsed); !st)
+      return m_parser.parse(line, parsed, capacity);
+    };
+    auto one = [&](std::string_view doc) -> Status {
+      CL_CHECK(step());
+      // The line is not walked twice: the parse below checks that it is one JSON object. When it
+      // fails, the document is decoded again with the whole check (its line may be shorter).
+      CL_TRY(entry, backup::decode_entry(doc, backup::LineCheck::parsed_by_caller));
+      Status parsed_ok = parse(entry);
+      if (!parsed_ok) {
+        CL_TRY(checked, backup::decode_entry(doc));
+        if (checked.line != entry.line) {
+          entry = std::move(checked);
+          parsed_ok = parse(entry);
+        }
+      }
+      if (!parsed_ok)
         return fail(Errc::corrupted, fmt::format("archive: an entry of session '{}' is not a transcript line: {}",
-                                                 archived.id, st.error().message));
+                                                 archived.id, parsed_ok.error().message));
+      if (prune) archived_keys.insert(entry.key);
       store::Entry& e = parsed.entry;
       if (!entry_selected(m_selection, entry.has_uuid, entry.key, e.timestamp)) return {};
       e.session_id = plan.id;

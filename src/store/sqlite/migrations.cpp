@@ -280,7 +280,10 @@ Status open_schema(Connection& conn, std::string_view path) {
     return newer_schema(path, *found.schema_version);
   // 16 KiB pages: most transcript lines fit in one page instead of an overflow chain (backups read
   // faster, restores write fewer pages). Takes effect only before the first table is written.
-  if (empty) CL_CHECK(conn.exec("PRAGMA page_size=16384"));
+  if (empty) {
+    CL_CHECK(conn.exec("PRAGMA page_size=16384"));
+    CL_CHECK(conn.size_cache());  // in pages of the new size (db.cpp)
+  }
   // WAL: readers never block the writer, nor the writer readers.
   CL_CHECK(use_wal(conn, path));
   if (found.schema_version == current_schema_version()) return {};

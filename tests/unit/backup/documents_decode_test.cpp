@@ -56,6 +56,25 @@ TEST(DocumentsDecode, any_member_order_whitespace_and_extra_members_are_accepted
   }
 }
 
+TEST(DocumentsDecode, parsed_by_caller_skips_walking_the_line_and_says_when_it_must_be_checked) {
+  // The encoder's shape: the same line as with the whole check.
+  const std::string canonical = std::string(R"({"_c":"messages","s":"s-1","k":"u1","d":)") + std::string(k_line) + "}";
+  auto quick = decode_entry(canonical, LineCheck::parsed_by_caller);
+  ASSERT_TRUE(quick) << quick.error().message;
+  EXPECT_EQ(quick->line, k_line);
+  EXPECT_EQ(quick->session_id, "s-1");
+  // A member after "d": without the walk, the line runs to the last '}' (not one JSON value: the
+  // caller's parse fails and it decodes again with the whole check, which finds the real line).
+  const std::string extra =
+      std::string(R"({"_c":"messages","s":"s-1","k":"u1","d":)") + std::string(k_line) + R"(,"note":"}"})";
+  auto loose = decode_entry(extra, LineCheck::parsed_by_caller);
+  ASSERT_TRUE(loose) << loose.error().message;
+  EXPECT_EQ(loose->line, std::string(k_line) + R"(,"note":"}")");
+  auto whole = decode_entry(extra);
+  ASSERT_TRUE(whole) << whole.error().message;
+  EXPECT_EQ(whole->line, k_line);
+}
+
 TEST(DocumentsDecode, records_in_another_shape_keep_their_key) {
   const std::string doc = R"({"k":"~0123abcd:2","d":{"type":"summary","summary":"x"},"s":"s-9","_c":"records"})";
   auto back = decode_entry(doc);

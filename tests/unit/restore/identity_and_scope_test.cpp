@@ -193,6 +193,42 @@ TEST(Identity, an_archive_listing_a_project_a_session_or_a_document_twice_is_ref
   }
 }
 
+// ---- an archive whose entry documents hold a member after the line ------------------------------------
+
+TEST(Identity, entry_documents_with_a_member_after_the_line_restore_the_line_alone) {
+  // Another writer may add members after "d": the restore parses the line without walking it first
+  // (LineCheck::parsed_by_caller) and must then fall back to the whole check, not fail or keep the extra.
+  TempDir dir;
+  RestoreFixture source(dir, "source");
+  source.ingest("app", "A", {line("A", "a1", 1), line("A", "a2", 2)});
+  const auto archive = source.backup();
+  const auto extra = dir.path() / "extra.claudelens";
+  {
+    auto reader = format::ArchiveReader::open(archive);
+    ASSERT_TRUE(reader) << reader.error().message;
+    auto writer = format::ArchiveWriter::create(extra, (*reader)->header_json());
+    ASSERT_TRUE(writer) << writer.error().message;
+    int changed = 0;
+    for (const auto& section : (*reader)->sections()) {
+      ASSERT_TRUE((*writer)->begin_section(section.key));
+      ASSERT_TRUE((*reader)->read_section(section, [&](std::string_view doc) {
+        std::string copy(doc);
+        if (doc.starts_with(R"({"_c":"messages")")) {
+          copy.insert(copy.size() - 1, R"(,"note":{"x":"}"})");
+          ++changed;
+        }
+        return (*writer)->append(copy).has_value();
+      }));
+    }
+    ASSERT_EQ(changed, 2);
+    ASSERT_TRUE((*writer)->finish((*reader)->manifest_json()));
+  }
+  RestoreFixture target(dir, "target");
+  auto r = target.restore(extra, {});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(target.entries("A"), source.entries("A"));  // the lines, byte for byte, without the note
+}
+
 // ---- the "exists" cells, observed field by field ----------------------------------------------------
 
 /// Session A in project app, prompt X, in a store of their own; `text` tells the copies apart, and the
