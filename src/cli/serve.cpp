@@ -15,11 +15,13 @@
 #include "cli/exit_codes.hpp"
 #include "cli/key_file.hpp"
 #include "http/backup_settings.hpp"
+#include "http/errors.hpp"
 #include "http/rate_limiter.hpp"
 #include "http/routes.hpp"
 #include "http/server.hpp"
 #include "http/static_files.hpp"
 #include "jobs/jobs.hpp"
+#include "notify/notifier.hpp"
 #include "store/keys.hpp"
 
 namespace claudelens::cli {
@@ -72,6 +74,11 @@ Result<std::string> ensure_admin_key(store::Store& st, const std::string& given,
   CL_TRY(made, store::create_user_key(*writer, "admin", store::Role::admin, now));
   CL_CHECK(writer->commit());
   return made.plaintext;
+}
+
+/// The API's error code of an Errc (job events in notifications say what the WebSocket says).
+std::string api_error_code(Errc e) {
+  return std::string(http::status_for(e).code);
 }
 
 /// --web-dir: the built web page (static_files.hpp; default $CLAUDELENS_WEB_DIR, else web/ beside the binary).
@@ -131,6 +138,13 @@ int serve(Context& ctx) {
   // and the server reads the store on every request (keys, listings, job status).
   job_options.bulk_restore = jobs::BulkRestore::never;
   job_options.passphrase = passphrase->get();
+  // Notifications (docs/notifications.md): a finished job queues its event in the store's outbox (one
+  // insert on the job's thread); the notifier's own thread delivers, retries and gives up.
+  notify::NotifierOptions notify_options;
+  notify_options.clock = &clock;
+  notify_options.code_name = api_error_code;
+  notify::Notifier notifier(store, notify_options);
+  job_options.on_final = [&notifier](const jobs::JobEvent& event) { notifier.on_job_final(event); };
   auto job_service = jobs::JobService::open(store, job_options);
   if (!job_service) return report(job_service.error());
   if (auto recovered = (*job_service)->recover(); !recovered) return report(recovered.error());
@@ -151,10 +165,12 @@ int serve(Context& ctx) {
   if (!key->empty()) {
     std::cout << "Admin API key (shown once; only its hash is stored): " << *key << "\n";
   }
+  notifier.start();
   if (auto started = (*job_service)->start(); !started) return report(started.error());
   std::cout << fmt::format("Serving at http://{}:{}", host, *port) << std::endl;
   server.run();
   (*job_service)->stop(std::chrono::seconds(10));  // running jobs are cancelled: their partial files go
+  notifier.stop();  // a delivery under way is interrupted; its row is due again at the next start
   std::cerr << "claudelens: server stopped\n";
   return k_exit_ok;
 }

@@ -212,6 +212,11 @@ struct ServiceOptions {
   /// with `encrypt` with it and open encrypted archives with it. Must outlive the service.
   /// Default: none (submit_backup refuses `encrypt`; an encrypted archive fails with wrong_key).
   const crypto::Secret* passphrase = nullptr;
+  /// Called once for each recorded job of this process that reaches a final status (completed, failed,
+  /// cancelled; a dry run is not recorded and not reported), and for each job recover() marks failed;
+  /// on the job's thread, after the final record is written and waiters were woken. Must not throw and
+  /// should be quick (the notifier inserts one outbox row). Default: none.
+  std::function<void(const JobEvent&)> on_final;
 };
 
 /// What submit_backup answers (API.md POST /backups 202).

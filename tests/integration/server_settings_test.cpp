@@ -117,7 +117,6 @@ TEST_F(ServerSettings, options_the_server_cannot_honour_are_refused_by_name) {
          json::object{{"schedules",
                        json::array{json::object{{"name", "nightly"}, {"schedule", "0 3 * * *"}, {"enabled", true}}}}}}},
        "scheduling.schedules[0].enabled"},
-      {{{"notifications", json::object{{"enabled", true}}}}, "notifications.enabled"},
   };
   for (const auto& [body, field] : cases) {
     const auto r = put("/api/v1/settings/backup", body);
