@@ -305,7 +305,8 @@ struct OutboxRow {
   TimeMs updated_at = 0;
 };
 
-/// claim_outbox: take the pending row due first (next_attempt_at <= now).
+/// claim_outbox: take the pending row due first (next_attempt_at <= now; rows due at the same time in the
+/// order they were inserted).
 struct OutboxClaim {
   std::string claimant;    ///< written into claimed_by; required
   TimeMs now = 0;          ///< rows due at or before this; written into updated_at
@@ -371,7 +372,7 @@ class Store {
   /// Writes status, next_attempt_at, last_error and updated_at of row.id only when its claimed_by and
   /// attempts are still those of `row` (nobody claimed it since). Returns false (nothing written) otherwise.
   virtual Result<bool> update_outbox_if(const OutboxRow& row) = 0;
-  /// Rows with one of `statuses` (empty: every row), oldest first (created_at, id).
+  /// Rows with one of `statuses` (empty: every row), oldest first (created_at, then insertion order).
   virtual Status for_each_outbox(const std::vector<std::string>& statuses, const Visit<OutboxRow>& visit) = 0;
   /// Deletes delivered and failed rows last updated before `before`; returns how many.
   virtual Result<std::int64_t> prune_outbox(TimeMs before) = 0;

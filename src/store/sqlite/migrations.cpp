@@ -109,14 +109,15 @@ CREATE INDEX jobs_status_created ON jobs(status, created_at, id);
 )sql";
 
 // Migration 3: the notification outbox (store.hpp insert_outbox / claim_outbox / update_outbox_if): one
-// row per event and channel until it is delivered or given up; the index finds the row due first.
+// row per event and channel until it is delivered or given up; the index finds the row due first (rows
+// due at the same time in the order they were queued: the index ends in the rowid).
 constexpr const char* k_v3_outbox = R"sql(
 CREATE TABLE notification_outbox(
   id TEXT PRIMARY KEY, event_type TEXT NOT NULL, channel TEXT NOT NULL, status TEXT NOT NULL,
   payload TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL,
   last_error TEXT NOT NULL DEFAULT '', claimed_by TEXT NOT NULL DEFAULT '',
   created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
-CREATE INDEX notification_outbox_due ON notification_outbox(status, next_attempt_at, id);
+CREATE INDEX notification_outbox_due ON notification_outbox(status, next_attempt_at);
 )sql";
 
 constexpr std::array<const char*, 3> k_migrations = {k_v1, k_v2_jobs, k_v3_outbox};

@@ -38,7 +38,7 @@ Result<std::optional<OutboxRow>> claim_outbox(Connection& conn, const OutboxClai
   if (claim.claimant.empty()) return fail(Errc::invalid_argument, "claim_outbox needs a claimant");
   CL_TRY(st, conn.prepare("UPDATE notification_outbox SET attempts = attempts + 1, claimed_by = ?, "
                           "next_attempt_at = ?, updated_at = ? WHERE id = (SELECT id FROM notification_outbox "
-                          "WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT 1) "
+                          "WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, rowid LIMIT 1) "
                           "AND status = 'pending' RETURNING " CL_OUTBOX_COLS));
   st->bind(claim.claimant).bind(claim.lease_until).bind(claim.now).bind(claim.now);
   return one<OutboxRow>(conn.db(), *st, read_row, "claim notification");
@@ -56,7 +56,7 @@ Result<bool> update_outbox_if(Connection& conn, const OutboxRow& r) {
 Status for_each_outbox(Connection& conn, const std::vector<std::string>& statuses, const Visit<OutboxRow>& visit) {
   // One fixed statement for any list of statuses: the list travels as a JSON array.
   CL_TRY(st, conn.prepare("SELECT " CL_OUTBOX_COLS " FROM notification_outbox WHERE ? = 0 OR status IN "
-                          "(SELECT value FROM json_each(?)) ORDER BY created_at, id"));
+                          "(SELECT value FROM json_each(?)) ORDER BY created_at, rowid"));
   st->bind(static_cast<std::int64_t>(statuses.size())).bind(boost::json::serialize(boost::json::value_from(statuses)));
   return scan<OutboxRow>(conn.db(), *st, read_row, visit, "list notifications");
 }

@@ -76,7 +76,8 @@ TEST(SettingsNotifications, bad_urls_and_addresses_are_refused_by_dotted_field) 
 }
 
 TEST(SettingsNotifications, secrets_are_shown_masked_and_kept_when_sent_back_masked) {
-  const auto stored = merge({}, with_notifications({{"webhook_url", "https://hooks.example.com/x"},
+  const json::object base{{"storage", json::object{{"filesystem", json::object{}}}}};
+  const auto stored = merge(base, with_notifications({{"webhook_url", "https://hooks.example.com/x"},
                                                     {"webhook_secret", "hook-secret"},
                                                     {"smtp_url", "smtp://mailer:url%2Fpass@mail.example.com:587"},
                                                     {"smtp_username", "mailer"},
