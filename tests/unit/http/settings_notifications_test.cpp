@@ -78,10 +78,10 @@ TEST(SettingsNotifications, bad_urls_and_addresses_are_refused_by_dotted_field) 
 TEST(SettingsNotifications, secrets_are_shown_masked_and_kept_when_sent_back_masked) {
   const json::object base{{"storage", json::object{{"filesystem", json::object{}}}}};
   const auto stored = merge(base, with_notifications({{"webhook_url", "https://hooks.example.com/x"},
-                                                    {"webhook_secret", "hook-secret"},
-                                                    {"smtp_url", "smtp://mailer:url%2Fpass@mail.example.com:587"},
-                                                    {"smtp_username", "mailer"},
-                                                    {"smtp_password", "side-pass"}}))
+                                                      {"webhook_secret", "hook-secret"},
+                                                      {"smtp_url", "smtp://mailer:url%2Fpass@mail.example.com:587"},
+                                                      {"smtp_username", "mailer"},
+                                                      {"smtp_password", "side-pass"}}))
                           .settings;
   // GET shows the secrets masked (and nothing of them).
   const auto shown = present_backup_settings(stored, 0);
