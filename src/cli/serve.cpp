@@ -16,12 +16,14 @@
 #include "cli/exit_codes.hpp"
 #include "cli/key_file.hpp"
 #include "http/backup_settings.hpp"
+#include "http/errors.hpp"
 #include "http/rate_limiter.hpp"
 #include "http/routes.hpp"
 #include "http/server.hpp"
 #include "http/static_files.hpp"
 #include "jobs/jobs.hpp"
 #include "schedule/quota.hpp"
+#include "notify/notifier.hpp"
 #include "schedule/scheduler.hpp"
 #include "store/keys.hpp"
 
@@ -75,6 +77,11 @@ Result<std::string> ensure_admin_key(store::Store& st, const std::string& given,
   CL_TRY(made, store::create_user_key(*writer, "admin", store::Role::admin, now));
   CL_CHECK(writer->commit());
   return made.plaintext;
+}
+
+/// The API's error code of an Errc (job events in notifications say what the WebSocket says).
+std::string api_error_code(Errc e) {
+  return std::string(http::status_for(e).code);
 }
 
 /// --web-dir: the built web page (static_files.hpp; default $CLAUDELENS_WEB_DIR, else web/ beside the binary).
@@ -135,6 +142,13 @@ int serve(Context& ctx) {
   job_options.bulk_restore = jobs::BulkRestore::never;
   job_options.passphrase = passphrase->get();
   job_options.admit_backup = schedule::quota_admission(store, ctx.settings.backup_dir);  // 507 over the quota
+  // Notifications (docs/notifications.md): a finished job queues its event in the store's outbox (one
+  // insert on the job's thread); the notifier's own thread delivers, retries and gives up.
+  notify::NotifierOptions notify_options;
+  notify_options.clock = &clock;
+  notify_options.code_name = api_error_code;
+  notify::Notifier notifier(store, notify_options);
+  job_options.on_final = [&notifier](const jobs::JobEvent& event) { notifier.on_job_final(event); };
   auto job_service = jobs::JobService::open(store, job_options);
   if (!job_service) return report(job_service.error());
   if (auto recovered = (*job_service)->recover(); !recovered) return report(recovered.error());
@@ -155,13 +169,14 @@ int serve(Context& ctx) {
   if (!key->empty()) {
     std::cout << "Admin API key (shown once; only its hash is stored): " << *key << "\n";
   }
+  notifier.start();
   if (auto started = (*job_service)->start(); !started) return report(started.error());
   // The scheduler (docs/schedule.md): schedules' slots as jobs of this pool, retention, the quota watch.
   schedule::SchedulerOptions scheduler_options;
   scheduler_options.backup_dir = ctx.settings.backup_dir;
   scheduler_options.clock = &clock;
-  // on_event (retention.deleted, storage.low) is where notification delivery plugs in; until then the
-  // scheduler logs each event.
+  // retention.deleted and storage.low go to the notifier's outbox like a finished job's event.
+  scheduler_options.on_event = notifier.emitter();
   schedule::Scheduler scheduler(store, **job_service, scheduler_options);
   scheduler.start();
 
@@ -169,6 +184,7 @@ int serve(Context& ctx) {
   server.run();
   scheduler.stop();                                // first: no new scheduled jobs while the pool stops
   (*job_service)->stop(std::chrono::seconds(10));  // running jobs are cancelled: their partial files go
+  notifier.stop();  // a delivery under way is interrupted; its row is due again at the next start
   std::cerr << "claudelens: server stopped\n";
   return k_exit_ok;
 }

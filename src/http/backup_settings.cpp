@@ -11,6 +11,7 @@
 #include "http/cron_check.hpp"
 #include "http/json_body.hpp"
 #include "schedule/schedules.hpp"
+#include "notify/settings.hpp"
 
 namespace claudelens::http {
 namespace {
@@ -19,7 +20,6 @@ namespace json = boost::json;
 namespace fs = std::filesystem;
 
 constexpr std::string_view k_record_id = "backup";
-constexpr std::string_view k_mask = "***";
 
 json::object defaults(const fs::path& backup_dir) {
   const RateLimits rl;
@@ -44,6 +44,8 @@ json::object defaults(const fs::path& backup_dir) {
       {"notifications", json::object{{"enabled", false},
                                      {"email_recipients", json::array{}},
                                      {"smtp_url", nullptr},
+                                     {"smtp_username", nullptr},
+                                     {"smtp_password", nullptr},
                                      {"webhook_url", nullptr},
                                      {"webhook_secret", nullptr},
                                      {"notify_on", json::array{}}}},
@@ -147,19 +149,6 @@ class Section {
 std::string cron_check(const std::string& s) {
   auto problem = cron_problem(s);
   return problem ? "invalid cron: " + *problem : std::string();
-}
-
-std::string url_check(const std::string& s, std::initializer_list<std::string_view> schemes) {
-  for (const auto scheme : schemes) {
-    if (s.starts_with(scheme) && s.size() > scheme.size() && s.find_first_of(" \t\r\n") == std::string::npos) return {};
-  }
-  return fmt::format("must be a URL starting with {}", fmt::join(schemes, " or "));
-}
-
-bool plausible_email(std::string_view s) {
-  const auto at = s.find('@');
-  return at != std::string_view::npos && at > 0 && s.find('.', at) != std::string_view::npos &&
-         s.find_first_of(" \t\r\n,;<>") == std::string_view::npos && s.size() <= 254 && s.back() != '.';
 }
 
 void merge_storage(const json::object& patch, json::object& target, const fs::path& backup_dir,
@@ -284,55 +273,71 @@ void merge_scheduling(const json::object& patch, json::object& target, std::vect
   target["schedules"] = std::move(replaced);
 }
 
-std::string mask_smtp_password(const std::string& url) {
-  // smtp://user:password@host:port → smtp://user:***@host:port
-  const auto scheme = url.find("://");
-  if (scheme == std::string::npos) return url;
-  const auto at = url.find('@', scheme + 3);
-  if (at == std::string::npos) return url;
-  const auto colon = url.find(':', scheme + 3);
-  if (colon == std::string::npos || colon > at) return url;
-  return url.substr(0, colon + 1) + std::string(k_mask) + url.substr(at);
+/// A write-only secret field: "***" (what GET shows) keeps the stored value; null clears it.
+void secret(Section& s, const json::object& patch, std::string_view name) {
+  if (s.has(name) && patch.at(name) == json::string(notify::k_secret_mask)) return;
+  s.nullable_string(name, 500, [](const std::string&) { return std::string(); });
 }
 
-void merge_notifications(const json::object& patch, json::object& target, std::vector<FieldError>& errors) {
+/// smtp_url: a URL whose password is "***" (sent back as GET showed it, perhaps with another host) keeps
+/// the stored password.
+void smtp_url(Section& s, const json::object& patch, json::object& target) {
+  if (!s.has("smtp_url") || s.is_null("smtp_url")) return s.nullable_string("smtp_url", 2048, notify::smtp_url_problem);
+  const auto* sent = patch.at("smtp_url").if_string();
+  const auto* stored = target.if_contains("smtp_url");
+  if (sent && stored && stored->is_string() && notify::url_password_text(*sent) == notify::k_secret_mask) {
+    const std::string kept = notify::with_url_password_text(*sent, notify::url_password_text(stored->as_string()));
+    if (const auto problem = notify::smtp_url_problem(kept); !problem.empty())
+      return s.fields().error("smtp_url", "format", problem);
+    target["smtp_url"] = kept;
+    return;
+  }
+  s.nullable_string("smtp_url", 2048, notify::smtp_url_problem);
+}
+
+void merge_notifications(const json::object& patch, json::object& target, std::vector<FieldError>& errors,
+                         std::vector<std::string>& warnings) {
   Section s(patch, "notifications", target, errors);
-  s.fields().reject_unknown({"enabled", "email_recipients", "smtp_url", "webhook_url", "webhook_secret", "notify_on"});
-  s.boolean("enabled", true, "notifications are not sent yet");
+  s.fields().reject_unknown({"enabled", "email_recipients", "smtp_url", "smtp_username", "smtp_password", "webhook_url",
+                             "webhook_secret", "notify_on"});
+  s.boolean("enabled");
   if (const auto emails = s.fields().strings("email_recipients")) {
     bool ok = true;
     for (std::size_t i = 0; i < emails->size(); ++i) {
-      if (plausible_email((*emails)[i])) continue;
-      errors.push_back(FieldError{fmt::format("notifications.email_recipients[{}]", i), "is not an email address",
-                                  "format", json::string((*emails)[i])});
+      const auto problem = notify::email_problem((*emails)[i]);
+      if (problem.empty()) continue;
+      errors.push_back(FieldError{fmt::format("notifications.email_recipients[{}]", i), problem, "format",
+                                  json::string((*emails)[i])});
       ok = false;
     }
     if (ok) target["email_recipients"] = json::value_from(*emails);
   }
-  const auto* stored_smtp = target.if_contains("smtp_url");
-  const bool smtp_echoed =
-      s.has("smtp_url") && stored_smtp && stored_smtp->is_string() &&
-      patch.at("smtp_url") == json::string(mask_smtp_password(std::string(stored_smtp->as_string()))) &&
-      patch.at("smtp_url") != *stored_smtp;
-  if (!smtp_echoed)
-    s.nullable_string("smtp_url", 2048, [](const std::string& v) { return url_check(v, {"smtp://", "smtps://"}); });
-  s.nullable_string("webhook_url", 2048, [](const std::string& v) { return url_check(v, {"http://", "https://"}); });
-  // A client that sends back what GET showed must not turn the secret into "***".
-  if (!(s.has("webhook_secret") && patch.at("webhook_secret") == json::string(k_mask)))
-    s.nullable_string("webhook_secret", 500, [](const std::string&) { return std::string(); });
+  smtp_url(s, patch, target);
+  s.nullable_string("smtp_username", 500, [](const std::string&) { return std::string(); });
+  secret(s, patch, "smtp_password");
+  s.nullable_string("webhook_url", 2048, notify::webhook_url_problem);
+  secret(s, patch, "webhook_secret");
   if (const auto events = s.fields().strings("notify_on")) {
-    static constexpr std::string_view k_events[] = {"backup.completed", "backup.failed",     "restore.completed",
-                                                    "restore.failed",   "retention.deleted", "storage.low"};
     bool ok = true;
     for (std::size_t i = 0; i < events->size(); ++i) {
-      if (std::find(std::begin(k_events), std::end(k_events), (*events)[i]) != std::end(k_events)) continue;
+      if (notify::is_event_type((*events)[i])) continue;
       errors.push_back(FieldError{fmt::format("notifications.notify_on[{}]", i),
-                                  fmt::format("must be one of {}", fmt::join(k_events, ", ")), "enum",
+                                  fmt::format("must be one of {}", fmt::join(notify::k_event_types, ", ")), "enum",
                                   json::string((*events)[i])});
       ok = false;
     }
     if (ok) target["notify_on"] = json::value_from(*events);
   }
+  // Settings that are accepted but would send nothing: said, not refused (a UI saves fields one by one).
+  const auto n = notify::notification_settings_of(json::object{{"notifications", target}});
+  if (n.enabled && !n.has_webhook() && !n.has_mail())
+    warnings.push_back(
+        "notifications are enabled but no channel is complete (webhook_url, or smtp_url with "
+        "email_recipients): nothing will be sent");
+  else if (n.enabled && n.notify_on.empty())
+    warnings.push_back("notifications are enabled but notify_on is empty: nothing will be sent");
+  if (!n.email_recipients.empty() && n.smtp_url.empty())
+    warnings.push_back("notifications.email_recipients is set but smtp_url is not: no mail will be sent");
 }
 
 void merge_rate_limits(const json::object& patch, json::object& target, std::vector<FieldError>& errors) {
@@ -410,7 +415,7 @@ SettingsUpdate merge_backup_settings(const json::object& current, const json::ob
   if (auto [p, t] = section("compression"); p) merge_compression(*p, *t, errors);
   if (auto [p, t] = section("encryption"); p) merge_encryption(*p, *t, errors, has_key);
   if (auto [p, t] = section("scheduling"); p) merge_scheduling(*p, *t, errors);
-  if (auto [p, t] = section("notifications"); p) merge_notifications(*p, *t, errors);
+  if (auto [p, t] = section("notifications"); p) merge_notifications(*p, *t, errors, update.warnings);
   if (auto [p, t] = section("rate_limits"); p) merge_rate_limits(*p, *t, errors);
   diff(current, update.settings, "", update.updated_fields);
   return update;
@@ -420,9 +425,10 @@ json::object present_backup_settings(json::object settings, std::int64_t usage_b
   auto& fsys = settings["storage"].as_object()["filesystem"].as_object();
   fsys["current_usage_gb"] = static_cast<double>(usage_bytes) / (1024.0 * 1024.0 * 1024.0);
   auto& n = settings["notifications"].as_object();
-  if (const auto* secret = n.if_contains("webhook_secret"); secret && secret->is_string()) n["webhook_secret"] = k_mask;
+  for (const auto* name : {"webhook_secret", "smtp_password"})
+    if (const auto* secret = n.if_contains(name); secret && secret->is_string()) n[name] = notify::k_secret_mask;
   if (const auto* smtp = n.if_contains("smtp_url"); smtp && smtp->is_string())
-    n["smtp_url"] = mask_smtp_password(std::string(smtp->as_string()));
+    n["smtp_url"] = notify::masked_url(smtp->as_string());
   return settings;
 }
 

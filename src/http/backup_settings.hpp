@@ -1,7 +1,7 @@
 // The backup settings of API.md (`GET|PUT /settings/backup`): defaults, the stored document (system table
 // `settings`, id "backup"), validation of a PUT (one FieldError per bad field, by dotted path) and the
 // field-by-field merge. Options the server cannot honour yet (S3 storage, encryption without a key file,
-// sending notifications, uncompressed backups) are refused with code "unsupported" rather than stored and
+// uncompressed backups) are refused with code "unsupported" rather than stored and
 // ignored. The schedules are not kept in the settings record: `scheduling.schedules` is the stored
 // schedules (SystemTable::schedules, the list the CLI and the scheduler use), read and replaced here.
 // Thread-safe (pure functions over a transaction).
@@ -45,7 +45,7 @@ SettingsUpdate merge_backup_settings(const boost::json::object& current, const b
                                      const std::filesystem::path& backup_dir, std::vector<FieldError>& errors,
                                      bool has_key = false);
 
-/// The document as GET shows it: `webhook_secret` and a password in `smtp_url` replaced by "***",
+/// The document as GET shows it: `webhook_secret`, `smtp_password` and a password in `smtp_url` shown as "***",
 /// `current_usage_gb` filled in from `usage_bytes`.
 boost::json::object present_backup_settings(boost::json::object settings, std::int64_t usage_bytes);
 

@@ -216,6 +216,11 @@ struct ServiceOptions {
   /// refuses the backup before it starts and is returned as is (the storage quota of
   /// schedule/quota.hpp: Errc::no_space, HTTP 507). Called on the submitting thread. Default: none.
   std::function<Status(const backup::Plan&)> admit_backup;
+  /// Called once for each recorded job of this process that reaches a final status (completed, failed,
+  /// cancelled; a dry run is not recorded and not reported), and for each job recover() marks failed;
+  /// on the job's thread, after the final record is written and waiters were woken. Must not throw and
+  /// should be quick (the notifier inserts one outbox row). Default: none.
+  std::function<void(const JobEvent&)> on_final;
 };
 
 /// What submit_backup answers (API.md POST /backups 202).

@@ -119,6 +119,7 @@ class Service final : public JobService, public ServiceCore {
       if (!changed) continue;  // it moved on meanwhile: not ours to judge
       ++marked;
       spdlog::warn("job {} ({}) was interrupted: marked failed", job->id, job_type_name(job->type));
+      if (m_options.on_final) m_options.on_final(JobEvent{EventKind::failed, *job, now});
       if (job->type == JobType::backup) CL_CHECK(clean_up_backup(*job));
     }
     // The backup records of dead runs (by their run locks), and leftovers of runs without a job record.
@@ -659,8 +660,10 @@ class Service final : public JobService, public ServiceCore {
       a.job = job;
       a.done = true;
     }
-    publish(a, JobEvent{kind, job, now});
+    const JobEvent event{kind, std::move(job), now};
+    publish(a, event);
     a.done_cv.notify_all();
+    if (a.persisted && m_options.on_final) m_options.on_final(event);
   }
 
   void request_cancel(ActiveJob& a) {

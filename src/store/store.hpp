@@ -368,6 +368,32 @@ struct JobQuery {
   std::vector<std::string> kinds;     ///< Default: empty = every kind
 };
 
+// ---- The notification outbox ------------------------------------------------------------------------
+
+/// A notification to deliver (docs/notifications.md): one row per event and channel. The row outlives a
+/// restart; a delivery worker claims due rows with claim_outbox and records each attempt's outcome.
+struct OutboxRow {
+  std::string id;
+  std::string event_type;          ///< "backup.completed", "storage.low", ...
+  std::string channel;             ///< "webhook" | "email"
+  std::string status = "pending";  ///< pending | delivered | failed (given up)
+  std::string payload;             ///< the event's JSON object (the webhook body; the mail is written from it)
+  int attempts = 0;                ///< attempts started so far (each claim counts one)
+  TimeMs next_attempt_at = 0;      ///< due when <= now; while claimed, the end of the claim's lease
+  std::string last_error;          ///< why the last attempt failed ("" when none did)
+  std::string claimed_by;          ///< the worker of the latest claim ("" before the first)
+  TimeMs created_at = 0;
+  TimeMs updated_at = 0;
+};
+
+/// claim_outbox: take the pending row due first (next_attempt_at <= now; rows due at the same time in the
+/// order they were inserted).
+struct OutboxClaim {
+  std::string claimant;    ///< written into claimed_by; required
+  TimeMs now = 0;          ///< rows due at or before this; written into updated_at
+  TimeMs lease_until = 0;  ///< written into next_attempt_at: if the claimant dies, the row is due again then
+};
+
 struct StoreOptions {
   /// How long write() waits for another writer before failing with Errc::busy. Default: 30 s.
   int busy_timeout_ms = 30'000;
@@ -424,6 +450,22 @@ class Store {
   virtual Result<bool> claim_slot(const SlotClaim& claim) = 0;
   /// The latest claimed slot of a schedule; nullopt when none was ever claimed.
   virtual Result<std::optional<SlotClaim>> last_slot_claim(const std::string& schedule_id) = 0;
+  // The notification outbox: one store operation each, like the job queue, so that several servers on
+  // one database deliver each row once (a claim is a lease: a claimant that dies leaves its row due again
+  // at lease_until).
+
+  /// Inserts a new row (fails for a taken id).
+  virtual Status insert_outbox(const OutboxRow& row) = 0;
+  /// Atomically claims the pending row due first: attempts + 1, claimed_by = claimant, next_attempt_at =
+  /// lease_until, updated_at = now; returns the row as it is now. nullopt when nothing is due.
+  virtual Result<std::optional<OutboxRow>> claim_outbox(const OutboxClaim& claim) = 0;
+  /// Writes status, next_attempt_at, last_error and updated_at of row.id only when its claimed_by and
+  /// attempts are still those of `row` (nobody claimed it since). Returns false (nothing written) otherwise.
+  virtual Result<bool> update_outbox_if(const OutboxRow& row) = 0;
+  /// Rows with one of `statuses` (empty: every row), oldest first (created_at, then insertion order).
+  virtual Status for_each_outbox(const std::vector<std::string>& statuses, const Visit<OutboxRow>& visit) = 0;
+  /// Deletes delivered and failed rows last updated before `before`; returns how many.
+  virtual Result<std::int64_t> prune_outbox(TimeMs before) = 0;
 };
 
 /// Opens the store a URL names: "sqlite:PATH" (or a bare path, or "sqlite://PATH") opens or creates

@@ -109,7 +109,6 @@ TEST_F(ServerSettings, options_the_server_cannot_honour_are_refused_by_name) {
       {{{"storage", json::object{{"filesystem", json::object{{"base_directory", "/tmp/elsewhere"}}}}}},
        "storage.filesystem.base_directory"},
       {{{"compression", json::object{{"enabled", false}}}}, "compression.enabled"},
-      {{{"notifications", json::object{{"enabled", true}}}}, "notifications.enabled"},
   };
   for (const auto& [body, field] : cases) {
     const auto r = put("/api/v1/settings/backup", body);

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -106,5 +107,36 @@ class Connection {
   std::unordered_map<const char*, Stmt> m_cache;
   std::unordered_map<std::string, Stmt> m_text_cache;
 };
+
+/// Steps `stmt` to the end, reading each row into `row` and handing it to `visit`.
+template <class T, class ReadFn>
+Status scan(sqlite3* db, Stmt& stmt, ReadFn read, const std::function<bool(const T&)>& visit, std::string_view what) {
+  T row{};
+  for (;;) {
+    const int rc = stmt.step();
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) {
+      Error e = sqlite_error(db, rc, what);
+      stmt.reset();
+      return fail(std::move(e));
+    }
+    read(stmt, row);
+    if (!visit(row)) break;
+  }
+  stmt.reset();
+  return {};
+}
+
+/// Reads at most one row.
+template <class T, class ReadFn>
+Result<std::optional<T>> one(sqlite3* db, Stmt& stmt, ReadFn read, std::string_view what) {
+  std::optional<T> out;
+  CL_CHECK(scan<T>(db, stmt, read, std::function<bool(const T&)>([&](const T& row) {
+                     out = row;
+                     return false;
+                   }),
+                   what));
+  return out;
+}
 
 }  // namespace claudelens::store::sqlite

@@ -151,7 +151,20 @@ CREATE INDEX tombstones_cseq ON tombstones(cseq);
 INSERT OR REPLACE INTO meta(key, value) VALUES('change_seq', '0');
 )sql";
 
-constexpr std::array<const char*, 5> k_migrations = {k_v1, k_v2_jobs, k_v3_audit, k_v4_slots, k_v5_changes};
+// Migration 6: the notification outbox (store.hpp insert_outbox / claim_outbox / update_outbox_if): one
+// row per event and channel until it is delivered or given up; the index finds the row due first (rows
+// due at the same time in the order they were queued: the index ends in the rowid).
+constexpr const char* k_v6_outbox = R"sql(
+CREATE TABLE notification_outbox(
+  id TEXT PRIMARY KEY, event_type TEXT NOT NULL, channel TEXT NOT NULL, status TEXT NOT NULL,
+  payload TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL,
+  last_error TEXT NOT NULL DEFAULT '', claimed_by TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+CREATE INDEX notification_outbox_due ON notification_outbox(status, next_attempt_at);
+)sql";
+
+constexpr std::array<const char*, 6> k_migrations = {k_v1, k_v2_jobs, k_v3_audit, k_v4_slots, k_v5_changes,
+                                                       k_v6_outbox};
 
 }  // namespace
 

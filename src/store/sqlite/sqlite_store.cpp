@@ -14,6 +14,7 @@
 #include "store/sqlite/audit_log.hpp"
 #include "store/sqlite/db.hpp"
 #include "store/sqlite/job_queue.hpp"
+#include "store/sqlite/outbox.hpp"
 
 namespace claudelens::store::sqlite {
 
@@ -149,37 +150,6 @@ void read_system(const Stmt& s, SystemRecord& r) {
   r.created_at = s.i64(4);
   r.updated_at = s.i64(5);
   r.json = s.text(6);
-}
-
-/// Steps `stmt` to the end, reading each row into `row` and handing it to `visit`.
-template <class T, class ReadFn>
-Status scan(sqlite3* db, Stmt& stmt, ReadFn read, const Visit<T>& visit, std::string_view what) {
-  T row{};
-  for (;;) {
-    const int rc = stmt.step();
-    if (rc == SQLITE_DONE) break;
-    if (rc != SQLITE_ROW) {
-      Error e = sqlite_error(db, rc, what);
-      stmt.reset();
-      return fail(std::move(e));
-    }
-    read(stmt, row);
-    if (!visit(row)) break;
-  }
-  stmt.reset();
-  return {};
-}
-
-/// Reads at most one row.
-template <class T, class ReadFn>
-Result<std::optional<T>> one(sqlite3* db, Stmt& stmt, ReadFn read, std::string_view what) {
-  std::optional<T> out;
-  CL_CHECK(scan<T>(db, stmt, read, Visit<T>([&](const T& row) {
-                     out = row;
-                     return false;
-                   }),
-                   what));
-  return out;
 }
 
 // Table names come from a closed enum, so composing SQL with them is safe; the statements are cached
@@ -1002,6 +972,23 @@ class SqliteStore final : public Store {
   }
   Result<std::optional<SlotClaim>> last_slot_claim(const std::string& schedule_id) override {
     return with_connection([&](Connection& c) { return sqlite::last_slot_claim(c, schedule_id); });
+  }
+
+  // The notification outbox (outbox.cpp): one autocommit statement each, like the job queue.
+  Status insert_outbox(const OutboxRow& row) override {
+    return with_connection([&](Connection& c) { return sqlite::insert_outbox(c, row); });
+  }
+  Result<std::optional<OutboxRow>> claim_outbox(const OutboxClaim& claim) override {
+    return with_connection([&](Connection& c) { return sqlite::claim_outbox(c, claim); });
+  }
+  Result<bool> update_outbox_if(const OutboxRow& row) override {
+    return with_connection([&](Connection& c) { return sqlite::update_outbox_if(c, row); });
+  }
+  Status for_each_outbox(const std::vector<std::string>& statuses, const Visit<OutboxRow>& visit) override {
+    return with_connection([&](Connection& c) { return sqlite::for_each_outbox(c, statuses, visit); });
+  }
+  Result<std::int64_t> prune_outbox(TimeMs before) override {
+    return with_connection([&](Connection& c) { return sqlite::prune_outbox(c, before); });
   }
 
   Result<std::int64_t> size_on_disk() override {

@@ -74,6 +74,16 @@ class CountingStore final : public store::Store {
   Result<std::optional<store::SlotClaim>> last_slot_claim(const std::string& id) override {
     return m_inner.last_slot_claim(id);
   }
+  Status insert_outbox(const store::OutboxRow& row) override { return m_inner.insert_outbox(row); }
+  Result<std::optional<store::OutboxRow>> claim_outbox(const store::OutboxClaim& claim) override {
+    return m_inner.claim_outbox(claim);
+  }
+  Result<bool> update_outbox_if(const store::OutboxRow& row) override { return m_inner.update_outbox_if(row); }
+  Status for_each_outbox(const std::vector<std::string>& statuses,
+                         const store::Visit<store::OutboxRow>& visit) override {
+    return m_inner.for_each_outbox(statuses, visit);
+  }
+  Result<std::int64_t> prune_outbox(TimeMs before) override { return m_inner.prune_outbox(before); }
 
   std::map<std::string, int> claims() {
     std::lock_guard lock(m_mutex);
