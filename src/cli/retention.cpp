@@ -12,6 +12,7 @@
 #include "core/time.hpp"
 #include "schedule/retention.hpp"
 #include "schedule/settings.hpp"
+#include "store/audit.hpp"
 
 namespace claudelens::cli {
 namespace {
@@ -48,6 +49,13 @@ int run(Context& ctx, const RetentionRules& flags, bool apply) {
   auto plan = apply ? schedule::apply_retention(**st, ctx.settings.backup_dir, rules, now)
                     : schedule::plan_from_store(**st, rules, now);
   if (!plan) return report(plan.error());
+  if (apply && !plan->del.empty()) {
+    auto user = [&]() -> Result<std::string> {
+      CL_TRY(reader, (*st)->read());
+      return store::cli_audit_user(*reader);
+    }();
+    if (user) schedule::audit_retention(**st, *user, *plan, "cli", now);
+  }
   if (ctx.json) {
     print_json(schedule::plan_to_json(*plan));
     return k_exit_ok;

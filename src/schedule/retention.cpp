@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "backup/catalog.hpp"
+#include "store/audit.hpp"
 
 namespace claudelens::schedule {
 namespace {
@@ -289,6 +290,18 @@ Result<RetentionPlan> apply_retention(store::Store& store, const std::filesystem
     done.del.push_back(std::move(freed));
   }
   return done;
+}
+
+void audit_retention(store::Store& store, const std::string& user_id, const RetentionPlan& done,
+                     std::string_view trigger, TimeMs now) {
+  for (const auto& d : done.del)
+    (void)store::record_audit(store,
+                              store::audit_event(user_id, "backup.deleted", "backup", d.id,
+                                                 {{"name", d.name},
+                                                  {"reason", "retention: " + d.reason},
+                                                  {"trigger", trigger},
+                                                  {"freed_bytes", d.size_bytes}}),
+                              now);
 }
 
 }  // namespace claudelens::schedule

@@ -92,4 +92,10 @@ Result<RetentionPlan> plan_from_store(store::Store& store, const RetentionRules&
 Result<RetentionPlan> apply_retention(store::Store& store, const std::filesystem::path& backup_dir,
                                       const RetentionRules& rules, TimeMs now);
 
+/// Records one audit line "backup.deleted" per deletion of `done` (details: name, reason, trigger,
+/// freed_bytes), each in a short transaction of its own (store/audit.hpp record_audit: a failure is
+/// logged, the deletions stand). `user_id` "" when no user did it (a scheduled cleanup).
+void audit_retention(store::Store& store, const std::string& user_id, const RetentionPlan& done,
+                     std::string_view trigger, TimeMs now);
+
 }  // namespace claudelens::schedule

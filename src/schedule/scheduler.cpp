@@ -276,6 +276,7 @@ void Scheduler::run_retention(std::string_view trigger, TimeMs now, TickReport& 
     return;
   }
   if (done->del.empty()) return;
+  audit_retention(m_store, "", *done, trigger, now);  // no user did it: user_id null in GET /audit
   spdlog::info("scheduler: retention ({}) deleted {} backup(s), {} bytes", trigger, done->del.size(),
                done->freed_bytes);
   json::object payload = plan_to_json(*done);

@@ -373,6 +373,14 @@ TEST_F(SchedulerTest, auto_cleanup_applies_retention_after_a_scheduled_backup_an
   EXPECT_GT(p.at("freed_bytes").as_int64(), 0);
   EXPECT_EQ(p.at("timestamp").as_string(), "2026-11-27T10:02:20Z");
   EXPECT_EQ(p.at("backup_names").as_array()[0].as_string(), "every minute");
+  // The audit log names the deletion, by no user (a scheduled cleanup).
+  store::AuditQuery q;
+  q.action = "backup.deleted";
+  const auto page = reader->query_audit(q).value();
+  ASSERT_EQ(page.total, 1);
+  EXPECT_EQ(page.items[0].target_id, first_backup);
+  EXPECT_EQ(page.items[0].user_id, "");
+  EXPECT_NE(page.items[0].details.find("auto_cleanup"), std::string::npos) << page.items[0].details;
 }
 
 TEST_F(SchedulerTest, the_cleanup_schedule_runs_retention_at_its_slots_once) {
