@@ -283,15 +283,11 @@ int remove(Context& ctx, const std::string& id, bool force) {
   if (!out) return report(out.error());
   freed += out->freed_bytes;
   files += out->files_deleted;
-  auto user = [&]() -> Result<std::string> {
-    CL_TRY(reader, (*st)->read());
-    return store::cli_audit_user(*reader);
-  }();
-  if (user)
-    (void)store::record_audit(**st,
-                              store::audit_event(*user, "backup.deleted", "backup", out->backup_id,
-                                                 {{"force", force}, {"dependents_deleted", json::array(ids.begin(), ids.end())}, {"freed_bytes", out->freed_bytes}}),
-                              out->deleted_at);
+  (void)store::record_cli_audit(**st, "backup.deleted", "backup", out->backup_id,
+                                {{"force", force},
+                                 {"dependents_deleted", json::array(ids.begin(), ids.end())},
+                                 {"freed_bytes", out->freed_bytes}},
+                                out->deleted_at);
   if (ctx.json) {
     print_json(json::object{{"message", ids.empty() ? std::string("backup deleted")
                                                     : fmt::format("backup deleted with {} dependents", ids.size())},

@@ -10,6 +10,7 @@
 #include "core/time.hpp"
 #include "schedule/cron.hpp"
 #include "schedule/schedules.hpp"
+#include "store/audit.hpp"
 
 namespace claudelens::cli {
 namespace {
@@ -59,6 +60,15 @@ void print_schedule(Context& ctx, const Schedule& s) {
       s.next_run ? format_iso8601(*s.next_run) : "-");
 }
 
+/// The audit line of a schedule change made here (API.md GET /audit: a settings change, as through PUT
+/// /settings/backup): the field's name and the schedule, never more.
+void audit_schedule_change(store::Store& st, std::string_view change, const std::string& id) {
+  (void)store::record_cli_audit(
+      st, "settings.updated", "settings", "backup",
+      {{"updated_fields", boost::json::array{"scheduling.schedules"}}, {"schedule_id", id}, {"change", change}},
+      system_clock().now_ms());
+}
+
 int add(Context& ctx, const AddArgs& a) {
   auto st = ctx.store();
   if (!st) return report(st.error());
@@ -85,6 +95,7 @@ int add(Context& ctx, const AddArgs& a) {
   if (!writer) return report(writer.error());
   if (auto ok = schedule::save_schedule(**writer, *s); !ok) return report(ok.error());
   if (auto ok = (*writer)->commit(); !ok) return report(ok.error());
+  audit_schedule_change(**st, "added", s->id);
   print_schedule(ctx, *s);
   return k_exit_ok;
 }
@@ -135,6 +146,7 @@ int set_enabled(Context& ctx, const std::string& id, bool enabled) {
   if (!st) return report(st.error());
   auto s = schedule::set_schedule_enabled(**st, id, enabled, system_clock().now_ms());
   if (!s) return report(s.error());
+  audit_schedule_change(**st, enabled ? "resumed" : "paused", id);
   print_schedule(ctx, *s);
   return k_exit_ok;
 }
@@ -143,6 +155,7 @@ int remove(Context& ctx, const std::string& id) {
   auto st = ctx.store();
   if (!st) return report(st.error());
   if (auto ok = schedule::delete_schedule(**st, id); !ok) return report(ok.error());
+  audit_schedule_change(**st, "deleted", id);
   if (ctx.json)
     print_json(json::object{{"message", "schedule deleted"}, {"schedule_id", id}});
   else

@@ -54,4 +54,17 @@ Status record_audit(Store& store, AuditEvent event, TimeMs now) {
   return st;
 }
 
+Status record_cli_audit(Store& store, std::string_view action, std::string target_type, std::string target_id,
+                        const boost::json::object& details, TimeMs now) {
+  auto st = [&]() -> Status {
+    CL_TRY(writer, store.write());
+    CL_TRY(user, cli_audit_user(*writer));
+    CL_CHECK(
+        append_audit(*writer, audit_event(std::move(user), action, std::move(target_type), target_id, details), now));
+    return writer->commit();
+  }();
+  if (!st) spdlog::warn("audit: cannot record {} of {}: {}", action, target_id, st.error().message);
+  return st;
+}
+
 }  // namespace claudelens::store

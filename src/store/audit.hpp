@@ -48,4 +48,9 @@ Status append_audit(Writer& writer, AuditEvent event, TimeMs now);
 /// returned; the action it records has happened already, so callers go on (the answer stands).
 Status record_audit(Store& store, AuditEvent event, TimeMs now);
 
+/// record_audit of a CLI command's action, by the CLI's user (cli_audit_user, read in the same short
+/// write transaction).
+Status record_cli_audit(Store& store, std::string_view action, std::string target_type, std::string target_id,
+                        const boost::json::object& details, TimeMs now);
+
 }  // namespace claudelens::store

@@ -252,10 +252,22 @@ TEST_F(ServerAudit, the_cli_backup_is_logged_with_the_cli_user) {
   const auto removed =
       run_cli({"--db", db_url(), "--backup-dir", (dir().path() / "backups").string(), "backup", "delete", id});
   ASSERT_EQ(removed.exit_code, 0) << removed.err;
+  // A schedule added and paused through the CLI is a settings change, named by field and schedule.
+  const auto added =
+      run_cli({"--db", db_url(), "--json", "schedule", "add", "--name", "nightly", "--cron", "0 3 * * *"});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  const std::string schedule_id = str(json::parse(added.out), "_id");
+  ASSERT_EQ(run_cli({"--db", db_url(), "schedule", "pause", schedule_id}).exit_code, 0);
   const auto all = audit();
-  ASSERT_EQ(all.size(), 3u);
+  ASSERT_EQ(all.size(), 5u);
   EXPECT_EQ(line(all, "key.created", key_id).at("user_id"), m_admin.c_str());
   EXPECT_EQ(line(all, "backup.deleted", id).at("user_id"), m_admin.c_str());
+  const auto changes = audit("action=settings.updated");
+  ASSERT_EQ(changes.size(), 2u);
+  EXPECT_EQ(changes[0].at("details").at("change"), "paused");  // newest first
+  EXPECT_EQ(changes[1].at("details").at("change"), "added");
+  EXPECT_EQ(changes[1].at("details").at("schedule_id"), schedule_id.c_str());
+  EXPECT_EQ(changes[1].at("user_id"), m_admin.c_str());
 }
 
 TEST_F(ServerAudit, a_full_backup_carries_the_log_and_a_full_restore_brings_it_back) {
