@@ -1,6 +1,7 @@
 // `claudelens retention plan|apply` on real backups created on chosen dates: the real binary runs under
 // faketime (Debian's `faketime`), so each backup's created_at is the date it was "taken" and the plan is
 // computed at a chosen "now". Keep sets are computed by hand (see the calendar below).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -198,7 +199,8 @@ TEST_F(RetentionCli, size_limit_trims_the_oldest_kept_and_protects_newest_and_pa
   // d04 is the oldest one the limit may take.
   const double gib = 1024.0 * 1024.0 * 1024.0;
   const auto fit = m_size["d01"] + m_size["d02"] + m_size["d03"] + m_size["d08"];
-  const std::string limit = std::to_string((static_cast<double>(fit) + 0.5) / gib);
+  // Full precision: std::to_string keeps 6 decimals, which cuts a few KiB (a size limit of bytes).
+  const std::string limit = fmt::format("{:.17g}", (static_cast<double>(fit) + 0.5) / gib);
   p = run_plan({"retention", "plan", "--max-backups", "4", "--max-total-size-gb", limit, "--json"});
   EXPECT_EQ(p.keep.size(), 4u);
   EXPECT_EQ(p.del.at("d04"), "max_total_size_gb");

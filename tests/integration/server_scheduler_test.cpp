@@ -284,9 +284,6 @@ TEST_F(ServerScheduler, settings_turn_the_features_on_and_bad_values_are_refused
     EXPECT_EQ(bad_fields(r), std::vector<std::string>{field}) << r.body;
   }
   EXPECT_EQ(get("/api/v1/settings/backup").json(), s) << "nothing was stored";
-  // Sending notifications is another part's: still refused.
-  const auto n = put("/api/v1/settings/backup", json::object{{"notifications", json::object{{"enabled", true}}}});
-  expect_error(n, 400, "VALIDATION_FAILED");
 }
 
 TEST_F(ServerScheduler, schedules_are_one_list_for_the_api_and_the_cli) {
