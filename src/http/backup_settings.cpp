@@ -479,9 +479,11 @@ Status store_schedules(store::Writer& writer, const json::object& patch, const j
     list.push_back(std::move(*s));
   }
   if (!errors.empty()) return {};
-  for (const auto& [id, s] : stored)
+  for (const auto& entry : stored) {  // not a structured binding: clang 14 (fuzz build) cannot capture one
+    const std::string& id = entry.first;
     if (std::none_of(list.begin(), list.end(), [&](const schedule::Schedule& n) { return n.id == id; }))
       CL_CHECK(writer.delete_system(store::SystemTable::schedules, id));
+  }
   for (const auto& s : list) CL_CHECK(schedule::save_schedule(writer, s));
   return {};
 }

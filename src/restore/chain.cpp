@@ -338,7 +338,8 @@ class Synthesis {
     CL_CHECK(m_writer->begin_section({std::string(backup::k_entries), s.doc.owner_id, s.doc.project_id, id}));
     std::int64_t messages = 0, records = 0;
     ingest::ParsedLine parsed;
-    for (const auto& [k, section] : parts) {
+    for (const auto& [member, section] : parts) {
+      const auto k = member;  // a copy: clang 14 (the fuzz build) cannot capture a structured binding
       Member& m = m_members[k];
       Status inner;
       CL_CHECK(m.reader->read_section(m.reader->sections()[section], [&](std::string_view doc) {
