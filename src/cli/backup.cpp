@@ -15,7 +15,9 @@
 #include "cli/key_file.hpp"
 #include "cli/progress_bar.hpp"
 #include "core/time.hpp"
+#include "http/errors.hpp"
 #include "jobs/jobs.hpp"
+#include "notify/notifier.hpp"
 #include "schedule/quota.hpp"
 #include "store/audit.hpp"
 
@@ -72,6 +74,7 @@ Result<std::unique_ptr<jobs::JobService>> open_jobs(Context& ctx, store::Store& 
   jobs::ServiceOptions options;
   options.backup_dir = ctx.settings.backup_dir;
   options.admit_backup = schedule::quota_admission(st, ctx.settings.backup_dir);  // the storage quota
+  options.on_final = notify::outbox_only_hook(st, http::api_error_code);          // a server delivers it
   CL_TRY(service, jobs::JobService::open(st, options));
   CL_TRY(recovered, service->recover());  // jobs and partial files left by processes that died
   (void)recovered;

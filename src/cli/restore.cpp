@@ -14,7 +14,9 @@
 #include "cli/interrupt.hpp"
 #include "cli/key_file.hpp"
 #include "cli/progress_bar.hpp"
+#include "http/errors.hpp"
 #include "jobs/jobs.hpp"
+#include "notify/notifier.hpp"
 #include "restore/preview.hpp"
 #include "store/audit.hpp"
 
@@ -154,6 +156,7 @@ int run_restore_command(Context& ctx, const RestoreArgs& a) {
   jobs::ServiceOptions service_options;
   service_options.backup_dir = ctx.settings.backup_dir;
   service_options.bulk_restore = jobs::BulkRestore::when_alone;
+  service_options.on_final = notify::outbox_only_hook(**st, http::api_error_code);  // a server delivers it
   auto service = jobs::JobService::open(**st, service_options);
   if (!service) return report(service.error());
   if (auto recovered = (*service)->recover(); !recovered) return report(recovered.error());

@@ -79,11 +79,6 @@ Result<std::string> ensure_admin_key(store::Store& st, const std::string& given,
   return made.plaintext;
 }
 
-/// The API's error code of an Errc (job events in notifications say what the WebSocket says).
-std::string api_error_code(Errc e) {
-  return std::string(http::status_for(e).code);
-}
-
 /// --web-dir: the built web page (static_files.hpp; default $CLAUDELENS_WEB_DIR, else web/ beside the binary).
 std::string g_web_dir;
 /// --key-file: the key of encrypted backups (wins over CLAUDELENS_KEY_FILE); read once at start.
@@ -146,7 +141,7 @@ int serve(Context& ctx) {
   // insert on the job's thread); the notifier's own thread delivers, retries and gives up.
   notify::NotifierOptions notify_options;
   notify_options.clock = &clock;
-  notify_options.code_name = api_error_code;
+  notify_options.code_name = http::api_error_code;
   notify::Notifier notifier(store, notify_options);
   job_options.on_final = [&notifier](const jobs::JobEvent& event) { notifier.on_job_final(event); };
   auto job_service = jobs::JobService::open(store, job_options);

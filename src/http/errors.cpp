@@ -152,4 +152,8 @@ std::string render_envelope(const ApiError& error, std::string_view path, std::s
   return json::serialize(envelope);
 }
 
+std::string api_error_code(Errc errc) {
+  return std::string(status_for(errc).code);
+}
+
 }  // namespace claudelens::http

@@ -27,6 +27,8 @@ struct StatusCode {
   std::string_view code;
 };
 StatusCode status_for(Errc errc) noexcept;
+/// status_for(errc).code as a string: the API's code of an Errc (job events, notifications).
+std::string api_error_code(Errc errc);
 
 /// The ApiError for an Error (status and code from status_for, the Error's message).
 ApiError api_error(const Error& error);

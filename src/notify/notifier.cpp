@@ -242,4 +242,11 @@ void Notifier::run() {
   }
 }
 
+std::function<void(const jobs::JobEvent&)> outbox_only_hook(store::Store& store, std::string (*code_name)(Errc)) {
+  NotifierOptions options;
+  options.code_name = code_name;
+  auto notifier = std::make_shared<Notifier>(store, std::move(options));
+  return [notifier](const jobs::JobEvent& event) { notifier->on_job_final(event); };
+}
+
 }  // namespace claudelens::notify

@@ -111,4 +111,10 @@ class Notifier {
   std::thread m_thread;
 };
 
+/// A jobs::ServiceOptions::on_final for a process that runs jobs but delivers nothing itself (the CLI):
+/// each finished job's event is queued in the store's outbox like the server's, and a running
+/// `claudelens serve` on the same store (or its next start) delivers it. The hook owns its Notifier,
+/// whose delivery thread is never started; `store` must outlive the hook.
+std::function<void(const jobs::JobEvent&)> outbox_only_hook(store::Store& store, std::string (*code_name)(Errc));
+
 }  // namespace claudelens::notify

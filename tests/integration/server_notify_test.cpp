@@ -86,6 +86,31 @@ TEST_F(ServerNotify, a_completed_backup_is_posted_signed_to_the_webhook_and_mail
   EXPECT_EQ(server().log().find("pa55word"), std::string::npos);
 }
 
+TEST_F(ServerNotify, a_cli_backup_is_queued_in_the_outbox_and_the_running_server_delivers_it) {
+  HttpRecorder hook;
+  ASSERT_NE(hook.port(), 0);
+  const auto put_r = put(
+      "/api/v1/settings/backup",
+      json::object{{"notifications", json::object{{"enabled", true},
+                                                  {"webhook_url", fmt::format("http://127.0.0.1:{}/cli", hook.port())},
+                                                  {"webhook_secret", "cli-secret"},
+                                                  {"notify_on", json::array{"backup.completed"}}}}});
+  ASSERT_EQ(put_r.status, 200) << put_r.body;
+  // The CLI delivers nothing itself: its job's event goes to the store's outbox, which this server sends.
+  const auto r = run_program(CLAUDELENS_BIN, {"--db", "sqlite:" + (dir().path() / "db.sqlite").string(), "--backup-dir",
+                                              (dir().path() / "backups").string(), "--json", "backup", "create",
+                                              "--name", "from the terminal"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto made = json::parse(r.out).as_object();
+  ASSERT_TRUE(hook.wait_for(1, 20s)) << server().log();
+  const auto req = hook.requests().at(0);
+  EXPECT_EQ(req.headers.at("x-claudelens-event"), "backup.completed");
+  EXPECT_EQ(req.headers.at("x-claudelens-signature"), "sha256=" + reference_hmac_sha256("cli-secret", req.body));
+  const auto body = json::parse(req.body).as_object();
+  EXPECT_EQ(body.at("backup_id"), made.at("_id"));
+  EXPECT_EQ(body.at("backup_name"), "from the terminal");
+}
+
 TEST_F(ServerNotify, an_unreachable_webhook_does_not_fail_the_backup_and_is_delivered_after_a_restart) {
   const auto clock_file = dir().path() / "clock-offset";
   { std::ofstream(clock_file) << 0; }
