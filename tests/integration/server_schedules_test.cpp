@@ -136,6 +136,13 @@ TEST_F(ServerRetention, plan_overrides_apply_deletes_and_user_keys_are_limited) 
   EXPECT_EQ(get("/api/v1/backups").json().at("summary").at("total_backups").as_int64(), 1);
   expect_error(get("/api/v1/backups/" + a), 404, "BACKUP_NOT_FOUND");
   EXPECT_EQ(get("/api/v1/backups/" + c).status, 200);
+  // One audit line per deleted backup, by the admin, naming the rule and the trigger.
+  const auto lines = get("/api/v1/audit?action=backup.deleted").json();
+  ASSERT_EQ(lines.at("items").as_array().size(), 2u) << lines;
+  for (const auto& l : lines.at("items").as_array()) {
+    EXPECT_EQ(l.at("details").at("trigger"), "api") << l;
+    EXPECT_EQ(l.at("details").at("reason"), "retention: no_rule_keeps_it") << l;
+  }
   // Nothing left to delete.
   EXPECT_TRUE(get("/api/v1/backups/retention/plan?max_backups=1").json().at("delete").as_array().empty());
 }

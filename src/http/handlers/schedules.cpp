@@ -10,7 +10,6 @@
 #include <set>
 
 #include "http/errors.hpp"
-#include "http/handlers/audit.hpp"
 #include "http/handlers/backup_access.hpp"
 #include "http/handlers/common.hpp"
 #include "http/routes.hpp"
@@ -110,9 +109,7 @@ Response retention_apply(Services& s, Request& req) {
   if (!rules) return rules.error;
   auto done = schedule::apply_retention(*s.store, s.backup_dir, *rules.value, s.clock->now_ms());
   if (!done) return api_error(done.error());
-  for (const auto& d : done->del)
-    handlers::audit(s, req, "backup.deleted", "backup", d.id,
-                    {{"name", d.name}, {"reason", "retention: " + d.reason}, {"freed_bytes", d.size_bytes}});
+  schedule::audit_retention(*s.store, req.who().user_id, *done, "api", s.clock->now_ms());
   return Response::json(200, schedule::plan_to_json(*done));
 }
 
