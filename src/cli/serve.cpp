@@ -83,6 +83,8 @@ Result<std::string> ensure_admin_key(store::Store& st, const std::string& given,
 std::string g_web_dir;
 /// --key-file: the key of encrypted backups (wins over CLAUDELENS_KEY_FILE); read once at start.
 std::string g_key_file;
+/// --http-workers: threads that run request handlers (http::ServerOptions::worker_threads).
+int g_http_workers = http::ServerOptions{}.worker_threads;
 
 int serve(Context& ctx) {
   auto st = ctx.store();
@@ -154,6 +156,7 @@ int serve(Context& ctx) {
   http::add_static_files(router, http::resolve_web_dir(g_web_dir));
   http::ServerOptions options;
   options.listen = ctx.settings.listen;
+  options.worker_threads = g_http_workers;
   http::Server server(options, router, services);
   auto port = server.listen();
   if (!port) return report(port.error());
@@ -195,6 +198,10 @@ void add_serve_command(CLI::App& app, Context& ctx) {
       "Folder of the built web page served at / (default: $CLAUDELENS_WEB_DIR, else web/ beside the binary)");
   cmd->add_option("--key-file", g_key_file,
                   "Key file of encrypted backups (default: $CLAUDELENS_KEY_FILE; none: encryption refused)");
+  cmd->add_option("--http-workers", g_http_workers,
+                  "Threads that run request handlers (default: 8; env CLAUDELENS_HTTP_WORKERS)")
+      ->envname("CLAUDELENS_HTTP_WORKERS")
+      ->check(CLI::Range(1, 256));
   cmd->callback([&ctx] { ctx.action = [&ctx] { return serve(ctx); }; });
 }
 
