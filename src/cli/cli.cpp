@@ -157,6 +157,7 @@ int run(int argc, char** argv) {
   add_serve_command(app, ctx);
   add_schedule_command(app, ctx);
   add_retention_command(app, ctx);
+  add_notify_command(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -74,6 +74,7 @@ void add_restore_command(CLI::App& app, Context& ctx);
 void add_serve_command(CLI::App& app, Context& ctx);
 void add_schedule_command(CLI::App& app, Context& ctx);   ///< schedule next|add|list|show|pause|resume|delete
 void add_retention_command(CLI::App& app, Context& ctx);  ///< retention plan|apply
+void add_notify_command(CLI::App& app, Context& ctx);     ///< notify test
 
 /// The whole CLI: parses argv, runs the chosen command, returns the process exit code.
 int run(int argc, char** argv);

@@ -10,6 +10,7 @@ void register_routes(Router& router, Services& services) {
   add_document_routes(router, services);
   add_ingest_routes(router, services);
   add_settings_routes(router, services);
+  add_notify_routes(router, services);
   add_backup_routes(router, services);
   add_restore_routes(router, services);
   add_progress_routes(router, services);

@@ -13,6 +13,7 @@ void add_data_routes(Router& router, Services& services);      ///< projects, se
 void add_document_routes(Router& router, Services& services);  ///< prompts, ai-settings
 void add_ingest_routes(Router& router, Services& services);    ///< /ingest/batch
 void add_settings_routes(Router& router, Services& services);  ///< /settings/backup
+void add_notify_routes(Router& router, Services& services);    ///< /settings/backup/notifications/test
 void add_backup_routes(Router& router, Services& services);    ///< /backups, /backups/jobs, /backups/statistics
 void add_restore_routes(Router& router, Services& services);   ///< /restore, /restore/upload, preview, jobs
 void add_progress_routes(Router& router, Services& services);  ///< WebSockets /ws/backups/{id}, /ws/restore/{id}

@@ -84,6 +84,8 @@ std::string summary(const json::object& body) {
     return "retention deleted backups";
   }
   if (type == "storage.low") return "backup storage is low";
+  if (type == "test") return "test notification";
+  if (type == "test") return "test notification";
   return type;
 }
 

@@ -17,7 +17,8 @@ namespace claudelens::notify {
 boost::json::object event_body(std::string_view type, const boost::json::object& payload, TimeMs now);
 
 /// The mail's subject for a body: "ClaudeLens: backup "nightly" completed", "ClaudeLens: restore of
-/// "nightly" failed", "ClaudeLens: retention deleted 3 backups", "ClaudeLens: backup storage is low".
+/// "nightly" failed", "ClaudeLens: retention deleted 3 backups", "ClaudeLens: backup storage is low",
+/// "ClaudeLens: test notification".
 std::string mail_subject(const boost::json::object& body);
 
 struct MailHeaders {

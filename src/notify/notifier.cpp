@@ -2,25 +2,19 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <boost/json.hpp>
 
 #include "backup/metadata.hpp"
 #include "core/ids.hpp"
 #include "notify/message.hpp"
+#include "notify/send.hpp"
 #include "notify/settings.hpp"
 
 namespace claudelens::notify {
 namespace {
 
 namespace json = boost::json;
-
-std::string default_mail_from() {
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "claudelens@localhost";
-  return fmt::format("claudelens@{}", host);
-}
 
 /// The name of the backup a job wrote or restored (null when the job restored an unregistered file).
 json::value backup_name_of(store::Store& store, const jobs::Job& job) {
@@ -162,33 +156,13 @@ void Notifier::deliver(store::OutboxRow row) {
   } else if (std::string why = unsendable(*settings, row); !why.empty()) {
     sent = fail(Errc::invalid_argument, why);
     permanent = true;
-  } else if (row.channel == "webhook") {
+  } else {
     TransferLimits limits = m_options.limits;
     limits.cancel = &m_cancel;
-    sent = post_webhook({.url = settings->webhook_url,
-                         .event_type = row.event_type,
-                         .delivery_id = row.id,
-                         .body = row.payload,
-                         .secret = settings->webhook_secret},
-                        limits);
-  } else {
-    boost::system::error_code ec;
-    json::value body = json::parse(row.payload, ec);
-    if (ec || !body.is_object()) {
-      sent = fail(Errc::corrupted, "the queued event is not a JSON object");
-      permanent = true;
-    } else {
-      TransferLimits limits = m_options.limits;
-      limits.cancel = &m_cancel;
-      const MailHeaders headers{m_mail_from, settings->email_recipients, row.id, m_clock.now_ms()};
-      sent = send_mail({.smtp_url = settings->smtp_url,
-                        .username = settings->smtp_username,
-                        .password = settings->smtp_password,
-                        .from = m_mail_from,
-                        .recipients = settings->email_recipients,
-                        .text = mail_text(headers, body.as_object())},
-                       limits);
-    }
+    sent = send_event(
+        *settings, {.channel = row.channel, .event_type = row.event_type, .delivery_id = row.id, .body = row.payload},
+        m_mail_from, m_clock.now_ms(), limits);
+    permanent = !sent && sent.error().code == Errc::corrupted;
   }
 
   const TimeMs now = m_clock.now_ms();

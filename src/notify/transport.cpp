@@ -116,8 +116,9 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view body) {
   return out;
 }
 
-Status post_webhook(const WebhookPost& post, const TransferLimits& limits) {
+Status post_webhook(const WebhookPost& post, const TransferLimits& limits, long* http_status) {
   global_init();
+  if (http_status) *http_status = 0;
   const std::string shown = masked_url(post.url);
   Easy easy(post.url, "http,https", limits);
   if (!easy.get()) return fail(Errc::internal, "cannot create a curl handle");
@@ -138,6 +139,7 @@ Status post_webhook(const WebhookPost& post, const TransferLimits& limits) {
   if (rc != CURLE_OK) return easy.failure(rc, fmt::format("webhook {}", shown));
   long status = 0;
   curl_easy_getinfo(easy.get(), CURLINFO_RESPONSE_CODE, &status);
+  if (http_status) *http_status = status;
   if (status < 200 || status > 299) return fail(Errc::io, fmt::format("webhook {}: answered HTTP {}", shown, status));
   return {};
 }

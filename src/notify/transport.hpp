@@ -33,8 +33,9 @@ struct WebhookPost {
 };
 
 /// POSTs the body; success is a 2xx answer. Anything else (no connection, timeout, a redirect, 4xx,
-/// 5xx) is Errc::io naming the URL without its user info and the status or curl's reason.
-Status post_webhook(const WebhookPost& post, const TransferLimits& limits);
+/// 5xx) is Errc::io naming the URL without its user info and the status or curl's reason. `http_status`,
+/// when given, receives the answer's status (0 when there was no answer).
+Status post_webhook(const WebhookPost& post, const TransferLimits& limits, long* http_status = nullptr);
 
 struct MailMessage {
   std::string smtp_url;                 ///< smtp:// or smtps://, may carry user:password

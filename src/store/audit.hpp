@@ -19,7 +19,7 @@
 namespace claudelens::store {
 
 /// Every action the audit log records (GET /audit's `action` filter accepts exactly these).
-inline constexpr std::array<std::string_view, 10> k_audit_actions = {
+inline constexpr std::array<std::string_view, 11> k_audit_actions = {
     "backup.created",     ///< a backup job was accepted (API, CLI, schedule); target: the new backup
     "backup.downloaded",  ///< GET /backups/{id}/download (each request, ranges too)
     "backup.deleted",     ///< DELETE /backups/{id} (details.force), retention apply (details.reason)
@@ -30,6 +30,8 @@ inline constexpr std::array<std::string_view, 10> k_audit_actions = {
     "key.created",        ///< POST /keys; target: the key (details: name, role, the key's user_id)
     "key.revoked",        ///< DELETE /keys/{id}
     "settings.updated",   ///< PUT /settings/backup changed fields (details.updated_fields: names only)
+    // POST /settings/backup/notifications/test, `claudelens notify test` (details: channel and field names)
+    "notifications.tested",
 };
 bool is_audit_action(std::string_view action) noexcept;
 

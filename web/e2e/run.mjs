@@ -8,7 +8,8 @@
 //        CLAUDELENS_TRANSCRIPTS (../../shared/data/claude-transcripts), CHROMIUM (/usr/bin/chromium),
 //        E2E_OUT (../build/test-output/web-e2e), E2E_ONLY (a flow name to run alone)
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -141,9 +142,9 @@ async function newPage(options = {}) {
   return page;
 }
 
-async function signIn(page, base) {
+async function signIn(page, base, key = KEY) {
   await page.goto(`${base}/`);
-  await page.getByLabel('API key').fill(KEY);
+  await page.getByLabel('API key').fill(key);
   await page.getByRole('button', { name: 'Continue' }).click();
   // exact: the key prompt's own heading ("ClaudeLens backups") would match a substring search, and
   // signIn would return before the key was accepted and stored (a race a later page.goto loses).
@@ -647,6 +648,101 @@ flow('retention', async () => {
   await page.getByLabel(/^Retention on/).uncheck();
   if (on) check((await api(A.url, 'PUT', '/settings/backup', { retention: { enabled: false } })).status === 200, 'retention off again');
   await page.close();
+});
+
+/// A loopback webhook receiver for the notification test: records each request (headers, body) and
+/// answers 204 — after `hold` resolves, when one is set (so the page can be seen busy meanwhile).
+async function startReceiver() {
+  const seen = [];
+  const r = { seen, hold: null };
+  const server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c) => { body += c; });
+    req.on('end', async () => {
+      seen.push({ method: req.method, url: req.url, headers: req.headers, body });
+      if (r.hold) await r.hold;
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  r.url = `http://127.0.0.1:${server.address().port}/e2e-hook`;
+  r.close = () => new Promise((ok) => server.close(ok));
+  return r;
+}
+
+/// A 127.0.0.1 port that nothing listens on (free a moment ago).
+async function closedPort() {
+  const s = createServer();
+  await new Promise((ok) => s.listen(0, '127.0.0.1', ok));
+  const port = s.address().port;
+  await new Promise((ok) => s.close(ok));
+  return port;
+}
+
+flow('notifications-test', async () => {
+  const receiver = await startReceiver();
+  try {
+    const before = (await api(A.url, 'GET', '/settings/backup')).json.notifications;
+    // An admin key of its own: rate limits are per key, and this flow must not use up the budget of
+    // the key the other flows share (their writes are not retried).
+    const made = await api(A.url, 'POST', '/keys', { name: 'e2e notifications test', role: 'admin' });
+    check(made.status === 201, `POST /keys: ${made.status} ${made.text}`);
+    const page = await newPage();
+    await signIn(page, A.url, made.json.key);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Notifications' }).click();
+    await page.getByRole('heading', { name: 'Notifications', exact: true }).waitFor();
+    // Not saved: the test uses the form as it is.
+    await page.getByLabel('Webhook URL').fill(receiver.url);
+    await page.getByLabel('Signing secret (HMAC-SHA256)').fill('e2e-test-secret');
+    let release;
+    receiver.hold = new Promise((ok) => { release = ok; });
+    // With the keyboard: Tab from the secret field to the button (a visible focus ring), press Enter.
+    await page.getByLabel('Signing secret (HMAC-SHA256)').focus();
+    for (let i = 0; i < 20 && (await page.evaluate(() => document.activeElement?.textContent)) !== 'Send test'; i++)
+      await page.keyboard.press('Tab');
+    check((await page.evaluate(() => document.activeElement?.textContent)) === 'Send test', 'Tab reaches Send test');
+    await checkFocusRing(page, 'Send test');
+    await page.keyboard.press('Enter');
+    const busy = page.getByRole('button', { name: 'Sending test…' });
+    await busy.waitFor();
+    check(await busy.isDisabled(), 'Send test is disabled while sending');
+    await until('the receiver got the test', () => receiver.seen.length === 1);
+    await screenshot(page, 'notifications-test-sending');
+    release();
+    const results = page.getByTestId('test-results');
+    await results.getByText('The test notification was delivered.').waitFor();
+    await results.getByText(/Webhook: delivered — the receiver answered HTTP 204/).waitFor();
+    check(await page.getByRole('button', { name: 'Send test' }).isEnabled(), 'Send test is enabled again');
+    await until('the focus is back on Send test', () => page.evaluate(() => document.activeElement?.textContent === 'Send test'), 5000);
+    // The receiver got one signed `test` event (the HMAC computed here, independently).
+    const got = receiver.seen[0];
+    check(got.method === 'POST' && got.url === '/e2e-hook', `request line ${got.method} ${got.url}`);
+    check(got.headers['x-claudelens-event'] === 'test', `event header ${got.headers['x-claudelens-event']}`);
+    const hmac = createHmac('sha256', 'e2e-test-secret').update(got.body).digest('hex');
+    check(got.headers['x-claudelens-signature'] === `sha256=${hmac}`, `signature ${got.headers['x-claudelens-signature']} vs sha256=${hmac}`);
+    const event = JSON.parse(got.body);
+    check(event.type === 'test' && typeof event.timestamp === 'string', `body ${got.body}`);
+    check(!(await results.textContent()).includes('e2e-test-secret'), 'the result does not show the secret');
+    // Nothing was saved by the test.
+    const after = (await api(A.url, 'GET', '/settings/backup')).json.notifications;
+    check(after.webhook_url === before.webhook_url && after.webhook_secret === before.webhook_secret, `not stored: ${JSON.stringify(after)}`);
+    await axe(page, 'notifications-test');
+    await screenshot(page, 'notifications-test-delivered');
+    // An unreachable receiver: the result says so, in words.
+    const down = `http://127.0.0.1:${await closedPort()}/nobody`;
+    await page.getByLabel('Webhook URL').fill(down);
+    await page.getByRole('button', { name: 'Send test' }).click();
+    await results.getByText('The test notification was not delivered.').waitFor();
+    await results.getByText(new RegExp(`Webhook: not delivered — webhook ${down.replace(/[.]/g, '\\.')}`)).waitFor();
+    check(receiver.seen.length === 1, 'nothing more reached the receiver');
+    await axe(page, 'notifications-test-failed');
+    await screenshot(page, 'notifications-test-failed');
+    await phoneDark(page, 'notifications-test');
+    await page.close();
+  } finally {
+    await receiver.close();
+  }
 });
 
 // ---------------------------------------------------------------------------------------------------

@@ -1,12 +1,52 @@
 // Notifications (`notifications` of GET/PUT /settings/backup): on/off, mail recipients and the SMTP
 // URL, the webhook URL and its signing secret, and which events to send. The secret is write-only: the
 // server shows a stored one as "***", the page never fills it in, and sends it only when a new one is
-// typed (or null when "remove" is ticked).
-import { useState } from 'react';
-import { NOTIFY_EVENTS, NotificationSettings } from '../api';
+// typed (or null when "remove" is ticked). "Send test" sends a `test` event now with what the form
+// shows, saved or not (POST /settings/backup/notifications/test, an addition to API.md:
+// docs/notifications.md), and shows each channel's result in words.
+import { useEffect, useRef, useState } from 'react';
+import { useMutation } from '@tanstack/react-query';
+import { NOTIFY_EVENTS, NotificationSettings, post } from '../api';
 import { fieldErrors, NotificationForm, notificationsBody, notificationsToForm, validateNotifications, WRITE_ONLY } from '../settings';
 import { ErrorBox, Field, FixFields, invalid, submitter } from '../components/common';
 import { useSaveSettings, useSettings } from './Schedules';
+
+/// The answer of POST /settings/backup/notifications/test.
+export interface NotificationTestResult {
+  channel: string;
+  ok: boolean;
+  /// The webhook's HTTP status; null when it did not answer, and for mail.
+  status: number | null;
+  error: string | null;
+  duration_ms: number;
+}
+export interface NotificationTestReport {
+  message: string;
+  results: NotificationTestResult[];
+}
+
+const CHANNEL_WORDS: Record<string, string> = { webhook: 'Webhook', email: 'Mail' };
+
+/// One channel's result in words: "Webhook: delivered — the receiver answered HTTP 200 (12 ms)."
+export function testResultWords(r: NotificationTestResult): string {
+  const name = CHANNEL_WORDS[r.channel] ?? r.channel;
+  const took = `(${r.duration_ms} ms)`;
+  if (r.ok)
+    return r.channel === 'webhook'
+      ? `${name}: delivered — the receiver answered HTTP ${r.status} ${took}.`
+      : `${name}: delivered — the mail server accepted it ${took}.`;
+  const why = r.error ?? 'no reason given';
+  const answered = r.status && !why.includes(`HTTP ${r.status}`) ? ` (the receiver answered HTTP ${r.status})` : '';
+  return `${name}: not delivered — ${why}${answered} ${took}.`;
+}
+
+/// The test's outcome in one sentence.
+export function testSummary(results: NotificationTestResult[]): string {
+  const ok = results.filter((r) => r.ok).length;
+  if (ok === results.length) return 'The test notification was delivered.';
+  if (ok === 0) return 'The test notification was not delivered.';
+  return 'The test notification was not delivered everywhere.';
+}
 
 const EVENT_WORDS: Record<string, string> = {
   'backup.completed': 'a backup completed', 'backup.failed': 'a backup failed', 'restore.completed': 'a restore completed',
@@ -38,6 +78,29 @@ export function NotificationsEditor({ stored }: { stored: NotificationSettings |
   const secretStored = current?.webhook_secret === WRITE_ONLY || (typeof current?.webhook_secret === 'string' && current.webhook_secret !== '');
 
   const submit = submitter(errors, setTouched, () => save.mutate({ notifications: notificationsBody(form, current) }));
+  // The test uses what the form shows (not saved): the same body as a save, so a stored secret and the
+  // masked SMTP password stay on the server.
+  const test = useMutation({
+    mutationFn: (body: { notifications: NotificationSettings }) =>
+      post<NotificationTestReport>('/settings/backup/notifications/test', body),
+  });
+  const testButton = useRef<HTMLButtonElement>(null);
+  const refocus = useRef(false);
+  const sendTest = () => {
+    setTouched(true);
+    if (Object.keys(errors).length) {
+      setTimeout(() => document.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus());
+      return;
+    }
+    refocus.current = document.activeElement === testButton.current;
+    test.mutate({ notifications: notificationsBody(form, current) });
+  };
+  // The button is disabled while the test runs, which drops the keyboard focus: give it back after.
+  useEffect(() => {
+    if (test.isPending || !refocus.current) return;
+    refocus.current = false;
+    testButton.current?.focus();
+  }, [test.isPending]);
 
   return (
     <>
@@ -97,6 +160,41 @@ export function NotificationsEditor({ stored }: { stored: NotificationSettings |
             </label>
           ))}
           {server.notify_on && <p className="field-error">{server.notify_on}</p>}
+        </fieldset>
+        <fieldset aria-labelledby="n-test-legend">
+          <legend id="n-test-legend">Test</legend>
+          <p className="muted small" id="n-test-help">
+            Sends a test event now to the webhook and mail settings above, as they are in this form (nothing is saved).
+            Webhook receivers see <code>X-ClaudeLens-Event: test</code>, signed like every notification.
+          </p>
+          <div className="actions left">
+            <button type="button" className="secondary" ref={testButton} onClick={sendTest} disabled={test.isPending}
+              aria-describedby="n-test-help" aria-busy={test.isPending}>
+              {test.isPending ? 'Sending test…' : 'Send test'}
+            </button>
+          </div>
+          <div role="status" aria-live="polite" data-testid="test-results">
+            {test.isPending && <p>Sending the test notification…</p>}
+            {test.data && !test.isPending && (
+              <>
+                <p><strong>{testSummary(test.data.results)}</strong></p>
+                <ul style={{ listStyle: 'none', paddingLeft: 0 }}>
+                  {test.data.results.map((r) => (
+                    <li key={r.channel} data-channel={r.channel}>
+                      <span className={`badge ${r.ok ? 'badge-success' : 'badge-failed'}`}>{r.ok ? 'Delivered' : 'Failed'}</span>{' '}
+                      {testResultWords(r)}
+                    </li>
+                  ))}
+                  {Object.keys(CHANNEL_WORDS).filter((c) => !test.data.results.some((r) => r.channel === c)).map((c) => (
+                    <li key={c} className="muted small" data-channel={c}>
+                      {c === 'email' ? 'Mail: not tested — it needs an SMTP server URL and at least one recipient.' : 'Webhook: not tested — it needs a webhook URL.'}
+                    </li>
+                  ))}
+                </ul>
+              </>
+            )}
+          </div>
+          <ErrorBox error={test.error} title="The test was not sent" />
         </fieldset>
         <FixFields errors={errors} touched={touched} />
         <ErrorBox error={save.error} title="The server refused to save it" />
