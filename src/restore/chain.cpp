@@ -179,12 +179,19 @@ class ChainSource final : public Source {
     for (std::size_t k = first + 1; k < m_members.size(); ++k) {
       const auto note = [&](std::string key) { last[std::move(key)] = static_cast<std::uint32_t>(k); };
       for (const auto& [member, section] : parts)
-        if (member == k) CL_CHECK(for_each_key(k, section, false, note));
-      if (auto t = tombstones_of(k, id)) CL_CHECK(for_each_key(k, *t, true, note));
+        if (member == k) {
+          use(k);
+          CL_CHECK(for_each_key(k, section, false, note));
+        }
+      if (auto t = tombstones_of(k, id)) {
+        use(k);
+        CL_CHECK(for_each_key(k, *t, true, note));
+      }
     }
     bool stopped = false;
     for (const auto& [member, section] : parts) {
       const std::size_t k = member;  // a copy: clang 14 (the fuzz build) cannot capture a structured binding
+      use(k);
       Status inner;
       CL_CHECK(m_members[k].reader->read_section(m_members[k].reader->sections()[section], [&](std::string_view doc) {
         if (!last.empty()) {
@@ -228,6 +235,7 @@ class ChainSource final : public Source {
         CL_CHECK(inner);
         if (stopped) return {};
       }
+      if (i > 0) m.reader->release_buffers();
     }
     return {};
   }
@@ -237,7 +245,7 @@ class ChainSource final : public Source {
   Status for_each_audit(const format::DocumentSink&) override { return {}; }
 
   Result<std::uint64_t> validate(const Selection&, const ValidationNeeds& needs) override {
-    std::uint64_t bytes = 0;
+    std::uint64_t bytes = m_verified_at_open;
     auto keep_going = [&](std::uint64_t, std::uint64_t) { return !cancelled(); };
     if (m_selected_all || needs.verify_all) {
       // The restore reads (nearly) every member whole: each one's SHA-256 against the checksum its
@@ -261,6 +269,7 @@ class ChainSource final : public Source {
       auto checked = m.reader->verify_frames(frames, keep_going);
       if (!checked) return fail(member_error(i, std::move(checked).error()));
       bytes += *checked;
+      if (i > 0) m.reader->release_buffers();
     }
     return bytes;
   }
@@ -291,6 +300,15 @@ class ChainSource final : public Source {
  private:
   bool cancelled() const { return m_cancel && m_cancel->load(std::memory_order_relaxed); }
 
+  /// About to read member `k`: an incremental's frame buffers are kept only while it is the one being
+  /// read, so that memory does not grow with the number of members (the root's are always kept: most
+  /// sessions are read from it, in order).
+  void use(std::size_t k) {
+    if (k == 0 || k == m_hot) return;
+    if (m_hot > 0) m_members[m_hot].reader->release_buffers();
+    m_hot = k;
+  }
+
   std::string name(std::size_t i) const {
     return m_chain[i].backup_id.empty() ? m_chain[i].archive_id : m_chain[i].backup_id;
   }
@@ -309,7 +327,13 @@ class ChainSource final : public Source {
       if (!reader) return fail(member_error(i, std::move(reader).error()));
       m.reader = std::move(*reader);
       // Nothing vouches for a parent that this store does not know: its whole file, first.
-      if (!m.info.registered) CL_CHECK(verify_member(i, /*decompress=*/true));
+      if (!m.info.registered) {
+        // Every frame's SHA-256 against the index, the trailer's digest and the file's SHA-256 against the
+        // checksum the child names: the bytes are the ones written (each frame is decompressed, and
+        // zstd's own checksum checked, when the restore reads it).
+        CL_TRY(verified, verify_member(i, /*decompress=*/false));
+        m_verified_at_open += verified;
+      }
       auto catalogue = read_catalogue(*m.reader);
       if (!catalogue) return fail(member_error(i, std::move(catalogue).error()));
       m.catalogue = std::move(*catalogue);
@@ -328,6 +352,7 @@ class ChainSource final : public Source {
             (col == backup::k_tombstones && sections[s].key.session_id.empty()))
           mark(i, sections[s], read);
       }
+      m.reader->release_buffers();
     }
     return {};
   }
@@ -341,6 +366,7 @@ class ChainSource final : public Source {
                   fmt::format("chain member {}: SHA-256 {} differs from the checksum {} its link names", name(i),
                               report->sha256_hex, m.info.checksum));
     m.verified = true;
+    m.reader->release_buffers();  // verify leaves its last frame's buffers
     return report->file_size;
   }
 
@@ -504,6 +530,7 @@ class ChainSource final : public Source {
                         Newer{std::move(s), static_cast<std::uint32_t>(i), base, static_cast<std::uint32_t>(ordinal)});
         return true;
       }));
+      m.reader->release_buffers();
       if (cancelled()) return fail(Errc::cancelled, "restore cancelled: nothing was changed");
     }
     Member& root = m_members.front();
@@ -580,6 +607,8 @@ class ChainSource final : public Source {
   std::vector<Ref> m_order;
   std::size_t m_root_refs = 0;  ///< m_order[0, m_root_refs) are the root's sessions
   bool m_selected_all = false;
+  std::size_t m_hot = 0;                 ///< the incremental whose frame buffers are kept (0: none)
+  std::uint64_t m_verified_at_open = 0;  ///< bytes of members checked whole by open()
 };
 
 }  // namespace
