@@ -223,12 +223,19 @@ bool lists_session(const Catalogue& c, const format::ArchiveReader& reader, cons
 
 Status read_session_batch(format::ArchiveReader& reader, const Catalogue& c, const Selection& selection,
                           std::size_t first, std::vector<store::Session>& batch) {
+  return collect_session_batch(selection, first, batch, [&](std::uint64_t from, const ArchivedSessionVisit& visit) {
+    return for_each_archived_session(reader, c, from, visit);
+  });
+}
+
+Status collect_session_batch(const Selection& selection, std::size_t first, std::vector<store::Session>& batch,
+                             const SessionStream& stream) {
   batch.clear();
   const auto& wanted = selection.sessions;
   if (first >= wanted.size()) return {};
   std::size_t next = first;
-  CL_CHECK(for_each_archived_session(reader, c, wanted[first], [&](std::uint64_t ordinal, store::Session& s) {
-    if (ordinal != wanted[next]) return true;
+  CL_CHECK(stream(wanted[first], [&](std::uint64_t position, store::Session& s) {
+    if (position != wanted[next]) return true;
     batch.push_back(std::move(s));
     ++next;
     return next < wanted.size() && batch.size() < k_session_batch;

@@ -105,6 +105,12 @@ bool lists_session(const Catalogue& catalogue, const format::ArchiveReader& read
 Status read_session_batch(format::ArchiveReader& reader, const Catalogue& catalogue, const Selection& selection,
                           std::size_t first, std::vector<store::Session>& batch);
 
+/// Streams sessions in order from position `from`, calling `visit(position, session)` until it returns false.
+using SessionStream = std::function<Status(std::uint64_t from, const ArchivedSessionVisit& visit)>;
+/// read_session_batch over any stream of sessions whose positions Selection::sessions names.
+Status collect_session_batch(const Selection& selection, std::size_t first, std::vector<store::Session>& batch,
+                             const SessionStream& stream);
+
 /// True when a selected session's entry (timestamp `ts`, uuid when `has_uuid`) passes the entry
 /// filter. Records without a timestamp pass a date range (they go with their session).
 bool entry_selected(const Selection& s, bool has_uuid, const std::string& key, std::optional<TimeMs> ts);

@@ -102,7 +102,7 @@ class ChainSource final : public Source {
     for (std::size_t i = 0; i < projects.size(); ++i) project_index.emplace(projects[i].id, i);
     auto excluded_project = [&](const store::Project& p) { return matches_project(p, sel.exclude_projects); };
     std::unordered_set<std::size_t> chosen_projects;
-    CL_CHECK(for_each_final(0, [&](std::size_t index, store::Session& s) {
+    CL_CHECK(for_each_final(0, [&](std::uint64_t index, store::Session& s) {
       const std::size_t project = project_index.at(s.project_id);
       const store::Project& p = projects[project];
       if (!by_session && sel.any()) return true;  // only prompts were chosen
@@ -153,18 +153,9 @@ class ChainSource final : public Source {
 
   Status read_session_batch(const Selection& selection, std::size_t first,
                             std::vector<store::Session>& batch) override {
-    batch.clear();
-    const auto& wanted = selection.sessions;
-    if (first >= wanted.size()) return {};
-    std::size_t next = first;
-    CL_CHECK(for_each_final(wanted[first], [&](std::size_t index, store::Session& s) {
-      if (index != wanted[next]) return true;
-      batch.push_back(std::move(s));
-      ++next;
-      return next < wanted.size() && batch.size() < k_session_batch;
-    }));
-    if (batch.empty()) return fail(Errc::corrupted, "archive: the sessions catalogue ended before a selected session");
-    return {};
+    return collect_session_batch(selection, first, batch, [&](std::uint64_t from, const ArchivedSessionVisit& visit) {
+      return for_each_final(from, visit);
+    });
   }
 
   /// Member by member from the session's base: each entry unless a later member holds the same key
@@ -565,7 +556,7 @@ class ChainSource final : public Source {
   }
 
   /// The chain's sessions in order from `from` (an index into m_order): visit(index, session).
-  Status for_each_final(std::size_t from, const std::function<bool(std::size_t, store::Session&)>& visit) {
+  Status for_each_final(std::size_t from, const ArchivedSessionVisit& visit) {
     std::size_t i = from;
     if (i < m_root_refs) {
       Member& root = m_members.front();
