@@ -24,12 +24,6 @@ namespace json = boost::json;
 
 namespace {
 
-bool matches_project(const store::Project& p, const std::vector<std::string>& what) {
-  return std::any_of(what.begin(), what.end(), [&](const std::string& w) {
-    return w == p.id || (!p.path.empty() && w == p.path) || w == p.name;
-  });
-}
-
 bool contains(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
@@ -88,26 +82,15 @@ class ChainSource final : public Source {
   const Catalogue& catalogue() const override { return m_catalogue; }
 
   Result<Selection> select(const Selections& sel) override {
-    Selection out;
-    out.from = sel.from;
-    out.to = sel.to;
-    out.message_uuids.insert(sel.messages.begin(), sel.messages.end());
-    out.all_documents = !sel.any();
-    out.document_ids.insert(sel.prompts.begin(), sel.prompts.end());
+    Selection out = selection_of(sel);
     for (auto& m : m_members) m.needed.assign(m.reader->frames().size(), false);
-    const bool by_session = sel.any_session_selection();
-    const bool by_ids = !sel.projects.empty() || !sel.sessions.empty();
     std::unordered_map<std::string_view, std::size_t> project_index;
     const auto& projects = m_catalogue.projects;
     for (std::size_t i = 0; i < projects.size(); ++i) project_index.emplace(projects[i].id, i);
-    auto excluded_project = [&](const store::Project& p) { return matches_project(p, sel.exclude_projects); };
     std::unordered_set<std::size_t> chosen_projects;
     CL_CHECK(for_each_final(0, [&](std::uint64_t index, store::Session& s) {
       const std::size_t project = project_index.at(s.project_id);
-      const store::Project& p = projects[project];
-      if (!by_session && sel.any()) return true;  // only prompts were chosen
-      if (excluded_project(p) || contains(sel.exclude_sessions, s.id)) return true;
-      if (by_ids && !contains(sel.sessions, s.id) && !matches_project(p, sel.projects)) return true;
+      if (!considers_session(sel, projects[project], s)) return true;
       const auto parts = parts_of(s.id);
       if (sel.from || sel.to) {  // the time range of its entries (in every member) must meet the selected one
         std::optional<TimeMs> lo, hi;
@@ -134,12 +117,7 @@ class ChainSource final : public Source {
       if (out.first_sessions.size() < k_session_batch) out.first_sessions.push_back(std::move(s));
       return true;
     }));
-    for (std::size_t i = 0; i < projects.size(); ++i) {
-      const auto& p = projects[i];
-      if (excluded_project(p)) continue;
-      const bool chosen = !sel.any() || matches_project(p, sel.projects);
-      if (chosen || chosen_projects.contains(i)) out.projects.push_back(i);
-    }
+    choose_projects(sel, projects, chosen_projects, out);
     m_selected_all = out.sessions.size() == m_order.size();
     return out;
   }

@@ -473,7 +473,9 @@ TEST(PruneTombstones, a_deleted_oldest_backup_takes_the_tombstones_no_parent_nee
   ASSERT_EQ(after.size(), 2u);  // D1 is gone; D2 (the entry and the session) stays
   for (const auto& t : after) EXPECT_GT(t.change_seq, *f2.change_seq);
   for (const auto& t : before)
-    if (t.change_seq <= *f2.change_seq) EXPECT_EQ(t.id, "a1");
+    if (t.change_seq <= *f2.change_seq) {
+      EXPECT_EQ(t.id, "a1");
+    }
   // The chain built across the prune: I2 on I1 holds D2, and restores exactly.
   f.links.erase(f.links.begin() + 3);  // F3's file is gone
   f.states.erase(f.states.begin() + 3);
