@@ -9,8 +9,8 @@
 // and that session's entries and entry-tombstones sections only. synthesize_chain writes the same view
 // as one archive (the preview reads it like any backup).
 //
-// Memory: each member's index and frame buffers (a member's buffers are released once the restore has
-// passed its last section, see ChainSource), the merged users and projects, a few bytes per session
+// Memory: each member's index, the root's frame buffers and those of the one incremental being read
+// (the others' are released: ArchiveReader::release_buffers), the merged users and projects, a few bytes per session
 // of the root (its place in the chain's order), the catalogue document of each session whose newest
 // copy is in an incremental (~600 bytes each: what changed, not what the root holds), and one
 // session's changed keys. Not thread-safe (one per restore or preview).
