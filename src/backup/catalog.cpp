@@ -6,8 +6,9 @@
 #include <boost/json.hpp>
 #include <set>
 
-#include "backup/chain.hpp"
+#include <spdlog/spdlog.h>
 
+#include "backup/chain.hpp"
 #include "core/time.hpp"
 
 namespace claudelens::backup {
@@ -176,6 +177,9 @@ Result<DeleteOutcome> delete_backup(store::Store& store, const std::filesystem::
   CL_TRY(writer, store.write());
   CL_CHECK(writer->delete_system(store::SystemTable::backups, id));
   CL_CHECK(writer->put_system(store::SystemTable::settings, deletion));
+  // The deleted backup may have held the lowest change sequence: tombstones below the next one go.
+  CL_TRY(pruned, prune_tombstones(*writer, now));
+  if (pruned > 0) spdlog::debug("backup {} deleted: {} tombstones pruned", id, pruned);
   CL_CHECK(writer->commit());
   return out;
 }

@@ -7,6 +7,7 @@
 #include <optional>
 #include <unordered_set>
 
+#include "backup/documents.hpp"
 #include "backup/metadata.hpp"
 #include "format/reader.hpp"
 
@@ -132,6 +133,69 @@ Result<std::vector<ChainMember>> resolve_chain(store::Store& store, const std::f
   }
   std::reverse(chain.begin(), chain.end());
   return chain;
+}
+
+bool scope_can_move(const Filters& f) {
+  return !f.projects.empty() || f.date_range || !f.include_patterns.empty() || !f.exclude_patterns.empty() ||
+         f.min_message_count || f.max_message_count;
+}
+
+Result<ChainScope> chain_scope(store::Store& store, const std::filesystem::path& archive,
+                               const std::filesystem::path& backup_dir, const crypto::Secret* passphrase) {
+  CL_TRY(chain, resolve_chain(store, archive, backup_dir));
+  ChainScope out;
+  std::unordered_set<std::string> decided, decided_projects, deleted_sessions, deleted_projects;  // by later members
+  for (std::size_t i = chain.size(); i-- > 0;) {
+    const ChainMember& m = chain[i];
+    auto opened = format::ArchiveReader::open(m.file, {.passphrase = passphrase});
+    if (!opened)
+      return fail(Error(opened.error().code, fmt::format("reading which sessions backup {} holds: {}", m.archive_id,
+                                                         opened.error().message)));
+    format::ArchiveReader& reader = **opened;
+    // This member's catalogue first: its own tombstones apply to earlier members only.
+    for (std::string_view collection : {k_sessions, k_projects, k_tombstones}) {
+      for (const auto& section : reader.sections()) {
+        if (section.key.collection != collection || !section.key.session_id.empty()) continue;
+        Status inner;
+        CL_CHECK(reader.read_section(section, [&](std::string_view doc) {
+          if (collection == k_sessions) {
+            auto s = decode_session(doc);
+            if (!s) inner = fail(std::move(s).error());
+            if (s && decided.insert(s->id).second && !deleted_sessions.contains(s->id) &&
+                !deleted_projects.contains(s->project_id))
+              out.sessions.insert(s->id);
+          } else if (collection == k_projects) {
+            auto p = decode_project(doc);
+            if (!p) inner = fail(std::move(p).error());
+            if (p && decided_projects.insert(p->id).second && !deleted_projects.contains(p->id))
+              out.projects.insert(p->id);
+          } else {
+            auto t = decode_tombstone(doc);
+            if (!t) inner = fail(std::move(t).error());
+            if (t && t->kind == "session") deleted_sessions.insert(t->id);
+            if (t && t->kind == "project") deleted_projects.insert(t->id);
+          }
+          return inner.has_value();
+        }));
+        CL_CHECK(inner);
+      }
+    }
+  }
+  return out;
+}
+
+Result<std::int64_t> prune_tombstones(store::Writer& writer, TimeMs now) {
+  std::optional<std::int64_t> floor;
+  CL_CHECK(for_each_metadata(writer, [&](const BackupMetadata& m) {
+    if (m.change_seq && m.status != BackupStatus::failed)
+      floor = std::min(floor.value_or(*m.change_seq), *m.change_seq);
+    return true;
+  }));
+  if (!floor) {
+    CL_TRY(current, writer.change_seq());
+    floor = current;
+  }
+  return writer.prune_tombstones(*floor, now - k_tombstone_grace_ms);
 }
 
 }  // namespace claudelens::backup

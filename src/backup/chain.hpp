@@ -7,9 +7,12 @@
 
 #include <filesystem>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
+#include "backup/filters.hpp"
 #include "core/result.hpp"
+#include "crypto/encryption.hpp"
 #include "store/store.hpp"
 
 namespace claudelens::backup {
@@ -36,5 +39,38 @@ struct ChainMember {
 /// backup, or that is marked corrupted. No key is needed: the links are in the clear headers.
 Result<std::vector<ChainMember>> resolve_chain(store::Store& store, const std::filesystem::path& archive,
                                                const std::filesystem::path& backup_dir);
+
+/// True when which sessions `filters` select can change while the sessions themselves stay: a message
+/// count, a date range, a project named by path or name, or a pattern on a project's path (a project's
+/// path is the cwd its entries carry most). No filter (every session of the owner scope) and a list of
+/// session ids alone select what exists, which only deletions change (and deletions have tombstones).
+bool scope_can_move(const Filters& filters);
+
+/// What restoring a chain gives: the ids of its sessions and of its projects.
+struct ChainScope {
+  std::unordered_set<std::string> sessions, projects;
+};
+
+/// What restoring the chain ending at `archive` gives: each session's (project's) newest catalogue
+/// document in the chain, unless a later member deleted the session or its project (the project). An
+/// incremental backup of a scope that can move compares it with what is in scope now: the sessions and
+/// projects that left get a tombstone, the sessions that came in are written whole. Reads each member's
+/// index and its `sessions`, `projects` and `tombstones` sections (an encrypted member needs
+/// `passphrase`: Errc::wrong_key). Memory: the ids.
+Result<ChainScope> chain_scope(store::Store& store, const std::filesystem::path& archive,
+                               const std::filesystem::path& backup_dir, const crypto::Secret* passphrase);
+
+/// Tombstones younger than this are never pruned: a backup whose snapshot is older than its record
+/// (planning, before the record says in_progress) may become a parent that needs them. Default: 1 hour
+inline constexpr TimeMs k_tombstone_grace_ms = 3'600'000;
+
+/// Removes the tombstones no incremental backup can need: an incremental on parent P reads the
+/// tombstones above P's change sequence, and any registered backup with a change sequence may become a
+/// parent (a completed one; a pending or in-progress one once it completes; a corrupted one once
+/// verify finds it sound again), so those up to the lowest such sequence go (with no such backup, up
+/// to the store's current sequence), except those recorded within k_tombstone_grace_ms of `now`.
+/// Failed backups never become parents and do not count. Runs inside the caller's write transaction
+/// (after a backup's record is deleted); returns how many tombstones were removed.
+Result<std::int64_t> prune_tombstones(store::Writer& writer, TimeMs now);
 
 }  // namespace claudelens::backup

@@ -17,6 +17,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "backup/chain.hpp"
 #include "backup/documents.hpp"
 #include "core/ids.hpp"
 #include "core/json_text.hpp"
@@ -146,6 +147,7 @@ class Run {
       m_meta.parent_backup_id = m_plan.parent->id;
       m_meta.parent_checksum = m_plan.parent->checksum;
     }
+    CL_CHECK(plan_scope_changes());
     CL_CHECK(check_space());
 
     CL_TRY(lock, FileLock::acquire(directory_lock_path(m_options.backup_dir), false, true));
@@ -205,6 +207,23 @@ class Run {
   }
 
   double elapsed() const { return static_cast<double>(m_clock.now_ms() - m_started) / 1000.0; }
+
+  /// An incremental whose filters can select other sessions than its parent's without these changing
+  /// (backup/chain.hpp scope_can_move): the sessions the parent's chain holds, to compare with those in
+  /// scope now. Every session in scope is then scanned (not only the changed ones).
+  Status plan_scope_changes() {
+    if (!m_plan.parent || !scope_can_move(m_plan.filters)) return {};
+    CL_TRY(at_parent, chain_scope(m_store, m_options.backup_dir / m_plan.parent->filepath, m_options.backup_dir,
+                                  m_options.encryption_passphrase));
+    m_scope_at_parent = std::move(at_parent);
+    m_track_scope = true;
+    m_scan = m_plan.sessions;
+    m_scan.changed_after.reset();
+    return {};
+  }
+
+  /// The sessions write_sessions and write_catalogue go through (the same scan, twice).
+  const store::SessionFilter& scan_filter() const { return m_track_scope ? m_scan : m_plan.sessions; }
 
   Status save() {
     CL_TRY(writer, m_store.write());
@@ -322,8 +341,13 @@ class Run {
   Status write_sessions() {
     report("writing sessions", true);
     const auto& range = m_plan.filters.date_range;
+    if (m_track_scope)  // the sessions that changed, to tell them from those that only stayed in scope
+      CL_CHECK(m_reader->for_each_session(m_plan.sessions, [&](const store::Session& s) {
+        m_changed.insert(s.id);
+        return true;
+      }));
     Status inner;
-    CL_CHECK(m_reader->for_each_session(m_plan.sessions, [&](const store::Session& s) {
+    CL_CHECK(m_reader->for_each_session(scan_filter(), [&](const store::Session& s) {
       inner = write_session(s, range);
       return inner.has_value();
     }));
@@ -339,9 +363,21 @@ class Run {
         return {};
       }
     }
+    // A session that came into scope since the parent is written whole; one that stayed, only when it
+    // changed, with what changed.
+    bool whole = false;
+    if (m_track_scope) {
+      m_in_scope.insert(s.id);
+      m_in_scope_projects.insert(s.project_id);
+      whole = !m_scope_at_parent.sessions.contains(s.id);
+      if (!whole && !m_changed.contains(s.id)) {
+        m_sessions.push_back({});
+        return {};
+      }
+    }
     CL_CHECK(m_writer->begin_section({std::string(k_entries), s.owner_id, s.project_id, s.id}));
     SessionCounts counts;
-    store::EntryFilter ef{.session_id = s.id, .changed_after = changed_after()};
+    store::EntryFilter ef{.session_id = s.id, .changed_after = whole ? std::nullopt : changed_after()};
     if (range) {
       ef.from = range->start;
       ef.to = range->end;
@@ -380,7 +416,7 @@ class Run {
       // The same scan as write_sessions (same filter and order, same snapshot): the i-th session
       // seen here is m_sessions[i].
       std::size_t i = 0;
-      CL_CHECK(m_reader->for_each_session(m_plan.sessions, [&](const store::Session& s) {
+      CL_CHECK(m_reader->for_each_session(scan_filter(), [&](const store::Session& s) {
         if (i >= m_sessions.size()) {
           inner = fail(Errc::internal, "backup: the sessions changed between the two scans of one snapshot");
           return false;
@@ -404,8 +440,12 @@ class Run {
       const auto& selected = m_plan.sessions.project_ids;
       CL_CHECK(m_reader->for_each_project(
           {.owner_id = m_request.owner_scope, .changed_after = changed_after()}, [&](const store::Project& p) {
-            if (m_plan.filters.empty() || std::find(selected.begin(), selected.end(), p.id) != selected.end())
-              changed_projects.insert(p.id);
+            // A scope that can move holds the projects of the sessions in scope now (as a selective
+            // backup taken now would), and a project of none has a tombstone (write_tombstones).
+            const bool in_scope = m_track_scope ? m_in_scope_projects.contains(p.id)
+                                                : m_plan.filters.empty() || std::find(selected.begin(), selected.end(),
+                                                                                      p.id) != selected.end();
+            if (in_scope) changed_projects.insert(p.id);
             return true;
           }));
     }
@@ -507,19 +547,55 @@ class Run {
     return {};
   }
 
-  /// Incremental: deleted sessions, projects and documents.
+  /// Incremental: deleted sessions, projects and documents; and the sessions the parent's chain holds
+  /// that are no longer in scope (deleted, or no longer selected by the filters).
   Status write_tombstones() {
     CL_CHECK(m_writer->begin_section({std::string(k_tombstones), "", "", ""}));
     Status inner;
+    std::unordered_set<std::string> written;  // "kind/id" of the session and project tombstones written
     CL_CHECK(m_reader->for_each_tombstone(*changed_after(), m_request.owner_scope, [&](const store::Tombstone& t) {
       if (t.kind == "entry" || !tombstone_in_scope(t)) return true;
+      written.insert(t.kind + "/" + t.id);
       m_doc.clear();
       encode_tombstone(t, m_doc);
       inner = append(std::nullopt);
       if (inner) ++m_tombstones;
       return inner.has_value();
     }));
-    return inner;
+    CL_CHECK(inner);
+    if (!m_track_scope) return {};
+    // Sorted: the archive is a function of the store.
+    std::vector<std::string> sessions, projects;
+    for (const auto& id : m_scope_at_parent.sessions)
+      if (!m_in_scope.contains(id) && !written.contains("session/" + id)) sessions.push_back(id);
+    for (const auto& id : m_scope_at_parent.projects)
+      if (!m_in_scope_projects.contains(id) && !written.contains("project/" + id)) projects.push_back(id);
+    std::sort(sessions.begin(), sessions.end());
+    std::sort(projects.begin(), projects.end());
+    for (const auto& id : sessions) {
+      store::Tombstone t{.change_seq = m_meta.change_seq.value_or(0), .kind = "session", .id = id, .session_id = id};
+      CL_TRY(s, m_reader->get_session(id));
+      if (s) {
+        t.project_id = s->project_id;
+        t.owner_id = s->owner_id;
+      }
+      CL_CHECK(append_tombstone(t));
+    }
+    for (const auto& id : projects) {
+      store::Tombstone t{.change_seq = m_meta.change_seq.value_or(0), .kind = "project", .id = id, .project_id = id};
+      CL_TRY(p, m_reader->get_project(id));
+      if (p) t.owner_id = p->owner_id;
+      CL_CHECK(append_tombstone(t));
+    }
+    return {};
+  }
+
+  Status append_tombstone(const store::Tombstone& t) {
+    m_doc.clear();
+    encode_tombstone(t, m_doc);
+    CL_CHECK(append(std::nullopt));
+    ++m_tombstones;
+    return {};
   }
 
   /// The owners of what was written (a full backup by an admin: every user), so restores keep owners.
@@ -597,7 +673,13 @@ class Run {
   std::int64_t m_sessions_written = 0;
   std::unordered_set<std::string> m_projects;  ///< projects with a session written
   std::unordered_set<std::string> m_owners;    ///< owners of what was written
-  KillSwitch m_kill;                           ///< crash tests only (core/test_hooks.hpp)
+  /// Incremental of a scope that can move (plan_scope_changes): the sessions the parent's chain holds,
+  /// those in scope now, those whose row changed since the parent, and the scan of every one in scope.
+  bool m_track_scope = false;
+  ChainScope m_scope_at_parent;
+  std::unordered_set<std::string> m_in_scope, m_in_scope_projects, m_changed;
+  store::SessionFilter m_scan;
+  KillSwitch m_kill;  ///< crash tests only (core/test_hooks.hpp)
 };
 
 }  // namespace

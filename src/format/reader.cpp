@@ -564,6 +564,15 @@ Result<VerifyReport> ArchiveReader::verify(const VerifyProgress& progress, bool 
   return m_impl->verify(progress, decompress);
 }
 
+void ArchiveReader::release_buffers() {
+  Impl& impl = *m_impl;
+  if (impl.ahead) return;
+  impl.cached_frame = Impl::k_no_frame;
+  std::string().swap(impl.buffers.stored);
+  std::string().swap(impl.buffers.plain);
+  std::string().swap(impl.buffers.content);
+}
+
 void ArchiveReader::read_ahead(bool on) {
   Impl& impl = *m_impl;
   if (!on) {

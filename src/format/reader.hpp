@@ -110,6 +110,11 @@ class ArchiveReader {
   /// index's own checks at open(), every byte it will read has then been checked.
   Result<std::uint64_t> verify_frames(const std::vector<std::size_t>& frames, const VerifyProgress& progress = {});
 
+  /// Frees the buffers of the last frame read (the next read loads its frame again), so that a reader
+  /// kept open but idle holds its index only: the members of an incremental chain. Nothing while
+  /// read-ahead is on.
+  void release_buffers();
+
   /// Bytes read from the file since open (open's own reads included).
   std::uint64_t bytes_read() const;
 

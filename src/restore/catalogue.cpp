@@ -153,21 +153,40 @@ Status for_each_archived_session(format::ArchiveReader& reader, const Catalogue&
   return {};
 }
 
-Result<Selection> select(const Catalogue& c, format::ArchiveReader& reader, const Selections& sel) {
+Selection selection_of(const Selections& sel) {
   Selection out;
   out.from = sel.from;
   out.to = sel.to;
   out.message_uuids.insert(sel.messages.begin(), sel.messages.end());
   out.all_documents = !sel.any();
   out.document_ids.insert(sel.prompts.begin(), sel.prompts.end());
+  return out;
+}
+
+bool considers_session(const Selections& sel, const store::Project& p, const store::Session& s) {
+  if (!sel.any_session_selection() && sel.any()) return false;  // only prompts were chosen
+  if (matches_project(p, sel.exclude_projects) || contains(sel.exclude_sessions, s.id)) return false;
+  const bool by_ids = !sel.projects.empty() || !sel.sessions.empty();
+  return !by_ids || contains(sel.sessions, s.id) || matches_project(p, sel.projects);
+}
+
+void choose_projects(const Selections& sel, const std::vector<store::Project>& projects,
+                     const std::unordered_set<std::size_t>& of_sessions, Selection& out) {
+  for (std::size_t i = 0; i < projects.size(); ++i) {
+    const auto& p = projects[i];
+    if (matches_project(p, sel.exclude_projects)) continue;
+    const bool chosen = !sel.any() || matches_project(p, sel.projects);
+    if (chosen || of_sessions.contains(i)) out.projects.push_back(i);
+  }
+}
+
+Result<Selection> select(const Catalogue& c, format::ArchiveReader& reader, const Selections& sel) {
+  Selection out = selection_of(sel);
   out.listed.assign(c.entries_by_session.size(), false);
   out.frames.assign(reader.frames().size(), false);
 
-  const bool by_session = sel.any_session_selection();
-  const bool by_ids = !sel.projects.empty() || !sel.sessions.empty();
   std::unordered_map<std::string_view, std::size_t> project_index;
   for (std::size_t i = 0; i < c.projects.size(); ++i) project_index.emplace(c.projects[i].id, i);
-  auto excluded_project = [&](const store::Project& p) { return matches_project(p, sel.exclude_projects); };
 
   std::unordered_set<std::size_t> projects;
   Status duplicate;
@@ -182,11 +201,7 @@ Result<Selection> select(const Catalogue& c, format::ArchiveReader& reader, cons
     else
       out.listed_without_entries.push_back(s.id);
     const std::size_t project = project_index.at(s.project_id);
-    const store::Project& p = c.projects[project];
-    if (!by_session && sel.any()) return true;  // only prompts were chosen
-    if (excluded_project(p) || contains(sel.exclude_sessions, s.id)) return true;
-    if (by_ids && !contains(sel.sessions, s.id) && !matches_project(p, sel.projects)) return true;
-    if (!pos) return true;
+    if (!considers_session(sel, c.projects[project], s) || !pos) return true;
     const auto& info = reader.sections()[c.entries_by_session[*pos]];
     if (sel.from || sel.to) {  // the section's time range must meet the selected one
       if (!info.min_time) return true;
@@ -205,12 +220,7 @@ Result<Selection> select(const Catalogue& c, format::ArchiveReader& reader, cons
   CL_CHECK(duplicate);
   // Projects: those of the selected sessions; with no session selection (or a project selection) the
   // archive's empty projects too, so that a full backup's empty projects come back.
-  for (std::size_t i = 0; i < c.projects.size(); ++i) {
-    const auto& p = c.projects[i];
-    if (excluded_project(p)) continue;
-    const bool chosen = !sel.any() || matches_project(p, sel.projects);
-    if (chosen || projects.contains(i)) out.projects.push_back(i);
-  }
+  choose_projects(sel, c.projects, projects, out);
   return out;
 }
 
@@ -223,12 +233,19 @@ bool lists_session(const Catalogue& c, const format::ArchiveReader& reader, cons
 
 Status read_session_batch(format::ArchiveReader& reader, const Catalogue& c, const Selection& selection,
                           std::size_t first, std::vector<store::Session>& batch) {
+  return collect_session_batch(selection, first, batch, [&](std::uint64_t from, const ArchivedSessionVisit& visit) {
+    return for_each_archived_session(reader, c, from, visit);
+  });
+}
+
+Status collect_session_batch(const Selection& selection, std::size_t first, std::vector<store::Session>& batch,
+                             const SessionStream& stream) {
   batch.clear();
   const auto& wanted = selection.sessions;
   if (first >= wanted.size()) return {};
   std::size_t next = first;
-  CL_CHECK(for_each_archived_session(reader, c, wanted[first], [&](std::uint64_t ordinal, store::Session& s) {
-    if (ordinal != wanted[next]) return true;
+  CL_CHECK(stream(wanted[first], [&](std::uint64_t position, store::Session& s) {
+    if (position != wanted[next]) return true;
     batch.push_back(std::move(s));
     ++next;
     return next < wanted.size() && batch.size() < k_session_batch;

@@ -97,6 +97,15 @@ struct Selection {
 /// One pass over the sessions catalogue. corrupted as for_each_archived_session.
 Result<Selection> select(const Catalogue& catalogue, format::ArchiveReader& reader, const Selections& selections);
 
+/// The parts of a selection that do not depend on the archive: the entry filter and the documents.
+Selection selection_of(const Selections& selections);
+/// True when `selections` consider session `s` of project `p` (its time range aside).
+bool considers_session(const Selections& selections, const store::Project& p, const store::Session& s);
+/// Sets selection.projects: the positions in `projects` of those of the selected sessions
+/// (`of_sessions`); with no session selection (or a project selection) the empty ones too.
+void choose_projects(const Selections& selections, const std::vector<store::Project>& projects,
+                     const std::unordered_set<std::size_t>& of_sessions, Selection& selection);
+
 /// True when the catalogue lists session `id` (as Selection::listed records).
 bool lists_session(const Catalogue& catalogue, const format::ArchiveReader& reader, const Selection& selection,
                    std::string_view id);
@@ -104,6 +113,12 @@ bool lists_session(const Catalogue& catalogue, const format::ArchiveReader& read
 /// Replaces `batch` with the selected sessions selection.sessions[first …], at most k_session_batch.
 Status read_session_batch(format::ArchiveReader& reader, const Catalogue& catalogue, const Selection& selection,
                           std::size_t first, std::vector<store::Session>& batch);
+
+/// Streams sessions in order from position `from`, calling `visit(position, session)` until it returns false.
+using SessionStream = std::function<Status(std::uint64_t from, const ArchivedSessionVisit& visit)>;
+/// read_session_batch over any stream of sessions whose positions Selection::sessions names.
+Status collect_session_batch(const Selection& selection, std::size_t first, std::vector<store::Session>& batch,
+                             const SessionStream& stream);
 
 /// True when a selected session's entry (timestamp `ts`, uuid when `has_uuid`) passes the entry
 /// filter. Records without a timestamp pass a date range (they go with their session).

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <limits>
 #include <map>
-#include <memory>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
@@ -24,88 +24,319 @@ namespace json = boost::json;
 
 namespace {
 
-/// One member of the chain being merged.
+bool contains(const std::vector<std::string>& v, std::string_view s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+/// One member of the chain.
 struct Member {
   ChainMember info;
   std::unique_ptr<format::ArchiveReader> reader;
   Catalogue catalogue;
-  std::unordered_map<std::string, std::size_t> entry_tombstones;  ///< session id → its tombstones section
+  /// Indexes of its ("tombstones", …, session) sections, sorted by session id.
+  std::vector<std::uint32_t> entry_tombstones;
   std::unordered_set<std::string> deleted_sessions, deleted_projects, deleted_documents;  ///< docs: "coll/id"
+  bool verified = false;                                                                  ///< checked whole already
+  std::vector<bool> needed;  ///< frames the selected sessions need (validation of a partial restore)
 };
 
-/// A session of the synthetic archive: its newest catalogue document, the member it comes from, and
-/// the first member whose entries count (after its latest deletion).
-struct FinalSession {
+/// A session whose newest catalogue document is in an incremental (and that is alive at the leaf).
+struct Newer {
   store::Session doc;
-  std::size_t newest = 0;
-  std::size_t base = 0;
+  std::uint32_t newest = 0;   ///< the member holding `doc`
+  std::uint32_t base = 0;     ///< the first member whose entries count (after its latest deletion)
+  std::uint32_t ordinal = 0;  ///< `doc`'s ordinal in that member's catalogue
+  bool placed = false;
 };
 
-bool matches_project(const store::Project& p, const std::vector<std::string>& what) {
-  return std::any_of(what.begin(), what.end(), [&](const std::string& w) {
-    return w == p.id || (!p.path.empty() && w == p.path) || w == p.name;
-  });
-}
+/// A session of the chain, in the order a restore goes through them: the root's sessions in the root's
+/// catalogue order (a newer copy, when there is one, in place of the root's), then the sessions the
+/// incrementals added, member by member.
+struct Ref {
+  std::uint32_t root_ordinal = std::numeric_limits<std::uint32_t>::max();  ///< none: not in the root
+  const Newer* newer = nullptr;
+};
 
-class Synthesis {
+class ChainSource final : public Source {
  public:
-  Synthesis(const std::vector<ChainMember>& chain, const SynthesisOptions& options)
-      : m_chain(chain), m_options(options) {}
+  ChainSource(const std::vector<ChainMember>& chain, const crypto::Secret* passphrase, const std::atomic<bool>* cancel)
+      : m_chain(chain), m_passphrase(passphrase), m_cancel(cancel) {}
 
-  Result<SynthesisOutcome> run() {
+  Status open() {
     if (m_chain.empty()) return fail(Errc::invalid_argument, "an empty backup chain");
+    if (m_chain.size() > std::numeric_limits<std::uint32_t>::max())
+      return fail(Errc::invalid_argument, "a backup chain too long");
     CL_CHECK(open_members());
-    collect_projects();
-    CL_CHECK(collect_sessions());
-    collect_users();
-    CL_CHECK(collect_documents());
-    CL_CHECK(write());
-    for (const auto& m : m_members) m_out.bytes_read += m.reader->bytes_read();
-    return m_out;
+    merge_projects();
+    merge_users();
+    CL_CHECK(order_sessions());
+    const Member& leaf = m_members.back();
+    m_catalogue.backup_id = leaf.catalogue.backup_id;
+    m_catalogue.created_at = leaf.catalogue.created_at;
+    m_catalogue.type = m_members.front().catalogue.type;
+    m_catalogue.date_range = m_members.front().catalogue.date_range;
+    for (const auto& m : m_members) m_catalogue.document_section_docs += m.catalogue.document_section_docs;
+    return {};
   }
 
+  const Catalogue& catalogue() const override { return m_catalogue; }
+
+  Result<Selection> select(const Selections& sel) override {
+    Selection out = selection_of(sel);
+    for (auto& m : m_members) m.needed.assign(m.reader->frames().size(), false);
+    std::unordered_map<std::string_view, std::size_t> project_index;
+    const auto& projects = m_catalogue.projects;
+    for (std::size_t i = 0; i < projects.size(); ++i) project_index.emplace(projects[i].id, i);
+    std::unordered_set<std::size_t> chosen_projects;
+    CL_CHECK(for_each_final(0, [&](std::uint64_t index, store::Session& s) {
+      const std::size_t project = project_index.at(s.project_id);
+      if (!considers_session(sel, projects[project], s)) return true;
+      const auto parts = parts_of(s.id);
+      if (sel.from || sel.to) {  // the time range of its entries (in every member) must meet the selected one
+        std::optional<TimeMs> lo, hi;
+        for (const auto& [k, section] : parts) {
+          const auto& info = m_members[k].reader->sections()[section];
+          if (!info.min_time) continue;
+          lo = std::min(lo.value_or(*info.min_time), *info.min_time);
+          hi = std::max(hi.value_or(*info.max_time), *info.max_time);
+        }
+        if (!lo) return true;
+        if (sel.from && *hi < *sel.from) return true;
+        if (sel.to && *lo >= *sel.to) return true;
+      }
+      out.sessions.push_back(static_cast<std::uint32_t>(index));
+      for (const auto& [k, section] : parts) {
+        const auto& info = m_members[k].reader->sections()[section];
+        mark(k, info);
+        out.entry_documents += info.documents;
+        out.entry_bytes += info.content_size;
+      }
+      for (std::size_t k = 0; k < m_members.size(); ++k)
+        if (auto t = tombstones_of(k, s.id)) mark(k, m_members[k].reader->sections()[*t]);
+      chosen_projects.insert(project);
+      if (out.first_sessions.size() < k_session_batch) out.first_sessions.push_back(std::move(s));
+      return true;
+    }));
+    choose_projects(sel, projects, chosen_projects, out);
+    m_selected_all = out.sessions.size() == m_order.size();
+    return out;
+  }
+
+  bool lists_session(const Selection&, std::string_view id) const override {
+    if (m_newer.contains(std::string(id))) return true;
+    const Member& root = m_members.front();
+    if (const auto pos = find_entries(root.catalogue, *root.reader, id)) return m_root_alive[*pos];
+    return contains(m_root_alive_without_entries, id);
+  }
+
+  Status read_session_batch(const Selection& selection, std::size_t first,
+                            std::vector<store::Session>& batch) override {
+    return collect_session_batch(selection, first, batch, [&](std::uint64_t from, const ArchivedSessionVisit& visit) {
+      return for_each_final(from, visit);
+    });
+  }
+
+  /// Member by member from the session's base: each entry unless a later member holds the same key
+  /// (a newer version) or deleted it.
+  Status for_each_entry(const store::Session& session, const format::DocumentSink& sink) override {
+    if (cancelled()) return fail(Errc::cancelled, "restore cancelled: nothing was changed");
+    const std::string& id = session.id;
+    const auto parts = parts_of(id);
+    // The newest member that holds or deleted each key, among those after the first part.
+    std::unordered_map<std::string, std::uint32_t> last;
+    const std::size_t first = parts.empty() ? base_of_session(id) : parts.front().first;
+    for (std::size_t k = first + 1; k < m_members.size(); ++k) {
+      const auto note = [&](std::string key) { last[std::move(key)] = static_cast<std::uint32_t>(k); };
+      for (const auto& [member, section] : parts)
+        if (member == k) {
+          use(k);
+          CL_CHECK(for_each_key(k, section, false, note));
+        }
+      if (auto t = tombstones_of(k, id)) {
+        use(k);
+        CL_CHECK(for_each_key(k, *t, true, note));
+      }
+    }
+    bool stopped = false;
+    for (const auto& [member, section] : parts) {
+      const std::size_t k = member;  // a copy: clang 14 (the fuzz build) cannot capture a structured binding
+      use(k);
+      Status inner;
+      CL_CHECK(m_members[k].reader->read_section(m_members[k].reader->sections()[section], [&](std::string_view doc) {
+        if (!last.empty()) {
+          auto e = backup::decode_entry(doc, backup::LineCheck::parsed_by_caller);
+          if (!e) {
+            inner = fail(std::move(e).error());
+            return false;
+          }
+          if (const auto it = last.find(e->key); it != last.end() && it->second > k) return true;
+        }
+        stopped = !sink(doc);
+        return !stopped;
+      }));
+      CL_CHECK(inner);
+      if (stopped) break;
+    }
+    return {};
+  }
+
+  /// Newest member first: each document unless a newer member holds it or a later one deleted it.
+  Status for_each_document(const format::DocumentSink& sink) override {
+    std::unordered_set<std::string> decided;
+    for (std::size_t i = m_members.size(); i-- > 0;) {
+      Member& m = m_members[i];
+      for (std::size_t s : m.catalogue.document_sections) {
+        Status inner;
+        bool stopped = false;
+        CL_CHECK(m.reader->read_section(m.reader->sections()[s], [&](std::string_view doc) {
+          auto d = backup::decode_document(doc);
+          if (!d) {
+            inner = fail(std::move(d).error());
+            return false;
+          }
+          std::string key = std::string(store::collection_name(d->collection)) + "/" + d->document.id;
+          for (std::size_t j = i + 1; j < m_members.size(); ++j)
+            if (m_members[j].deleted_documents.contains(key)) return true;
+          if (!decided.insert(std::move(key)).second) return true;
+          stopped = !sink(doc);
+          return !stopped;
+        }));
+        CL_CHECK(inner);
+        if (stopped) return {};
+      }
+      if (i > 0) m.reader->release_buffers();
+    }
+    return {};
+  }
+
+  /// A chain restores no audit lines (incrementals carry none, and the root's are the log as it was
+  /// then: the store's own log is append-only and kept).
+  Status for_each_audit(const format::DocumentSink&) override { return {}; }
+
+  Result<std::uint64_t> validate(const Selection&, const ValidationNeeds& needs) override {
+    std::uint64_t bytes = m_verified_at_open;
+    auto keep_going = [&](std::uint64_t, std::uint64_t) { return !cancelled(); };
+    if (m_selected_all || needs.verify_all) {
+      // The restore reads (nearly) every member whole: each one's SHA-256 against the checksum its
+      // child names (the leaf: its registered checksum) and the trailer's digest.
+      for (std::size_t i = 0; i < m_members.size(); ++i) {
+        if (m_members[i].verified) continue;
+        CL_TRY(b, verify_member(i, /*decompress=*/needs.verify_all));
+        bytes += b;
+      }
+      return bytes;
+    }
+    for (std::size_t i = 0; i < m_members.size(); ++i) {
+      Member& m = m_members[i];
+      if (m.verified) continue;
+      std::vector<bool> reads = m.needed;
+      if (needs.documents)
+        for (std::size_t s : m.catalogue.document_sections) mark(i, m.reader->sections()[s], reads);
+      std::vector<std::size_t> frames;
+      for (std::size_t f = 0; f < reads.size(); ++f)
+        if (reads[f] && !m_read_at_open[i][f]) frames.push_back(f);
+      auto checked = m.reader->verify_frames(frames, keep_going);
+      if (!checked) return fail(member_error(i, std::move(checked).error()));
+      bytes += *checked;
+      if (i > 0) m.reader->release_buffers();
+    }
+    return bytes;
+  }
+
+  void read_ahead(bool on) override { m_members.front().reader->read_ahead(on); }
+
+  std::uint64_t bytes_read() const override {
+    std::uint64_t n = 0;
+    for (const auto& m : m_members) n += m.reader->bytes_read();
+    return n;
+  }
+
+  std::uint64_t file_size() const override {
+    std::uint64_t n = 0;
+    for (const auto& m : m_members) n += m.reader->file_size();
+    return n;
+  }
+
+  /// The members' archive ids, root first.
+  std::vector<std::string> chain_ids() const {
+    std::vector<std::string> ids;
+    for (const auto& m : m_members) ids.push_back(m.info.archive_id);
+    return ids;
+  }
+
+  const format::ArchiveReader& leaf_reader() const { return *m_members.back().reader; }
+
  private:
-  bool cancelled() const { return m_options.cancelled && m_options.cancelled(); }
+  bool cancelled() const { return m_cancel && m_cancel->load(std::memory_order_relaxed); }
+
+  /// About to read member `k`: an incremental's frame buffers are kept only while it is the one being
+  /// read, so that memory does not grow with the number of members (the root's are always kept: most
+  /// sessions are read from it, in order).
+  void use(std::size_t k) {
+    if (k == 0 || k == m_hot) return;
+    if (m_hot > 0) m_members[m_hot].reader->release_buffers();
+    m_hot = k;
+  }
 
   std::string name(std::size_t i) const {
     return m_chain[i].backup_id.empty() ? m_chain[i].archive_id : m_chain[i].backup_id;
   }
 
+  Error member_error(std::size_t i, Error e) const {
+    return Error(e.code, fmt::format("chain member {}: {}", name(i), e.message));
+  }
+
   Status open_members() {
     m_members.resize(m_chain.size());
+    m_read_at_open.resize(m_chain.size());
     for (std::size_t i = 0; i < m_chain.size(); ++i) {
       Member& m = m_members[i];
       m.info = m_chain[i];
-      m_out.chain.push_back(m.info.archive_id);
-      auto reader = format::ArchiveReader::open(m.info.file, {.passphrase = m_options.passphrase});
-      if (!reader)
-        return fail(Error(reader.error().code, fmt::format("chain member {}: {}", name(i), reader.error().message)));
+      auto reader = format::ArchiveReader::open(m.info.file, {.passphrase = m_passphrase});
+      if (!reader) return fail(member_error(i, std::move(reader).error()));
       m.reader = std::move(*reader);
-      if (m_options.verify_members || !m.info.registered) CL_CHECK(verify_member(i));
+      // Nothing vouches for a parent that this store does not know: its whole file, first.
+      if (!m.info.registered) {
+        // Every frame's SHA-256 against the index, the trailer's digest and the file's SHA-256 against the
+        // checksum the child names: the bytes are the ones written (each frame is decompressed, and
+        // zstd's own checksum checked, when the restore reads it).
+        CL_TRY(verified, verify_member(i, /*decompress=*/false));
+        m_verified_at_open += verified;
+      }
       auto catalogue = read_catalogue(*m.reader);
-      if (!catalogue)
-        return fail(
-            Error(catalogue.error().code, fmt::format("chain member {}: {}", name(i), catalogue.error().message)));
+      if (!catalogue) return fail(member_error(i, std::move(catalogue).error()));
       m.catalogue = std::move(*catalogue);
       if (m.catalogue.backup_id != m.info.archive_id)
         return fail(Errc::corrupted, fmt::format("chain member {}: the file holds backup {}, not {}", name(i),
                                                  m.catalogue.backup_id, m.info.archive_id));
-      CL_CHECK(read_tombstones(i));
+      auto tombstones = read_tombstones(i);
+      if (!tombstones) return fail(member_error(i, std::move(tombstones).error()));
+      // What open() read is checked already (each frame as it is read).
+      const auto& sections = m.reader->sections();
+      auto& read = m_read_at_open[i];
+      read.assign(m.reader->frames().size(), false);
+      for (std::size_t s = 0; s < sections.size(); ++s) {
+        const std::string& col = sections[s].key.collection;
+        if (col == backup::k_users || col == backup::k_projects || col == backup::k_sessions ||
+            (col == backup::k_tombstones && sections[s].key.session_id.empty()))
+          mark(i, sections[s], read);
+      }
+      m.reader->release_buffers();
     }
     return {};
   }
 
-  Status verify_member(std::size_t i) {
+  Result<std::uint64_t> verify_member(std::size_t i, bool decompress) {
     Member& m = m_members[i];
-    auto report = m.reader->verify([&](std::uint64_t, std::uint64_t) { return !cancelled(); });
-    if (!report)
-      return fail(Error(report.error().code, fmt::format("chain member {}: {}", name(i), report.error().message)));
+    auto report = m.reader->verify([&](std::uint64_t, std::uint64_t) { return !cancelled(); }, decompress);
+    if (!report) return fail(member_error(i, std::move(report).error()));
     if (!m.info.checksum.empty() && report->sha256_hex != m.info.checksum)
       return fail(Errc::corrupted,
                   fmt::format("chain member {}: SHA-256 {} differs from the checksum {} its link names", name(i),
                               report->sha256_hex, m.info.checksum));
-    m_out.bytes_verified += report->file_size;
-    return {};
+    m.verified = true;
+    m.reader->release_buffers();  // verify leaves its last frame's buffers
+    return report->file_size;
   }
 
   Status read_tombstones(std::size_t i) {
@@ -115,7 +346,7 @@ class Synthesis {
       const auto& key = sections[s].key;
       if (key.collection != backup::k_tombstones) continue;
       if (!key.session_id.empty()) {
-        m.entry_tombstones.emplace(key.session_id, s);
+        m.entry_tombstones.push_back(static_cast<std::uint32_t>(s));
         continue;
       }
       Status inner;
@@ -136,249 +367,347 @@ class Synthesis {
       }));
       CL_CHECK(inner);
     }
+    std::stable_sort(m.entry_tombstones.begin(), m.entry_tombstones.end(), [&](std::uint32_t a, std::uint32_t b) {
+      return sections[a].key.session_id < sections[b].key.session_id;
+    });
     return {};
   }
 
-  /// True when a member after `i` deleted the session (or its project).
+  /// Member `k`'s entry-tombstones section of session `id`, if it has one.
+  std::optional<std::size_t> tombstones_of(std::size_t k, std::string_view id) const {
+    const auto& v = m_members[k].entry_tombstones;
+    const auto& sections = m_members[k].reader->sections();
+    const auto it = std::lower_bound(v.begin(), v.end(), id, [&](std::uint32_t s, std::string_view x) {
+      return std::string_view(sections[s].key.session_id) < x;
+    });
+    if (it == v.end() || sections[*it].key.session_id != id) return std::nullopt;
+    return *it;
+  }
+
+  void mark(std::size_t k, const format::SectionInfo& info) { mark(k, info, m_members[k].needed); }
+  void mark(std::size_t k, const format::SectionInfo& info, std::vector<bool>& bits) const {
+    const std::size_t frames = m_members[k].reader->frames().size();
+    for (std::uint64_t f = info.first_frame; f < info.first_frame + info.frame_count && f < frames && f < bits.size();
+         ++f)
+      bits[f] = true;
+  }
+
+  /// True when member `j` deleted the session (or its project).
+  bool deletes(std::size_t j, const std::string& id, const std::string& project_id) const {
+    return m_members[j].deleted_sessions.contains(id) || m_members[j].deleted_projects.contains(project_id);
+  }
+
   bool deleted_after(std::size_t i, const store::Session& s) const {
     for (std::size_t j = i + 1; j < m_members.size(); ++j)
-      if (m_members[j].deleted_sessions.contains(s.id) || m_members[j].deleted_projects.contains(s.project_id))
-        return true;
+      if (deletes(j, s.id, s.project_id)) return true;
     return false;
   }
 
   /// The first member whose entries of `s` count: the latest one, up to `newest`, that deleted it.
-  std::size_t base_of(std::size_t newest, const store::Session& s) const {
+  std::uint32_t base_of(std::size_t newest, const store::Session& s) const {
     for (std::size_t j = newest; j > 0; --j)
-      if (m_members[j].deleted_sessions.contains(s.id) || m_members[j].deleted_projects.contains(s.project_id))
-        return j;
+      if (deletes(j, s.id, s.project_id)) return static_cast<std::uint32_t>(j);
     return 0;
   }
 
-  void collect_projects() {
-    for (std::size_t i = m_members.size(); i-- > 0;) {
-      for (const auto& p : m_members[i].catalogue.projects) {
-        if (m_projects.contains(p.id) || m_dropped_projects.contains(p.id)) continue;
-        bool deleted = false;
-        for (std::size_t j = i + 1; j < m_members.size() && !deleted; ++j)
-          deleted = m_members[j].deleted_projects.contains(p.id);
-        if (deleted) {
-          m_dropped_projects.insert(p.id);
-        } else {
-          m_projects.emplace(p.id, p);
-        }
-      }
-    }
+  std::uint32_t base_of_session(const std::string& id) const {
+    const auto it = m_newer.find(id);
+    return it == m_newer.end() ? 0 : it->second.base;
   }
 
-  bool selected(const store::Session& s) const {
-    const Selections& sel = m_options.selections;
-    if (sel.sessions.empty() && sel.projects.empty()) return true;
-    if (std::find(sel.sessions.begin(), sel.sessions.end(), s.id) != sel.sessions.end()) return true;
-    const auto p = m_projects.find(s.project_id);
-    return p != m_projects.end() && matches_project(p->second, sel.projects);
+  /// The (member, entries section) pairs holding the session's entries, from its base to its newest.
+  std::vector<std::pair<std::size_t, std::size_t>> parts_of(const std::string& id) const {
+    std::size_t newest = 0, base = 0;
+    if (const auto it = m_newer.find(id); it != m_newer.end()) {
+      newest = it->second.newest;
+      base = it->second.base;
+    }
+    std::vector<std::pair<std::size_t, std::size_t>> parts;
+    for (std::size_t k = base; k <= newest; ++k)
+      if (auto section = entry_section(m_members[k].catalogue, *m_members[k].reader, id))
+        parts.emplace_back(k, *section);
+    return parts;
   }
 
-  Status collect_sessions() {
-    std::unordered_set<std::string> decided;
-    for (std::size_t i = m_members.size(); i-- > 0;) {
-      Member& m = m_members[i];
-      CL_CHECK(for_each_archived_session(*m.reader, m.catalogue, 0, [&](std::uint64_t, store::Session& s) {
-        if (!decided.insert(s.id).second) return true;
-        if (deleted_after(i, s) || !m_projects.contains(s.project_id) || !selected(s)) return true;
-        m_sessions.emplace(s.id, FinalSession{s, i, base_of(i, s)});
-        return true;
-      }));
-      if (cancelled()) return fail(Errc::cancelled, "restore cancelled: nothing was changed");
-    }
-    return {};
-  }
-
-  void collect_users() {
-    for (std::size_t i = m_members.size(); i-- > 0;)
-      for (const auto& u : m_members[i].catalogue.users) m_users.emplace(u.id, u);
-  }
-
-  Status collect_documents() {
-    std::unordered_set<std::string> decided;
-    for (std::size_t i = m_members.size(); i-- > 0;) {
-      Member& m = m_members[i];
-      for (std::size_t s : m.catalogue.document_sections) {
-        Status inner;
-        CL_CHECK(m.reader->read_section(m.reader->sections()[s], [&](std::string_view doc) {
-          auto d = backup::decode_document(doc);
-          if (!d) {
-            inner = fail(std::move(d).error());
-            return false;
-          }
-          const std::string collection(store::collection_name(d->collection));
-          const std::string key = collection + "/" + d->document.id;
-          if (!decided.insert(key).second) return true;
-          for (std::size_t j = i + 1; j < m_members.size(); ++j)
-            if (m_members[j].deleted_documents.contains(key)) return true;
-          m_documents[collection].emplace(d->document.id, std::string(doc));
-          return true;
-        }));
-        CL_CHECK(inner);
-      }
-    }
-    return {};
-  }
-
-  // ---- writing ---------------------------------------------------------------------------------------
-
-  std::string header_json() const {
-    const Member& leaf = m_members.back();
-    json::object h;
-    boost::system::error_code ec;
-    if (auto v = json::parse(leaf.reader->header_json(), ec); !ec && v.is_object()) h = std::move(v.as_object());
-    h["type"] = m_members.front().catalogue.type;
-    h["parent_backup_id"] = nullptr;
-    h.erase("parent_checksum");
-    h.erase("encryption");
-    json::array chain;
-    for (const auto& id : m_out.chain) chain.emplace_back(id);
-    h["chain"] = std::move(chain);
-    return json::serialize(h);
-  }
-
-  Status write() {
-    const Member& leaf = m_members.back();
-    format::WriterOptions wo;
-    wo.level = 1;  // read once, right away, by the restore: speed over size
-    if (leaf.reader->encrypted()) wo.encryption.passphrase = m_options.passphrase;
-    const auto final_path =
-        leaf.info.file.parent_path() /
-        fmt::format(".chain-{}{}{}", leaf.info.archive_id, format::k_partial_infix, to_hex(random_bytes(8)));
-    CL_TRY(writer, format::ArchiveWriter::create(final_path, header_json(), wo));
-    m_writer = std::move(writer);
-    std::string doc;
-    std::map<std::string, std::pair<std::int64_t, std::int64_t>> counts;  // session → messages, records
-    for (const auto& [id, s] : m_sessions) {
-      CL_TRY(c, write_session(s));
-      counts.emplace(id, c);
-    }
-    CL_CHECK(m_writer->begin_section({std::string(backup::k_sessions), "", "", ""}));
-    for (const auto& [id, s] : m_sessions) {
-      doc.clear();
-      const auto& c = counts.at(id);
-      backup::encode_session(s.doc, c.first, c.second, doc);
-      CL_CHECK(m_writer->append(doc, s.doc.started_at));
-    }
-    CL_CHECK(m_writer->begin_section({std::string(backup::k_projects), "", "", ""}));
-    for (const auto& [id, p] : m_projects) {
-      doc.clear();
-      backup::encode_project(p, doc);
-      CL_CHECK(m_writer->append(doc));
-    }
-    for (std::string_view c : {"prompt_folders", "prompts", "ai_settings"}) {
-      const auto it = m_documents.find(std::string(c));
-      if (it == m_documents.end()) continue;
-      CL_CHECK(m_writer->begin_section({std::string(c), "", "", ""}));
-      for (const auto& [id, raw] : it->second) CL_CHECK(m_writer->append(raw));
-    }
-    CL_CHECK(m_writer->begin_section({std::string(backup::k_users), "", "", ""}));
-    for (const auto& [id, u] : m_users) {
-      doc.clear();
-      backup::encode_user(u, doc);
-      CL_CHECK(m_writer->append(doc));
-    }
-    json::object manifest{{"format_version", format::k_format_version},
-                          {"backup_id", leaf.info.archive_id},
-                          {"type", m_members.front().catalogue.type},
-                          {"synthetic", true},
-                          {"sessions", m_sessions.size()}};
-    auto written = m_writer->finish(json::serialize(manifest));
-    m_writer.reset();
-    if (!written) return fail(std::move(written).error());
-    m_out.file = written->path;
-    m_out.sha256_hex = written->sha256_hex;
-    return {};
-  }
-
-  /// The keys of one session's entries section (or tombstones section) of member `i`.
-  Status for_each_key(std::size_t i, std::size_t section, bool tombstones,
-                      const std::function<void(const std::string&)>& visit) {
-    Member& m = m_members[i];
+  /// The keys of one entries section (or entry-tombstones section) of member `k`.
+  Status for_each_key(std::size_t k, std::size_t section, bool tombstones,
+                      const std::function<void(std::string)>& visit) {
+    Member& m = m_members[k];
     Status inner;
     CL_CHECK(m.reader->read_section(m.reader->sections()[section], [&](std::string_view doc) {
       if (tombstones) {
         auto t = backup::decode_tombstone(doc);
         if (!t) inner = fail(std::move(t).error());
-        if (t) visit(t->id);
+        if (t) visit(std::move(t->id));
       } else {
-        auto e = backup::decode_entry(doc);
+        auto e = backup::decode_entry(doc, backup::LineCheck::parsed_by_caller);
         if (!e) inner = fail(std::move(e).error());
-        if (e) visit(e->key);
+        if (e) visit(std::move(e->key));
       }
       return inner.has_value();
     }));
     return inner;
   }
 
-  /// Writes one session's entries: member by member from its base, each entry unless a later member
-  /// holds or deleted the same key. Returns (messages, records) written.
-  Result<std::pair<std::int64_t, std::int64_t>> write_session(const FinalSession& s) {
-    if (cancelled()) return fail(Errc::cancelled, "restore cancelled: nothing was changed");
-    const std::string& id = s.doc.id;
-    std::vector<std::pair<std::size_t, std::size_t>> parts;  // (member, entries section)
-    for (std::size_t k = s.base; k <= s.newest; ++k)
-      if (auto section = entry_section(m_members[k].catalogue, *m_members[k].reader, id))
-        parts.emplace_back(k, *section);
-    // The newest member that holds or deleted each key, among those after the first part.
-    std::unordered_map<std::string, std::size_t> last;
-    const std::size_t first = parts.empty() ? s.base : parts.front().first;
-    for (std::size_t k = first + 1; k < m_members.size(); ++k) {
-      const auto note = [&](const std::string& key) { last[key] = k; };
-      for (const auto& [member, section] : parts)
-        if (member == k) CL_CHECK(for_each_key(k, section, false, note));
-      if (auto t = m_members[k].entry_tombstones.find(id); t != m_members[k].entry_tombstones.end())
-        CL_CHECK(for_each_key(k, t->second, true, note));
-    }
-    CL_CHECK(m_writer->begin_section({std::string(backup::k_entries), s.doc.owner_id, s.doc.project_id, id}));
-    std::int64_t messages = 0, records = 0;
-    ingest::ParsedLine parsed;
-    for (const auto& [member, section] : parts) {
-      const auto k = member;  // a copy: clang 14 (the fuzz build) cannot capture a structured binding
-      Member& m = m_members[k];
-      Status inner;
-      CL_CHECK(m.reader->read_section(m.reader->sections()[section], [&](std::string_view doc) {
-        auto e = backup::decode_entry(doc);
-        if (!e) {
-          inner = fail(std::move(e).error());
-          return false;
+  /// Projects: the newest copy of each, minus those a later member deleted (by id).
+  void merge_projects() {
+    std::map<std::string, store::Project> projects;
+    std::unordered_set<std::string> dropped;
+    for (std::size_t i = m_members.size(); i-- > 0;) {
+      for (auto& p : m_members[i].catalogue.projects) {
+        if (projects.contains(p.id) || dropped.contains(p.id)) continue;
+        bool deleted = false;
+        for (std::size_t j = i + 1; j < m_members.size() && !deleted; ++j)
+          deleted = m_members[j].deleted_projects.contains(p.id);
+        if (deleted) {
+          dropped.insert(p.id);
+        } else {
+          projects.emplace(p.id, p);
         }
-        if (const auto it = last.find(e->key); it != last.end() && it->second > k) return true;
-        std::optional<TimeMs> ts;
-        if (m_parser.parse(e->line, parsed)) ts = parsed.entry.timestamp;
-        inner = m_writer->append(doc, ts);
-        (e->has_uuid ? messages : records) += 1;
-        return inner.has_value();
-      }));
-      CL_CHECK(inner);
+      }
     }
-    CL_CHECK(m_writer->end_section());
-    return std::pair{messages, records};
+    for (auto& [id, p] : projects) {
+      m_catalogue.project_ids.insert(id);
+      m_catalogue.projects.push_back(std::move(p));
+    }
+  }
+
+  void merge_users() {
+    std::map<std::string, store::User> users;
+    for (std::size_t i = m_members.size(); i-- > 0;)
+      for (const auto& u : m_members[i].catalogue.users) users.emplace(u.id, u);
+    for (auto& [id, u] : users) m_catalogue.users.push_back(std::move(u));
+    // The members' own copies are not needed any more (the root's may be large).
+    for (auto& m : m_members) {
+      std::vector<store::User>().swap(m.catalogue.users);
+      std::vector<store::Project>().swap(m.catalogue.projects);
+    }
+  }
+
+  /// Decides which catalogue document of each session counts (the newest, unless a later member deleted
+  /// the session or its project) and the order a restore goes through them.
+  Status order_sessions() {
+    std::unordered_set<std::string> decided;  // the sessions the incrementals list
+    for (std::size_t i = m_members.size(); i-- > 1;) {
+      Member& m = m_members[i];
+      CL_CHECK(for_each_archived_session(*m.reader, m.catalogue, 0, [&](std::uint64_t ordinal, store::Session& s) {
+        if (!decided.insert(s.id).second) return true;
+        if (deleted_after(i, s) || !m_catalogue.project_ids.contains(s.project_id)) return true;
+        const std::uint32_t base = base_of(i, s);
+        std::string id = s.id;
+        m_newer.emplace(std::move(id),
+                        Newer{std::move(s), static_cast<std::uint32_t>(i), base, static_cast<std::uint32_t>(ordinal)});
+        return true;
+      }));
+      m.reader->release_buffers();
+      if (cancelled()) return fail(Errc::cancelled, "restore cancelled: nothing was changed");
+    }
+    Member& root = m_members.front();
+    m_root_alive.assign(root.catalogue.entries_by_session.size(), false);
+    CL_CHECK(for_each_archived_session(*root.reader, root.catalogue, 0, [&](std::uint64_t ordinal, store::Session& s) {
+      const auto o = static_cast<std::uint32_t>(ordinal);
+      if (decided.contains(s.id)) {
+        if (const auto it = m_newer.find(s.id); it != m_newer.end() && !it->second.placed) {
+          it->second.placed = true;
+          m_order.push_back({o, &it->second});
+        }
+        return true;
+      }
+      if (deleted_after(0, s) || !m_catalogue.project_ids.contains(s.project_id)) return true;
+      m_order.push_back({o, nullptr});
+      if (const auto pos = find_entries(root.catalogue, *root.reader, s.id)) {
+        m_root_alive[*pos] = true;
+      } else {
+        m_root_alive_without_entries.push_back(s.id);
+      }
+      return true;
+    }));
+    m_root_refs = m_order.size();
+    std::vector<const Newer*> added;
+    for (const auto& [id, n] : m_newer)
+      if (!n.placed) added.push_back(&n);
+    std::sort(added.begin(), added.end(), [](const Newer* a, const Newer* b) {
+      return std::pair(a->newest, a->ordinal) < std::pair(b->newest, b->ordinal);
+    });
+    for (const Newer* n : added) m_order.push_back({std::numeric_limits<std::uint32_t>::max(), n});
+    return {};
+  }
+
+  /// The chain's sessions in order from `from` (an index into m_order): visit(index, session).
+  Status for_each_final(std::size_t from, const ArchivedSessionVisit& visit) {
+    std::size_t i = from;
+    if (i < m_root_refs) {
+      Member& root = m_members.front();
+      bool stopped = false;
+      CL_CHECK(for_each_archived_session(*root.reader, root.catalogue, m_order[i].root_ordinal,
+                                         [&](std::uint64_t ordinal, store::Session& s) {
+                                           if (ordinal != m_order[i].root_ordinal) return true;
+                                           const std::size_t index = i++;
+                                           bool go;
+                                           if (m_order[index].newer) {
+                                             store::Session copy = m_order[index].newer->doc;
+                                             go = visit(index, copy);
+                                           } else {
+                                             go = visit(index, s);
+                                           }
+                                           stopped = !go;
+                                           return go && i < m_root_refs;
+                                         }));
+      if (stopped) return {};
+      if (i < m_root_refs)
+        return fail(Errc::corrupted, "archive: the sessions catalogue of the chain's root ended early");
+    }
+    for (; i < m_order.size(); ++i) {
+      store::Session copy = m_order[i].newer->doc;
+      if (!visit(i, copy)) return {};
+    }
+    return {};
   }
 
   const std::vector<ChainMember>& m_chain;
-  const SynthesisOptions& m_options;
+  const crypto::Secret* m_passphrase;
+  const std::atomic<bool>* m_cancel;
   std::vector<Member> m_members;
-  std::map<std::string, store::Project> m_projects;
-  std::unordered_set<std::string> m_dropped_projects;
-  std::map<std::string, FinalSession> m_sessions;
-  std::map<std::string, store::User> m_users;
-  std::map<std::string, std::map<std::string, std::string>> m_documents;  ///< collection → id → document
-  std::unique_ptr<format::ArchiveWriter> m_writer;
-  ingest::LineParser m_parser;
-  SynthesisOutcome m_out;
+  std::vector<std::vector<bool>> m_read_at_open;  ///< per member: the frames open() read (and checked)
+  Catalogue m_catalogue;  ///< the merged users and projects; the root's type and date range, the leaf's id
+  std::unordered_map<std::string, Newer> m_newer;
+  std::vector<bool> m_root_alive;  ///< per root entries section (Catalogue::entries_by_session): listed at the leaf
+  std::vector<std::string> m_root_alive_without_entries;
+  std::vector<Ref> m_order;
+  std::size_t m_root_refs = 0;  ///< m_order[0, m_root_refs) are the root's sessions
+  bool m_selected_all = false;
+  std::size_t m_hot = 0;                 ///< the incremental whose frame buffers are kept (0: none)
+  std::uint64_t m_verified_at_open = 0;  ///< bytes of members checked whole by open()
 };
 
 }  // namespace
 
+Result<std::unique_ptr<Source>> open_chain_source(const std::vector<ChainMember>& chain,
+                                                  const crypto::Secret* passphrase, const std::atomic<bool>* cancel) {
+  auto source = std::make_unique<ChainSource>(chain, passphrase, cancel);
+  CL_CHECK(source->open());
+  return std::unique_ptr<Source>(std::move(source));
+}
+
+// ---- the synthetic archive (preview) ---------------------------------------------------------------
+
+namespace {
+
+std::string synthetic_header(const format::ArchiveReader& leaf, const Catalogue& c,
+                             const std::vector<ChainMember>& chain) {
+  json::object h;
+  boost::system::error_code ec;
+  if (auto v = json::parse(leaf.header_json(), ec); !ec && v.is_object()) h = std::move(v.as_object());
+  h["type"] = c.type;
+  h["parent_backup_id"] = nullptr;
+  h.erase("parent_checksum");
+  h.erase("encryption");
+  json::array ids;
+  for (const auto& m : chain) ids.emplace_back(m.archive_id);
+  h["chain"] = std::move(ids);
+  return json::serialize(h);
+}
+
+}  // namespace
+
 Result<SynthesisOutcome> synthesize_chain(const std::vector<ChainMember>& chain, const SynthesisOptions& options) {
-  Synthesis synthesis(chain, options);
-  return synthesis.run();
+  if (chain.empty()) return fail(Errc::invalid_argument, "an empty backup chain");
+  auto source = std::make_unique<ChainSource>(chain, options.passphrase, nullptr);
+  CL_CHECK(source->open());
+  CL_TRY(selection, source->select(options.selections));
+  SynthesisOutcome out;
+  for (const auto& m : chain) out.chain.push_back(m.archive_id);
+  if (options.verify_members) {
+    CL_TRY(checked, source->validate(selection, {.documents = true, .verify_all = true}));
+    out.bytes_verified = checked;
+  }
+  const Catalogue& c = source->catalogue();
+  const format::ArchiveReader& leaf = source->leaf_reader();
+  format::WriterOptions wo;
+  wo.level = 1;  // read once, right away: speed over size
+  if (leaf.encrypted()) wo.encryption.passphrase = options.passphrase;
+  const auto path = chain.back().file.parent_path() / fmt::format(".chain-{}{}{}", chain.back().archive_id,
+                                                                  format::k_partial_infix, to_hex(random_bytes(8)));
+  CL_TRY(writer, format::ArchiveWriter::create(path, synthetic_header(leaf, c, chain), wo));
+  ingest::LineParser parser;
+  ingest::ParsedLine parsed;
+  std::vector<std::pair<std::int64_t, std::int64_t>> counts;  // per selected session: messages, records
+  std::vector<store::Session> batch;
+  std::string doc;
+  // Entries, then the sessions (re-read in batches) with the counts of what was written.
+  for (std::size_t done = 0; done < selection.sessions.size(); done += batch.size()) {
+    CL_CHECK(source->read_session_batch(selection, done, batch));
+    for (const auto& s : batch) {
+      CL_CHECK(writer->begin_section({std::string(backup::k_entries), s.owner_id, s.project_id, s.id}));
+      std::pair<std::int64_t, std::int64_t> n{0, 0};
+      Status inner;
+      CL_CHECK(source->for_each_entry(s, [&](std::string_view d) {
+        auto e = backup::decode_entry(d);
+        if (!e) {
+          inner = fail(std::move(e).error());
+          return false;
+        }
+        std::optional<TimeMs> ts;
+        if (parser.parse(e->line, parsed)) ts = parsed.entry.timestamp;
+        inner = writer->append(d, ts);
+        (e->has_uuid ? n.first : n.second) += 1;
+        return inner.has_value();
+      }));
+      CL_CHECK(inner);
+      CL_CHECK(writer->end_section());
+      counts.push_back(n);
+    }
+  }
+  CL_CHECK(writer->begin_section({std::string(backup::k_sessions), "", "", ""}));
+  for (std::size_t done = 0; done < selection.sessions.size(); done += batch.size()) {
+    CL_CHECK(source->read_session_batch(selection, done, batch));
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      doc.clear();
+      backup::encode_session(batch[i], counts[done + i].first, counts[done + i].second, doc);
+      CL_CHECK(writer->append(doc, batch[i].started_at));
+    }
+  }
+  CL_CHECK(writer->begin_section({std::string(backup::k_projects), "", "", ""}));
+  for (std::size_t i : selection.projects) {
+    doc.clear();
+    backup::encode_project(c.projects[i], doc);
+    CL_CHECK(writer->append(doc));
+  }
+  std::map<std::string, std::vector<std::string>> documents;  // collection → documents
+  {
+    Status inner;
+    CL_CHECK(source->for_each_document([&](std::string_view d) {
+      auto decoded = backup::decode_document(d);
+      if (!decoded) {
+        inner = fail(std::move(decoded).error());
+        return false;
+      }
+      if (selection.all_documents || selection.document_ids.contains(decoded->document.id))
+        documents[std::string(store::collection_name(decoded->collection))].emplace_back(d);
+      return true;
+    }));
+    CL_CHECK(inner);
+  }
+  for (const auto& [collection, list] : documents) {
+    CL_CHECK(writer->begin_section({collection, "", "", ""}));
+    for (const auto& d : list) CL_CHECK(writer->append(d));
+  }
+  CL_CHECK(writer->begin_section({std::string(backup::k_users), "", "", ""}));
+  for (const auto& u : c.users) {
+    doc.clear();
+    backup::encode_user(u, doc);
+    CL_CHECK(writer->append(doc));
+  }
+  json::object manifest{{"format_version", format::k_format_version},
+                        {"backup_id", c.backup_id},
+                        {"type", c.type},
+                        {"synthetic", true},
+                        {"sessions", selection.sessions.size()}};
+  CL_TRY(written, writer->finish(json::serialize(manifest)));
+  out.file = written.path;
+  out.sha256_hex = written.sha256_hex;
+  out.bytes_read = source->bytes_read();
+  return out;
 }
 
 }  // namespace claudelens::restore

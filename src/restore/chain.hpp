@@ -1,18 +1,25 @@
-// Incremental chains (SPEC §6): the members an incremental backup needs, from the full (or selective)
-// backup at its root to the incremental itself, with each link checked (the parent is registered, its
-// file is there, it holds the named backup, and its checksum is the one the child names), and what the
-// whole chain restores, materialised as one synthetic archive that the restore engine and the preview
-// read like any full backup. docs/restore.md "Incremental chains" describes the rules.
+// Incremental chains (SPEC §6): what the members of an incremental backup's chain (backup/chain.hpp,
+// each link checked), applied root first, restore: every session alive at the leaf with its entries
+// merged member by member, the projects, users and documents likewise, the scope exactly as it was
+// when the incremental was taken. docs/restore.md "Incremental chains" describes the rules.
 //
-// The synthetic archive is written next to the chain's files under a name that startup clean-up removes
-// (".chain-….partial-<16 hex>"), encrypted with the chain's key when the chain is encrypted, and
-// removed by the caller when done. Memory: each member's index, one record per session of the chain
-// (its newest catalogue document), one session's changed keys, the documents of the small collections.
-// Not thread-safe (one per restore or preview).
+// open_chain_source gives the restore engine that view directly (restore/source.hpp): no temporary
+// archive; each session's entries are streamed from the members that hold them, in order. A restore of
+// one session reads, in each member, the index, the catalogue sections, the small tombstones section
+// and that session's entries and entry-tombstones sections only. synthesize_chain writes the same view
+// as one archive (the preview reads it like any backup).
+//
+// Memory: each member's index, the root's frame buffers and those of the one incremental being read
+// (the others' are released: ArchiveReader::release_buffers), the merged users and projects, a few bytes per session
+// of the root (its place in the chain's order), the catalogue document of each session whose newest
+// copy is in an incremental (~600 bytes each: what changed, not what the root holds), and one
+// session's changed keys. Not thread-safe (one per restore or preview).
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,21 +27,28 @@
 #include "core/result.hpp"
 #include "crypto/encryption.hpp"
 #include "restore/options.hpp"
+#include "restore/source.hpp"
 #include "store/store.hpp"
 
 namespace claudelens::restore {
 
 using backup::ChainMember;
 
+/// Opens every member of `chain` (root first, as backup::resolve_chain returns it): its index, its
+/// catalogue and its tombstones. A member nothing vouches for (ChainMember::registered false) is
+/// checked whole against the checksum its child names first. Errors name the member: corrupted for a
+/// damaged member or one whose file holds another backup, wrong_key without the chain's key.
+Result<std::unique_ptr<Source>> open_chain_source(const std::vector<ChainMember>& chain,
+                                                  const crypto::Secret* passphrase,
+                                                  const std::atomic<bool>* cancel = nullptr);
+
 struct SynthesisOptions {
-  /// Restrict the synthetic archive to the sessions these select (projects, sessions; the restore
-  /// applies the rest). Default: every session of the chain.
+  /// Restrict the synthetic archive to the sessions these select. Default: every session of the chain.
   Selections selections;
-  /// Check every member whole (its SHA-256 against the checksum its child names, the trailer's digest)
-  /// before reading it; otherwise each frame read is checked as it is read. Default: false.
+  /// Check every member whole (its SHA-256 against the checksum its child names) before writing.
+  /// Default: false (each frame read is checked as it is read).
   bool verify_members = false;
   const crypto::Secret* passphrase = nullptr;  ///< the chain's key (encrypted chains). Default: null
-  std::function<bool()> cancelled;             ///< Default: never
 };
 
 struct SynthesisOutcome {
@@ -46,9 +60,8 @@ struct SynthesisOutcome {
 };
 
 /// Writes what the chain restores as one archive of the root's type (full or selective) holding the
-/// leaf's backup id: every session alive at the leaf with its entries merged member by member (an
-/// entry comes from the newest member that has it, unless a later member deleted it; deletions of
-/// sessions and projects drop what earlier members hold), the projects, users and documents likewise.
+/// leaf's backup id, next to the leaf under a name startup clean-up removes (".chain-….partial-<hex>"),
+/// encrypted with the chain's key when the chain is encrypted.
 Result<SynthesisOutcome> synthesize_chain(const std::vector<ChainMember>& chain, const SynthesisOptions& options);
 
 }  // namespace claudelens::restore

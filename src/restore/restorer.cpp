@@ -16,6 +16,7 @@
 #include "ingest/line_parser.hpp"
 #include "restore/catalogue.hpp"
 #include "restore/chain.hpp"
+#include "restore/source.hpp"
 
 namespace claudelens::restore {
 
@@ -100,12 +101,15 @@ struct Deletions {
 
 class Restorer {
  public:
-  Restorer(store::Store& store, const std::filesystem::path& archive, const RestoreOptions& options)
+  /// `source`: what to read (null: the archive, opened by the restore).
+  Restorer(store::Store& store, const std::filesystem::path& archive, std::unique_ptr<Source> source,
+           const RestoreOptions& options)
       : m_store(store),
         m_archive(archive),
         m_options(options),
         m_clock(options.clock ? *options.clock : system_clock()),
-        m_kill_after(kill_after_from_env()) {
+        m_kill_after(kill_after_from_env()),
+        m_source(std::move(source)) {
     m_report.id = new_id();
     m_report.backup_id = options.backup_id;
     m_report.backup_file = options.report_file.empty() ? archive.string() : options.report_file;
@@ -125,7 +129,7 @@ class Restorer {
     // The attempt: one transaction; a failure after this point is recorded in the history.
     auto applied = apply();
     m_report.duration_seconds = elapsed();
-    m_report.bytes_read = m_reader->bytes_read();
+    m_report.bytes_read = m_source->bytes_read();
     if (!applied) {
       m_report.status = "failed";
       m_report.error_message = applied.error().message;
@@ -138,6 +142,8 @@ class Restorer {
 
  private:
   // ---- stage 1: the archive ------------------------------------------------------------------------
+
+  const Catalogue& catalogue() const { return m_source->catalogue(); }
 
   /// True when the restore reads the archive's documents (prompts, folders, AI settings) sections.
   bool reads_documents() const {
@@ -152,84 +158,53 @@ class Restorer {
   Status validate_archive() {
     const std::string& expected_id =
         m_options.archive_backup_id.empty() ? m_options.backup_id : m_options.archive_backup_id;
-    if (!expected_id.empty() && !m_catalogue.backup_id.empty() && m_catalogue.backup_id != expected_id)
+    if (!expected_id.empty() && !catalogue().backup_id.empty() && catalogue().backup_id != expected_id)
       return fail(Errc::corrupted, fmt::format("{} holds backup '{}', not the registered backup '{}'",
-                                               m_archive.string(), m_catalogue.backup_id, expected_id));
+                                               m_archive.string(), catalogue().backup_id, expected_id));
     // A large restore reads its frames in order: the reader loads (checks, decompresses) the next
     // frame on a second thread while this one writes the store.
-    if (m_selection.entry_bytes >= k_read_ahead_bytes) m_reader->read_ahead(true);
+    if (m_selection.entry_bytes >= k_read_ahead_bytes) m_source->read_ahead(true);
     if (!m_options.validate_before_restore) return {};
     progress("validating", true);
-    const auto& sections = m_reader->sections();
-    const std::size_t frame_count = m_reader->frames().size();
-    std::vector<bool> reads = m_selection.frames;   // every frame the restore reads
-    std::vector<bool> checked(frame_count, false);  // ... of which these were read (and checked) already
-    auto mark = [&](std::size_t section, std::vector<bool>& bits) {
-      const auto& info = sections[section];
-      for (std::uint64_t f = info.first_frame; f < info.first_frame + info.frame_count && f < frame_count; ++f)
-        bits[f] = true;
-    };
-    for (std::size_t i = 0; i < sections.size(); ++i) {
-      const std::string& col = sections[i].key.collection;
-      if (col == backup::k_users || col == backup::k_projects || col == backup::k_sessions) {
-        mark(i, reads);
-        mark(i, checked);
-      }
+    ValidationNeeds needs;
+    needs.documents = reads_documents();
+    needs.audit = deletes_whole_documents();
+    needs.verify_all = m_options.verify_all;
+    needs.expected_sha256 = m_options.expected_sha256;
+    needs.cancel = m_options.cancel;
+    auto verified = m_source->validate(m_selection, needs);
+    if (!verified) {
+      Error e = std::move(verified).error();
+      if (e.message.starts_with("SHA-256 ")) e.message = m_archive.string() + ": " + e.message;
+      return fail(std::move(e));
     }
-    if (reads_documents())
-      for (std::size_t i : m_catalogue.document_sections) mark(i, reads);
-    if (deletes_whole_documents())
-      for (std::size_t i : m_catalogue.audit_sections) mark(i, reads);
-    const bool whole = std::all_of(reads.begin(), reads.end(), [](bool b) { return b; });
-    auto keep_going = [&](std::uint64_t, std::uint64_t) { return !cancelled(); };
-    if (whole || m_options.verify_all) {
-      // A restore that reads every frame decompresses each one in its transaction (a frame that does
-      // not decompress rolls it back): here the checksums and the file's SHA-256, not a second
-      // decompression of the whole archive.
-      CL_TRY(verified, m_reader->verify(keep_going, /*decompress=*/!whole));
-      m_report.bytes_verified = verified.file_size;
-      if (!m_options.expected_sha256.empty() && verified.sha256_hex != m_options.expected_sha256)
-        return fail(Errc::corrupted, fmt::format("{}: SHA-256 {} differs from the backup's recorded checksum {}",
-                                                 m_archive.string(), verified.sha256_hex, m_options.expected_sha256));
-      return {};
-    }
-    std::vector<std::size_t> frames;
-    for (std::size_t f = 0; f < frame_count; ++f)
-      if (reads[f] && !checked[f]) frames.push_back(f);
-    CL_TRY(bytes, m_reader->verify_frames(frames, keep_going));
-    m_report.bytes_verified = bytes;
-    return {};
-  }
-
-  Status open_archive_reader() {
-    if (m_reader) return {};
-    CL_TRY(reader, format::ArchiveReader::open(m_archive, {.passphrase = m_options.passphrase}));
-    m_reader = std::move(reader);
+    m_report.bytes_verified = *verified;
     return {};
   }
 
   Status open_archive() {
-    CL_CHECK(open_archive_reader());
-    m_report.archive_size = m_reader->file_size();
+    if (!m_source) {
+      CL_TRY(source, open_archive_source(m_archive, m_options.passphrase));
+      m_source = std::move(source);
+    }
+    m_report.archive_size = m_source->file_size();
     progress("reading catalogue", true);
-    CL_TRY(catalogue, read_catalogue(*m_reader));
-    m_catalogue = std::move(catalogue);
-    if (m_report.backup_id.empty()) m_report.backup_id = m_catalogue.backup_id;
-    CL_TRY(selection, select(m_catalogue, *m_reader, m_options.selections));
+    if (m_report.backup_id.empty()) m_report.backup_id = catalogue().backup_id;
+    CL_TRY(selection, m_source->select(m_options.selections));
     m_selection = std::move(selection);
-    m_documents_total = static_cast<std::int64_t>(m_selection.entry_documents + m_catalogue.document_section_docs);
+    m_documents_total = static_cast<std::int64_t>(m_selection.entry_documents + catalogue().document_section_docs);
     return {};
   }
 
   // ---- stage 2: what a full restore deletes ----------------------------------------------------------
 
-  bool deletes_whole_documents() const { return m_options.mode == Mode::full && m_catalogue.type == "full"; }
+  bool deletes_whole_documents() const { return m_options.mode == Mode::full && catalogue().type == "full"; }
 
   Status plan_deletions() {
     if (!deletes_whole_documents()) return {};
     CL_TRY(reader, m_store.read());
-    CL_TRY(owners, map_owners(*reader, m_catalogue));
-    CL_TRY(matches, match_projects(*reader, owners, m_catalogue.projects));
+    CL_TRY(owners, map_owners(*reader, catalogue()));
+    CL_TRY(matches, match_projects(*reader, owners, catalogue().projects));
     std::unordered_set<std::string> kept_projects;  // the stored projects that archived ones are
     for (const auto& m : matches)
       if (m) kept_projects.insert(m->id);
@@ -243,7 +218,7 @@ class Restorer {
       if (deleted_projects.contains(s.project_id)) {
         ++m_deletions.sessions_in_projects;
         m_deletions.entries += s.records_count;
-      } else if (!lists_session(m_catalogue, *m_reader, m_selection, s.id)) {
+      } else if (!m_source->lists_session(m_selection, s.id)) {
         m_deletions.sessions.push_back(s.id);
         m_deletions.entries += s.records_count;
       }
@@ -251,9 +226,9 @@ class Restorer {
     }));
     // The archived documents' ids (these sections are small).
     std::unordered_set<std::string> archived_docs;
-    for (std::size_t i : m_catalogue.document_sections) {
+    {
       Status inner;
-      CL_CHECK(m_reader->read_section(m_reader->sections()[i], [&](std::string_view doc) {
+      CL_CHECK(m_source->for_each_document([&](std::string_view doc) {
         auto d = backup::decode_document(doc);
         if (!d) inner = fail(std::move(d).error());
         if (d) archived_docs.insert(std::string(store::collection_name(d->collection)) + "/" + d->document.id);
@@ -289,7 +264,7 @@ class Restorer {
     const bool bulk = m_options.bulk_write && !m_options.dry_run && m_selection.entry_bytes >= k_bulk_restore_bytes;
     CL_TRY(writer, m_store.write(bulk ? store::WriteMode::bulk : store::WriteMode::normal));
     m_writer = writer.get();
-    CL_TRY(owners, map_owners(*m_writer, m_catalogue));
+    CL_TRY(owners, map_owners(*m_writer, catalogue()));
     m_owners = std::move(owners);
     CL_CHECK(restore_users());
     CL_CHECK(restore_projects());
@@ -300,7 +275,7 @@ class Restorer {
     CL_CHECK(refresh_statistics());
     progress("finishing", true);
     m_report.duration_seconds = elapsed();
-    m_report.bytes_read = m_reader->bytes_read();
+    m_report.bytes_read = m_source->bytes_read();
     if (m_options.dry_run) return {};  // the Writer rolls back when it goes out of scope
     CL_CHECK(m_writer->put_system(store::SystemTable::restores, history_record(m_report, m_options.restored_by)));
     CL_CHECK(m_writer->commit());
@@ -311,9 +286,9 @@ class Restorer {
   /// mapped as for every document) and never removes one: the log stays append-only.
   Status restore_audit() {
     auto& tally = m_report.tally("audit_log");
-    for (std::size_t i : m_catalogue.audit_sections) {
+    {
       Status inner;
-      CL_CHECK(m_reader->read_section(m_reader->sections()[i], [&](std::string_view doc) {
+      CL_CHECK(m_source->for_each_audit([&](std::string_view doc) {
         auto e = backup::decode_audit(doc);
         if (e && !e->user_id.empty()) e->user_id = m_owners.map(e->user_id);
         auto added = e ? m_writer->append_audit(*e) : Result<bool>(fail(std::move(e).error()));
@@ -342,7 +317,7 @@ class Restorer {
     // Matched before any project is written: against what the store held before the restore began.
     std::vector<store::Project> selected;
     selected.reserve(m_selection.projects.size());
-    for (std::size_t i : m_selection.projects) selected.push_back(m_catalogue.projects[i]);
+    for (std::size_t i : m_selection.projects) selected.push_back(catalogue().projects[i]);
     CL_TRY(matches, match_projects(*m_writer, m_owners, selected));
     for (std::size_t i = 0; i < selected.size(); ++i) CL_CHECK(restore_project(selected[i], matches[i]));
     return {};
@@ -470,7 +445,7 @@ class Restorer {
       for (const auto& s : batch) CL_CHECK(restore_session(s));
       done += batch.size();
       if (done >= m_selection.sessions.size()) return {};
-      CL_CHECK(read_session_batch(*m_reader, m_catalogue, m_selection, done, batch));
+      CL_CHECK(m_source->read_session_batch(m_selection, done, batch));
     }
   }
 
@@ -556,9 +531,6 @@ class Restorer {
   }
 
   Status restore_entries(const store::Session& archived, SessionPlan& plan) {
-    const auto index = entry_section(m_catalogue, *m_reader, archived.id);
-    if (!index) return fail(Errc::corrupted, fmt::format("archive: session '{}' has no entries section", archived.id));
-    const auto& section = m_reader->sections()[*index];
     const bool renamed = plan.id != archived.id;
     // Full mode keeps only what the backup holds: remember the archived keys (one session's worth).
     const bool prune = m_options.mode == Mode::full && plan.existing &&
@@ -606,7 +578,7 @@ class Restorer {
       if (plan.write_row && !plan.row_written) CL_CHECK(write_session_row(archived, plan));
       return insert_entry(e, plan);
     };
-    CL_CHECK(m_reader->read_section(section, [&](std::string_view doc) {
+    CL_CHECK(m_source->for_each_entry(archived, [&](std::string_view doc) {
       inner = one(doc);
       return inner.has_value();
     }));
@@ -653,9 +625,9 @@ class Restorer {
   /// backup's own date range when it had one).
   Status prune_entries(const std::string& session_id, const std::unordered_set<std::string>& keep) {
     store::EntryFilter f{.session_id = session_id};
-    if (m_catalogue.date_range) {
-      f.from = m_catalogue.date_range->start;
-      f.to = m_catalogue.date_range->end;
+    if (catalogue().date_range) {
+      f.from = catalogue().date_range->start;
+      f.to = catalogue().date_range->end;
     }
     std::vector<std::pair<std::string, bool>> doomed;
     CL_CHECK(m_writer->for_each_entry(f, [&](const store::Entry& e) {
@@ -678,15 +650,12 @@ class Restorer {
   Status restore_documents() {
     if (!m_selection.all_documents && m_selection.document_ids.empty()) return {};
     progress("restoring documents", true);
-    for (std::size_t i : m_catalogue.document_sections) {
-      Status inner;
-      CL_CHECK(m_reader->read_section(m_reader->sections()[i], [&](std::string_view doc) {
-        inner = restore_document(doc);
-        return inner.has_value();
-      }));
-      CL_CHECK(inner);
-    }
-    return {};
+    Status inner;
+    CL_CHECK(m_source->for_each_document([&](std::string_view doc) {
+      inner = restore_document(doc);
+      return inner.has_value();
+    }));
+    return inner;
   }
 
   Status restore_document(std::string_view doc) {
@@ -828,8 +797,7 @@ class Restorer {
   const Clock& m_clock;
   const std::int64_t m_kill_after;
   RestoreReport m_report;
-  std::unique_ptr<format::ArchiveReader> m_reader;
-  Catalogue m_catalogue;
+  std::unique_ptr<Source> m_source;
   Selection m_selection;
   Deletions m_deletions;
   OwnerMap m_owners;
@@ -848,54 +816,23 @@ class Restorer {
 
 }  // namespace
 
-namespace {
-
-/// Removes a file when it goes out of scope (the synthetic archive of a chain).
-struct RemoveOnExit {
-  std::filesystem::path file;
-  ~RemoveOnExit() {
-    std::error_code ec;
-    if (!file.empty()) std::filesystem::remove(file, ec);
-  }
-};
-
-/// An incremental backup: the chain is checked (nothing is written when a member is missing, damaged or
-/// not the named parent), merged into one synthetic archive, and that archive is restored.
-Result<RestoreReport> restore_chain(store::Store& store, const std::filesystem::path& archive,
-                                    std::vector<ChainMember> chain, const RestoreOptions& options) {
-  CL_CHECK(validate_options(options));
-  chain.back().checksum = options.expected_sha256;  // the leaf: its registered checksum, if any
-  SynthesisOptions so;
-  if (options.mode == Mode::selective) so.selections = options.selections;
-  so.passphrase = options.passphrase;
-  // Validation reads a member whole when the restore reads it whole anyway (no session selection) or
-  // when asked; otherwise each frame read is checked as it is read, before the first write.
-  const bool reads_all = so.selections.sessions.empty() && so.selections.projects.empty();
-  so.verify_members = options.validate_before_restore && (options.verify_all || reads_all);
-  so.cancelled = [&] { return options.cancel && options.cancel->load(std::memory_order_relaxed); };
-  CL_TRY(synthetic, synthesize_chain(chain, so));
-  RemoveOnExit guard{synthetic.file};
-  RestoreOptions o = options;
-  o.archive_backup_id = chain.back().archive_id;
-  o.expected_sha256 = synthetic.sha256_hex;
-  o.validate_before_restore = false;  // just written from checked members
-  o.report_file = archive.string();
-  o.report_chain = synthetic.chain;
-  Restorer restorer(store, synthetic.file, o);
-  CL_TRY(report, restorer.execute());
-  report.bytes_read += synthetic.bytes_read;
-  report.bytes_verified += synthetic.bytes_verified;
-  return report;
-}
-
-}  // namespace
-
 Result<RestoreReport> run_restore(store::Store& store, const std::filesystem::path& archive,
                                   const RestoreOptions& options) {
   const auto dir = options.backup_dir.empty() ? archive.parent_path() : options.backup_dir;
   CL_TRY(chain, backup::resolve_chain(store, archive, dir));
-  if (chain.size() > 1) return restore_chain(store, archive, chain, options);
-  Restorer restorer(store, archive, options);
+  if (chain.size() == 1) {
+    Restorer restorer(store, archive, nullptr, options);
+    return restorer.execute();
+  }
+  // An incremental backup: its chain applied member by member, root first (restore/chain.hpp). Nothing
+  // is written when a member is missing, damaged or not the named parent.
+  CL_CHECK(validate_options(options));
+  chain.back().checksum = options.expected_sha256;  // the leaf: its registered checksum, if any
+  CL_TRY(source, open_chain_source(chain, options.passphrase, options.cancel));
+  RestoreOptions o = options;
+  o.archive_backup_id = chain.back().archive_id;
+  for (const auto& m : chain) o.report_chain.push_back(m.archive_id);
+  Restorer restorer(store, archive, std::move(source), o);
   return restorer.execute();
 }
 

@@ -320,6 +320,10 @@ class Writer : public virtual Reader {
 
   virtual Status put_document(Collection c, const Document& doc) = 0;  ///< insert or replace by id
   virtual Status delete_document(Collection c, const std::string& id) = 0;
+  /// Removes the tombstones with a change sequence up to `up_to` recorded before `before` (what no
+  /// incremental backup can need any more: backup::prune_tombstones decides); returns how many. One
+  /// statement on the tombstones(cseq) index; stamps nothing.
+  virtual Result<std::int64_t> prune_tombstones(std::int64_t up_to, TimeMs before) = 0;
 
   virtual Status put_system(SystemTable t, const SystemRecord& record) = 0;  ///< insert or replace by id
   virtual Status delete_system(SystemTable t, const std::string& id) = 0;

@@ -827,6 +827,13 @@ class SqliteWriter final : public SqliteReader, public Writer {
     return conn().run(*st, "delete document");
   }
 
+  Result<std::int64_t> prune_tombstones(std::int64_t up_to, TimeMs before) override {
+    CL_TRY(st, m_conn->prepare("DELETE FROM tombstones WHERE cseq <= ? AND at < ?"));
+    st->bind(up_to).bind(before);
+    CL_CHECK(conn().run(*st, "prune tombstones"));
+    return static_cast<std::int64_t>(sqlite3_changes(db()));
+  }
+
   Status put_system(SystemTable t, const SystemRecord& r) override {
     CL_TRY(st, m_conn->prepare(system_sql(t).put.c_str()));
     st->bind(r.id).bind(r.owner_id).bind(r.kind).bind(r.status).bind(r.created_at).bind(r.updated_at).bind(r.json);

@@ -1,0 +1,527 @@
+// Incremental chains applied member by member (restore/chain.hpp): each link of a chain restored into an
+// empty store equals the store when that link was taken, through an entry deleted in one increment and
+// added back in a later one, a session deleted and ingested again, a session whose newest copy is in
+// an older member; every mode against a populated store (merge keeps what the chain deleted but the
+// store had; full makes the store equal the leaf); a selective restore of one session; a damaged member
+// leaves the store as it was, whether validation refuses it first or the restore rolls back.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <map>
+
+#include "backup/catalog.hpp"
+#include "backup/chain.hpp"
+#include "backup/metadata.hpp"
+#include "backup/runner.hpp"
+#include "restore/chain.hpp"
+#include "restore_test_support.hpp"
+
+namespace claudelens::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+/// Everything a restore puts back, as text: projects (name, path), sessions (project, counts, summary)
+/// and each session's entries (key → line), documents.
+std::string dump(store::Store& st) {
+  auto r = st.read().value();
+  std::string out;
+  std::map<std::string, std::string> project_names;
+  EXPECT_TRUE(r->for_each_project({}, [&](const store::Project& p) {
+    project_names[p.id] = p.name;
+    out += fmt::format("project {} {} {} {}\n", p.name, p.path, p.sessions_count, p.records_count);
+    return true;
+  }));
+  std::vector<store::Session> sessions;
+  EXPECT_TRUE(r->for_each_session({}, [&](const store::Session& s) {
+    sessions.push_back(s);
+    return true;
+  }));
+  std::sort(sessions.begin(), sessions.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  for (const auto& s : sessions) {
+    out += fmt::format("session {} in {} messages {} records {} summary {}\n", s.id, project_names[s.project_id],
+                       s.message_count, s.records_count, s.summary);
+    std::map<std::string, std::string> entries;
+    EXPECT_TRUE(r->for_each_entry({.session_id = s.id}, [&](const store::Entry& e) {
+      entries[e.key] = e.json;
+      return true;
+    }));
+    for (const auto& [k, j] : entries) out += fmt::format("  {} {}\n", k, j);
+  }
+  for (store::Collection c : {store::Collection::prompts, store::Collection::prompt_folders}) {
+    EXPECT_TRUE(r->for_each_document(c, std::nullopt, [&](const store::Document& d) {
+      out += fmt::format("document {} {} {}\n", store::collection_name(c), d.id, d.json);
+      return true;
+    }));
+  }
+  return out;
+}
+
+struct ChainFixture {
+  TempDir dir;
+  RestoreFixture src{dir, "source"};
+  fs::path backups = dir.path() / "backups";
+  std::vector<fs::path> links;
+  std::vector<std::string> states;  ///< dump of the source when each link was taken
+  int targets = 0;
+
+  void take(backup::BackupType type) {
+    backup::BackupRequest req;
+    req.name = fmt::format("link {}", links.size());
+    req.type = type;
+    req.created_by = src.admin.id;
+    backup::RunOptions ro;
+    ro.backup_dir = backups;
+    ro.threads = 1;
+    auto m = backup::run_backup(*src.store, req, ro);
+    ASSERT_TRUE(m) << m.error().message;
+    links.push_back(backups / m->filepath);
+    states.push_back(dump(*src.store));
+  }
+
+  std::unique_ptr<store::Store> fresh() {
+    return store::open_store("sqlite:" + (dir.path() / fmt::format("target-{}.sqlite", ++targets)).string()).value();
+  }
+
+  void delete_entry(const std::string& session, const std::string& key) {
+    auto w = src.writer();
+    ASSERT_TRUE(w->delete_entry(session, key));
+    ASSERT_TRUE(w->refresh_session_stats(session));
+    ASSERT_TRUE(w->refresh_project_stats(w->get_session(session).value()->project_id));
+    ASSERT_TRUE(w->commit());
+  }
+
+  void delete_session(const std::string& session) {
+    auto w = src.writer();
+    const std::string project = w->get_session(session).value()->project_id;
+    ASSERT_TRUE(w->delete_session(session));
+    ASSERT_TRUE(w->refresh_project_stats(project));
+    ASSERT_TRUE(w->commit());
+  }
+
+  /// F: a (3 lines), b (3 lines), c (2 lines), d (2 lines, never changed again), a prompt.
+  /// I1: 2 lines appended to a, a new session e. I2: b's line b2 deleted, c deleted, the prompt deleted.
+  /// I3: b2 added back with other bytes, c ingested again (one line). I4: nothing. `big`: I1 also holds
+  /// a 3 MB session, so that its entries fill a frame of their own.
+  void build(bool big = false) {
+    src.ingest("app", "a", {line("a", "a1", 1), line("a", "a2", 2), line("a", "a3", 3)});
+    src.ingest("app", "b", {line("b", "b1", 1), line("b", "b2", 2), line("b", "b3", 3)});
+    src.ingest("lib", "c", {line("c", "c1", 1, "/w/lib"), line("c", "c2", 2, "/w/lib")});
+    src.ingest("lib", "d", {line("d", "d1", 1, "/w/lib"), line("d", "d2", 2, "/w/lib")});
+    {
+      auto w = src.writer();
+      ASSERT_TRUE(w->put_document(store::Collection::prompts, {"p1", src.admin.id, "Review", 1, 2, R"({"x":1})"}));
+      ASSERT_TRUE(w->commit());
+    }
+    take(backup::BackupType::full);
+    src.ingest("app", "a",
+               {line("a", "a1", 1), line("a", "a2", 2), line("a", "a3", 3), line("a", "a4", 4), line("a", "a5", 5)});
+    src.ingest("app", "e", {line("e", "e1", 7), line("e", "e2", 8)});
+    if (big) {
+      std::vector<std::string> lines;
+      const std::string pad = ",\"pad\":\"" + std::string(1200, 'x') + "\"";
+      for (int i = 0; i < 2500; ++i) lines.push_back(line("big", fmt::format("big{}", i), i % 60, "/w/app", pad));
+      src.ingest("app", "big", lines);
+    }
+    take(backup::BackupType::incremental);
+    delete_entry("b", "b2");
+    delete_session("c");
+    {
+      auto w = src.writer();
+      ASSERT_TRUE(w->delete_document(store::Collection::prompts, "p1"));
+      ASSERT_TRUE(w->commit());
+    }
+    take(backup::BackupType::incremental);
+    src.put_line("b", line("b", "b2", 2, "/w/app", ",\"again\":true"));
+    {
+      auto w = src.writer();
+      ASSERT_TRUE(w->refresh_project_stats(w->get_session("b").value()->project_id));
+      ASSERT_TRUE(w->commit());
+    }
+    src.ingest("lib", "c", {line("c", "c9", 9, "/w/lib")});
+    take(backup::BackupType::incremental);
+    take(backup::BackupType::incremental);
+  }
+};
+
+TEST(Chain, each_link_restored_into_an_empty_store_equals_the_store_when_it_was_taken) {
+  ChainFixture f;
+  f.build();
+  ASSERT_EQ(f.links.size(), 5u);
+  // The states differ where the chain made them differ.
+  EXPECT_NE(f.states[0], f.states[1]);
+  EXPECT_NE(f.states[1], f.states[2]);
+  EXPECT_NE(f.states[2], f.states[3]);
+  EXPECT_EQ(f.states[3], f.states[4]);
+  EXPECT_NE(f.states[3].find("\"again\":true"), std::string::npos);
+  for (std::size_t i = 0; i < f.links.size(); ++i) {
+    auto target = f.fresh();
+    restore::RestoreOptions o;
+    o.restored_by = f.src.admin.id;
+    auto r = restore::run_restore(*target, f.links[i], o);
+    ASSERT_TRUE(r) << "link " << i << ": " << r.error().message;
+    EXPECT_EQ(r->chain.size(), i == 0 ? 0u : i + 1) << i;
+    EXPECT_EQ(dump(*target), f.states[i]) << "link " << i;
+  }
+}
+
+TEST(Chain, every_mode_against_a_populated_store_applies_tombstones_to_the_chain_only) {
+  ChainFixture f;
+  f.build();
+  // A store holding what the chain deleted (b2's first bytes, session c) and something of its own.
+  auto make_target = [&] {
+    auto target = f.fresh();
+    restore::RestoreOptions o;
+    o.restored_by = f.src.admin.id;
+    EXPECT_TRUE(restore::run_restore(*target, f.links[0], o));  // F: b2 and c are there
+    return target;
+  };
+  {  // merge/skip: what the store holds stays, the chain's documents are added.
+    auto target = make_target();
+    restore::RestoreOptions o;
+    o.restored_by = f.src.admin.id;
+    auto r = restore::run_restore(*target, f.links[3], o);
+    ASSERT_TRUE(r) << r.error().message;
+    auto rd = target->read().value();
+    EXPECT_TRUE(rd->get_session("c").value());      // deleted in the chain, kept in the store
+    EXPECT_TRUE(rd->get_entry("a", "a5").value());  // appended in I1
+    EXPECT_TRUE(rd->get_entry("e", "e1").value());  // new in I1
+    EXPECT_TRUE(rd->get_entry("c", "c9").value());  // added to c in I3
+    const auto b2 = rd->get_entry("b", "b2").value();
+    ASSERT_TRUE(b2);
+    EXPECT_EQ(b2->json.find("again"), std::string::npos);  // skip: the stored line stays
+  }
+  {  // merge/overwrite: the chain's newest b2 replaces the stored one.
+    auto target = make_target();
+    restore::RestoreOptions o;
+    o.restored_by = f.src.admin.id;
+    o.on_conflict = restore::Strategy::overwrite;
+    ASSERT_TRUE(restore::run_restore(*target, f.links[3], o));
+    const auto b2 = target->read().value()->get_entry("b", "b2").value();
+    ASSERT_TRUE(b2);
+    EXPECT_NE(b2->json.find("again"), std::string::npos);
+  }
+  {  // full: the store is made equal to the leaf, deletions included.
+    auto target = make_target();
+    restore::RestoreOptions o;
+    o.restored_by = f.src.admin.id;
+    o.mode = restore::Mode::full;
+    o.on_conflict = restore::Strategy::overwrite;
+    o.allow_delete = true;
+    auto r = restore::run_restore(*target, f.links[2], o);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(dump(*target), f.states[2]);
+  }
+}
+
+TEST(Chain, a_selective_restore_of_one_session_reads_its_own_sections_and_restores_it_exactly) {
+  ChainFixture f;
+  f.build();
+  for (const char* session : {"a", "b", "c", "d"}) {  // newest copy in I1, I3, I3 (re-added), F
+    auto target = f.fresh();
+    restore::RestoreOptions o;
+    o.restored_by = f.src.admin.id;
+    o.mode = restore::Mode::selective;
+    o.selections.sessions = {session};
+    auto r = restore::run_restore(*target, f.links[4], o);
+    ASSERT_TRUE(r) << session << ": " << r.error().message;
+    auto rd = target->read().value();
+    std::map<std::string, std::string> got, want;
+    ASSERT_TRUE(rd->for_each_entry({.session_id = session}, [&](const store::Entry& e) {
+      got[e.key] = e.json;
+      return true;
+    }));
+    ASSERT_TRUE(f.src.reader()->for_each_entry({.session_id = session}, [&](const store::Entry& e) {
+      want[e.key] = e.json;
+      return true;
+    }));
+    EXPECT_EQ(got, want) << session;
+    EXPECT_EQ(rd->counts(std::nullopt).value().sessions, 1) << session;
+    EXPECT_EQ(r->chain.size(), 5u);
+  }
+  // A session the chain deleted is not restored (and is not an error).
+  auto target = f.fresh();
+  restore::RestoreOptions o;
+  o.restored_by = f.src.admin.id;
+  o.mode = restore::Mode::selective;
+  o.selections.sessions = {"c"};
+  auto r = restore::run_restore(*target, f.links[2], o);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(target->read().value()->counts(std::nullopt).value().sessions, 0);
+}
+
+/// Flips one byte in the middle of the data frames of `file` (after the header, before the index).
+void damage_data(const fs::path& file) {
+  auto reader = format::ArchiveReader::open(file).value();
+  ASSERT_FALSE(reader->frames().empty());
+  const auto& frame = reader->frames().front();
+  const std::uint64_t at = frame.offset + frame.stored_size / 2;
+  reader.reset();
+  std::fstream io(file, std::ios::in | std::ios::out | std::ios::binary);
+  io.seekg(static_cast<std::streamoff>(at));
+  char c = 0;
+  io.read(&c, 1);
+  c = static_cast<char>(c ^ 0x20);
+  io.seekp(static_cast<std::streamoff>(at));
+  io.write(&c, 1);
+}
+
+TEST(Chain, a_damaged_member_leaves_the_store_as_it_was_with_and_without_validation) {
+  ChainFixture f;
+  f.build(/*big=*/true);
+  {  // I1's first frame holds entries only: its catalogue reads, its entries do not.
+    auto i1 = format::ArchiveReader::open(f.links[1]).value();
+    ASSERT_GE(i1->frames().size(), 2u);
+  }
+  damage_data(f.links[1]);
+  // The store where the chain is registered (so nothing is checked whole at open), with a session the
+  // chain lacks: a full restore that got through would delete it.
+  f.src.ingest("app", "z", {line("z", "z1", 1)});
+  auto& target = f.src.store;
+  const std::string before = dump(*target);
+  for (bool validate : {true, false}) {
+    restore::RestoreOptions o;
+    o.restored_by = f.src.admin.id;
+    o.validate_before_restore = validate;
+    o.mode = restore::Mode::full;
+    o.on_conflict = restore::Strategy::overwrite;
+    o.allow_delete = true;
+    auto r = restore::run_restore(*target, f.links[3], o);
+    ASSERT_FALSE(r) << validate;
+    EXPECT_EQ(r.error().code, Errc::corrupted) << r.error().message;
+    EXPECT_EQ(dump(*target), before) << validate;
+  }
+}
+
+// ---- scopes that move: a session that stops (or starts) matching the filters -------------------------
+
+/// A selective chain and, at each link, the oracle: a selective backup with the same filters taken at
+/// the same moment. Restoring the chain must give what restoring the oracle gives.
+struct ScopeFixture {
+  TempDir dir;
+  RestoreFixture src{dir, "source"};
+  fs::path backups = dir.path() / "backups";
+  backup::Filters filters;
+  std::string leaf;  ///< the chain's newest link
+  int targets = 0;
+
+  backup::BackupMetadata take(backup::BackupType type, std::optional<std::string> parent = std::nullopt) {
+    backup::BackupRequest req;
+    req.name = "scope test";
+    req.type = type;
+    req.filters = type == backup::BackupType::incremental ? backup::Filters{} : filters;
+    req.parent_backup_id = std::move(parent);
+    req.created_by = src.admin.id;
+    backup::RunOptions ro;
+    ro.backup_dir = backups;
+    ro.threads = 1;
+    auto m = backup::run_backup(*src.store, req, ro);
+    EXPECT_TRUE(m) << m.error().message;
+    return m ? *m : backup::BackupMetadata{};
+  }
+
+  std::string restored(const backup::BackupMetadata& m) {
+    auto target =
+        store::open_store("sqlite:" + (dir.path() / fmt::format("target-{}.sqlite", ++targets)).string()).value();
+    restore::RestoreOptions o;
+    o.restored_by = src.admin.id;
+    auto r = restore::run_restore(*target, backups / m.filepath, o);
+    EXPECT_TRUE(r) << r.error().message;
+    return dump(*target);
+  }
+
+  void root() { leaf = take(backup::BackupType::selective).id; }
+
+  /// An incremental on the chain and the oracle now; their restores must agree.
+  void check(const std::string& what) {
+    const auto inc = take(backup::BackupType::incremental, leaf);
+    leaf = inc.id;
+    const auto oracle = take(backup::BackupType::selective);
+    const std::string want = restored(oracle);
+    EXPECT_EQ(restored(inc), want) << what;
+    EXPECT_NE(want, "") << what;
+  }
+
+  void delete_entries(const std::string& session, const std::vector<std::string>& keys) {
+    auto w = src.writer();
+    for (const auto& k : keys) ASSERT_TRUE(w->delete_entry(session, k));
+    ASSERT_TRUE(w->refresh_session_stats(session));
+    ASSERT_TRUE(w->refresh_project_stats(w->get_session(session).value()->project_id));
+    ASSERT_TRUE(w->commit());
+  }
+};
+
+TEST(ScopeMoves, a_session_over_max_message_count_leaves_and_comes_back_whole) {
+  ScopeFixture f;
+  f.filters.max_message_count = 3;
+  f.src.ingest("app", "a", {line("a", "a1", 1), line("a", "a2", 2)});
+  f.src.ingest("app", "b", {line("b", "b1", 1), line("b", "b2", 2), line("b", "b3", 3)});
+  f.src.ingest("app", "c", {line("c", "c1", 1), line("c", "c2", 2), line("c", "c3", 3), line("c", "c4", 4)});
+  f.root();
+  // a grows past the limit (leaves); c shrinks under it (comes in for the first time).
+  f.src.ingest("app", "a", {line("a", "a1", 1), line("a", "a2", 2), line("a", "a3", 3), line("a", "a4", 4)});
+  f.delete_entries("c", {"c3", "c4"});
+  f.check("a left, c came in");
+  // a shrinks back (comes back whole, with its lines from before it left).
+  f.delete_entries("a", {"a4"});
+  f.check("a came back");
+}
+
+TEST(ScopeMoves, a_session_under_min_message_count_leaves_and_comes_back_whole) {
+  ScopeFixture f;
+  f.filters.min_message_count = 3;
+  f.src.ingest("app", "a", {line("a", "a1", 1), line("a", "a2", 2), line("a", "a3", 3)});
+  f.src.ingest("app", "b", {line("b", "b1", 1), line("b", "b2", 2), line("b", "b3", 3), line("b", "b4", 4)});
+  f.root();
+  f.delete_entries("a", {"a3"});
+  f.check("a left");
+  f.src.ingest("app", "a", {line("a", "a1", 1), line("a", "a2", 2), line("a", "a5", 5)});
+  f.check("a came back");
+}
+
+TEST(ScopeMoves, a_project_whose_path_stops_matching_the_pattern_leaves_with_its_sessions) {
+  ScopeFixture f;
+  f.filters.include_patterns = {"/w/app*"};
+  f.src.ingest("app", "a", {line("a", "a1", 1), line("a", "a2", 2)});
+  f.src.ingest("app", "b", {line("b", "b1", 1)});
+  f.src.ingest("lib", "c", {line("c", "c1", 1, "/w/lib")});
+  f.src.ingest("lib", "d", {line("d", "d1", 1, "/w/lib")});
+  f.root();
+  // lib's path becomes /w/app2 (most of its lines' cwd): lib comes in, d unchanged (whole).
+  f.src.ingest("lib", "c",
+               {line("c", "c1", 1, "/w/lib"), line("c", "c2", 2, "/w/app2"), line("c", "c3", 3, "/w/app2")});
+  f.check("lib came in");
+  // app's path becomes /w/other: app leaves, its sessions with it (b did not change).
+  f.src.ingest("app", "a",
+               {line("a", "a1", 1), line("a", "a2", 2), line("a", "a3", 3, "/w/other"), line("a", "a4", 4, "/w/other"),
+                line("a", "a5", 5, "/w/other"), line("a", "a6", 6, "/w/other")});
+  f.check("app left");
+  // And comes back.
+  f.src.ingest("app", "b", {line("b", "b1", 1), line("b", "b7", 7), line("b", "b8", 8), line("b", "b9", 9)});
+  f.check("app came back");
+}
+
+TEST(ScopeMoves, an_exclude_pattern_and_a_project_named_by_name_follow_the_path_too) {
+  ScopeFixture f;
+  f.filters.projects = {"app", "lib"};
+  f.filters.exclude_patterns = {"/w/old*"};
+  f.src.ingest("app", "a", {line("a", "a1", 1)});
+  f.src.ingest("lib", "c", {line("c", "c1", 1, "/w/lib")});
+  f.root();
+  f.src.ingest("lib", "c", {line("c", "c1", 1, "/w/lib"), line("c", "c2", 2, "/w/old"), line("c", "c3", 3, "/w/old")});
+  f.check("lib excluded now");
+}
+
+TEST(ScopeMoves, a_session_with_no_entry_left_in_the_date_range_leaves_and_one_that_gains_one_comes_in) {
+  ScopeFixture f;
+  // line() stamps second N of 2025-01-01: the range holds seconds 0-29.
+  const TimeMs start = parse_iso8601("2025-01-01T00:00:00Z").value();
+  f.filters.date_range = backup::DateRange{start, start + 30'000};
+  f.src.ingest("app", "a", {line("a", "a1", 1), line("a", "a2", 2), line("a", "a40", 40)});
+  f.src.ingest("app", "b", {line("b", "b40", 40), line("b", "b50", 50)});
+  f.src.ingest("app", "e", {line("e", "e5", 5)});
+  f.root();
+  f.delete_entries("a", {"a1", "a2"});
+  f.src.ingest("app", "b", {line("b", "b40", 40), line("b", "b50", 50), line("b", "b7", 7)});
+  f.check("a left, b came in");
+}
+
+// ---- pruning tombstones ------------------------------------------------------------------------------
+
+std::vector<store::Tombstone> tombstones(store::Store& st) {
+  std::vector<store::Tombstone> out;
+  EXPECT_TRUE(st.read().value()->for_each_tombstone(0, std::nullopt, [&](const store::Tombstone& t) {
+    out.push_back(t);
+    return true;
+  }));
+  return out;
+}
+
+TEST(PruneTombstones, a_deleted_oldest_backup_takes_the_tombstones_no_parent_needs_and_the_chain_still_restores) {
+  ChainFixture f;
+  f.src.ingest("app", "a", {line("a", "a1", 1), line("a", "a2", 2), line("a", "a3", 3)});
+  f.src.ingest("app", "b", {line("b", "b1", 1), line("b", "b2", 2)});
+  f.src.ingest("lib", "c", {line("c", "c1", 1, "/w/lib")});
+  f.take(backup::BackupType::full);         // F1
+  f.delete_entry("a", "a1");                // D1: needed by an incremental on F1 only
+  f.take(backup::BackupType::full);         // F2
+  f.take(backup::BackupType::incremental);  // I1 on F2
+  f.delete_entry("a", "a2");                // D2: needed by an incremental on F2 or I1
+  f.delete_session("c");
+  const auto before = tombstones(*f.src.store);
+  ASSERT_EQ(before.size(), 3u);
+  auto meta = [&](std::size_t link) {
+    auto r = f.src.reader();
+    std::optional<backup::BackupMetadata> found;
+    EXPECT_TRUE(backup::for_each_metadata(*r, [&](const backup::BackupMetadata& m) {
+      if (f.backups / m.filepath == f.links[link]) found = m;
+      return true;
+    }));
+    return found.value();
+  };
+  const auto f1 = meta(0), f2 = meta(1);
+  // Within the grace period nothing goes (a backup's snapshot may be older than its record).
+  ASSERT_TRUE(backup::delete_backup(*f.src.store, f.backups, f1.id, system_clock().now_ms()));
+  EXPECT_EQ(tombstones(*f.src.store).size(), 3u);
+  // Past it (a later deletion, an hour on): up to the lowest sequence a registered backup holds (F2's).
+  f.take(backup::BackupType::full);  // F3, deleted at once
+  const auto f3 = meta(3);
+  ASSERT_TRUE(backup::delete_backup(*f.src.store, f.backups, f3.id, system_clock().now_ms() + 2 * 3'600'000));
+  const auto after = tombstones(*f.src.store);
+  ASSERT_EQ(after.size(), 2u);  // D1 is gone; D2 (the entry and the session) stays
+  for (const auto& t : after) EXPECT_GT(t.change_seq, *f2.change_seq);
+  for (const auto& t : before)
+    if (t.change_seq <= *f2.change_seq) {
+      EXPECT_EQ(t.id, "a1");
+    }
+  // The chain built across the prune: I2 on I1 holds D2, and restores exactly.
+  f.links.erase(f.links.begin() + 3);  // F3's file is gone
+  f.states.erase(f.states.begin() + 3);
+  f.take(backup::BackupType::incremental);
+  auto target = f.fresh();
+  restore::RestoreOptions o;
+  o.restored_by = f.src.admin.id;
+  auto r = restore::run_restore(*target, f.links.back(), o);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->chain.size(), 3u);
+  EXPECT_EQ(dump(*target), f.states.back());
+  EXPECT_FALSE(target->read().value()->get_session("c").value());
+}
+
+TEST(PruneTombstones, failed_backups_do_not_hold_tombstones_and_unfinished_ones_do) {
+  ChainFixture f;
+  f.src.ingest("app", "a", {line("a", "a1", 1), line("a", "a2", 2), line("a", "a3", 3)});
+  f.delete_entry("a", "a1");
+  auto seq = [&] { return f.src.reader()->change_seq().value(); };
+  auto save = [&](const std::string& id, backup::BackupStatus status, std::int64_t change_seq) {
+    backup::BackupMetadata m;
+    m.id = id;
+    m.name = id;
+    m.status = status;
+    m.change_seq = change_seq;
+    auto w = f.src.writer();
+    ASSERT_TRUE(backup::save_metadata(*w, m, 1));
+    ASSERT_TRUE(w->commit());
+  };
+  save("failed-early", backup::BackupStatus::failed, 0);
+  save("running", backup::BackupStatus::in_progress, seq() - 1);  // before the deletion: it needs it
+  const TimeMs later = system_clock().now_ms() + 2 * 3'600'000;
+  {
+    auto w = f.src.writer();
+    EXPECT_EQ(backup::prune_tombstones(*w, later).value(), 0);
+    ASSERT_TRUE(w->commit());
+  }
+  ASSERT_EQ(tombstones(*f.src.store).size(), 1u);
+  save("running", backup::BackupStatus::failed, seq() - 1);  // it failed: never a parent
+  {
+    auto w = f.src.writer();
+    EXPECT_EQ(backup::prune_tombstones(*w, later).value(), 1);  // no parent left: up to the store's sequence
+    ASSERT_TRUE(w->commit());
+  }
+  EXPECT_TRUE(tombstones(*f.src.store).empty());
+}
+
+}  // namespace
+}  // namespace claudelens::testing
