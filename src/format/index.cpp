@@ -73,7 +73,8 @@ namespace {
 
 /// The longest record prefix a reader decodes: a section record's four key strings at their limit and
 /// its fixed fields (the rest of a longer body is skipped unread).
-constexpr std::size_t k_max_record_head = k_record_header_size + 4 * (2 + k_max_key_bytes) + k_section_record_fixed_size;
+constexpr std::size_t k_max_record_head =
+    k_record_header_size + 4 * (2 + k_max_key_bytes) + k_section_record_fixed_size;
 
 Result<FrameInfo> decode_frame(std::string_view body) {
   ByteSource in(body);
@@ -125,8 +126,8 @@ std::array<std::uint8_t, 16> digest16(const crypto::Digest& d) {
 }
 
 std::uint32_t key_hash(std::string_view collection, std::string_view session_id) {
-  const std::size_t h = std::hash<std::string_view>{}(collection) * 0x9E3779B97F4A7C15ull ^
-                        std::hash<std::string_view>{}(session_id);
+  const std::size_t h =
+      std::hash<std::string_view>{}(collection)*0x9E3779B97F4A7C15ull ^ std::hash<std::string_view>{}(session_id);
   return static_cast<std::uint32_t>(h ^ (h >> 32));
 }
 
@@ -187,8 +188,7 @@ class IndexScan {
       std::uint32_t size = 0;
       hs.u8(kind);
       hs.u32(size);
-      if (size > m_covered - m_offset - k_record_header_size)
-        return bad("truncated record at index byte " + where(at));
+      if (size > m_covered - m_offset - k_record_header_size) return bad("truncated record at index byte " + where(at));
       if (kind == k_record_section && m_sections % per_page == 0) start_page(at);
       if (kind != k_record_frame && kind != k_record_section) {
         CL_CHECK(skip(k_record_header_size + static_cast<std::uint64_t>(size)));
@@ -228,7 +228,8 @@ class IndexScan {
       return bad("frame " + std::to_string(i) + " does not start where frame " + std::to_string(i) + "-1 ends");
     if (f.stored_size == 0 || f.stored_size > m_data_end - m_expect)
       return bad("frame " + std::to_string(i) + " runs past the data");
-    if (f.content_size > k_max_frame_content) return bad("frame " + std::to_string(i) + " content size is beyond the limit");
+    if (f.content_size > k_max_frame_content)
+      return bad("frame " + std::to_string(i) + " content size is beyond the limit");
     m_expect += f.stored_size;
     return {};
   }
@@ -278,8 +279,8 @@ class IndexScan {
     std::string piece;
     while (m_buffer.size() < n) {
       const std::uint64_t from = m_offset + m_buffer.size();
-      const std::size_t want =
-          static_cast<std::size_t>(std::min<std::uint64_t>(std::max(m_index.m_options.scan_bytes, n), m_covered - from));
+      const std::size_t want = static_cast<std::size_t>(
+          std::min<std::uint64_t>(std::max(m_index.m_options.scan_bytes, n), m_covered - from));
       if (want == 0) return bad("truncated record at index byte " + where(m_offset));
       CL_CHECK(m_index.m_read(from, want, piece));
       if (piece.size() != want) return fail(Errc::io, "archive index: short read");
@@ -435,8 +436,8 @@ Result<std::optional<std::uint64_t>> PagedIndex::find(std::string_view collectio
   }
   const std::uint64_t h = static_cast<std::uint64_t>(key_hash(collection, session_id)) << 32;
   // Candidates in index order (the low bits): the first whose key matches.
-  for (auto it = std::lower_bound(m_lookup.begin(), m_lookup.end(), h); it != m_lookup.end() && (*it >> 32) == (h >> 32);
-       ++it) {
+  for (auto it = std::lower_bound(m_lookup.begin(), m_lookup.end(), h);
+       it != m_lookup.end() && (*it >> 32) == (h >> 32); ++it) {
     const std::uint64_t i = *it & 0xFFFFFFFFull;
     CL_TRY(s, section(i));
     if (s.key.collection == collection && s.key.session_id == session_id) return std::optional<std::uint64_t>(i);

@@ -362,8 +362,8 @@ struct ArchiveReader::Impl {
     std::string opened;
     for (std::uint64_t c = first; c <= last && c < chunks; ++c) {
       const std::string_view piece = std::string_view(sealed).substr((c - first) * whole, whole);
-      if (Status s = cipher->open(crypto::StreamKind::index, 0, static_cast<std::uint32_t>(c), c + 1 == chunks, piece,
-                                  opened);
+      if (Status s =
+              cipher->open(crypto::StreamKind::index, 0, static_cast<std::uint32_t>(c), c + 1 == chunks, piece, opened);
           !s)
         return fail(Errc::corrupted, "index frame: chunk " + std::to_string(c) + ": " + s.error().message);
     }

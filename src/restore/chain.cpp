@@ -323,8 +323,10 @@ class Synthesis {
     const std::string& id = s.doc.id;
     std::vector<std::pair<std::size_t, std::size_t>> parts;  // (member, entries section)
     for (std::size_t k = s.base; k <= s.newest; ++k)
-      if (auto section = entry_section(m_members[k].catalogue, *m_members[k].reader, id))
-        parts.emplace_back(k, *section);
+      if (auto section = entry_section(m_members[k].catalogue, *m_members[k].reader, id); !section)
+        return fail(std::move(section).error());
+      else if (*section)
+        parts.emplace_back(k, **section);
     // The newest member that holds or deleted each key, among those after the first part.
     std::unordered_map<std::string, std::size_t> last;
     const std::size_t first = parts.empty() ? s.base : parts.front().first;

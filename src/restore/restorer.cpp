@@ -160,26 +160,30 @@ class Restorer {
     if (m_selection.entry_bytes >= k_read_ahead_bytes) m_reader->read_ahead(true);
     if (!m_options.validate_before_restore) return {};
     progress("validating", true);
-    const auto& sections = m_reader->sections();
     const std::size_t frame_count = m_reader->frames().size();
     std::vector<bool> reads = m_selection.frames;   // every frame the restore reads
     std::vector<bool> checked(frame_count, false);  // ... of which these were read (and checked) already
-    auto mark = [&](std::size_t section, std::vector<bool>& bits) {
-      const auto& info = sections[section];
+    auto mark = [&](const format::SectionInfo& info, std::vector<bool>& bits) {
       for (std::uint64_t f = info.first_frame; f < info.first_frame + info.frame_count && f < frame_count; ++f)
         bits[f] = true;
     };
-    for (std::size_t i = 0; i < sections.size(); ++i) {
-      const std::string& col = sections[i].key.collection;
-      if (col == backup::k_users || col == backup::k_projects || col == backup::k_sessions) {
-        mark(i, reads);
-        mark(i, checked);
+    auto mark_all = [&](const std::vector<std::size_t>& sections) -> Status {
+      for (std::size_t i : sections) {
+        CL_TRY(info, m_reader->section(i));
+        mark(info, reads);
       }
-    }
-    if (reads_documents())
-      for (std::size_t i : m_catalogue.document_sections) mark(i, reads);
-    if (deletes_whole_documents())
-      for (std::size_t i : m_catalogue.audit_sections) mark(i, reads);
+      return {};
+    };
+    CL_CHECK(m_reader->for_each_section([&](std::uint64_t, const format::SectionInfo& s) {
+      const std::string& col = s.key.collection;
+      if (col == backup::k_users || col == backup::k_projects || col == backup::k_sessions) {
+        mark(s, reads);
+        mark(s, checked);
+      }
+      return true;
+    }));
+    if (reads_documents()) CL_CHECK(mark_all(m_catalogue.document_sections));
+    if (deletes_whole_documents()) CL_CHECK(mark_all(m_catalogue.audit_sections));
     const bool whole = std::all_of(reads.begin(), reads.end(), [](bool b) { return b; });
     auto keep_going = [&](std::uint64_t, std::uint64_t) { return !cancelled(); };
     if (whole || m_options.verify_all) {
@@ -239,21 +243,30 @@ class Restorer {
     }));
     std::unordered_set<std::string> deleted_projects;
     for (const auto& p : m_deletions.projects) deleted_projects.insert(p.id);
+    Status inner;
     CL_CHECK(reader->for_each_session({}, [&](const store::Session& s) {
       if (deleted_projects.contains(s.project_id)) {
         ++m_deletions.sessions_in_projects;
         m_deletions.entries += s.records_count;
-      } else if (!lists_session(m_catalogue, *m_reader, m_selection, s.id)) {
+        return true;
+      }
+      auto listed = lists_session(m_catalogue, *m_reader, m_selection, s.id);
+      if (!listed) {
+        inner = fail(std::move(listed).error());
+        return false;
+      }
+      if (!*listed) {
         m_deletions.sessions.push_back(s.id);
         m_deletions.entries += s.records_count;
       }
       return true;
     }));
+    CL_CHECK(inner);
     // The archived documents' ids (these sections are small).
     std::unordered_set<std::string> archived_docs;
     for (std::size_t i : m_catalogue.document_sections) {
-      Status inner;
-      CL_CHECK(m_reader->read_section(m_reader->sections()[i], [&](std::string_view doc) {
+      CL_TRY(section, m_reader->section(i));
+      CL_CHECK(m_reader->read_section(section, [&](std::string_view doc) {
         auto d = backup::decode_document(doc);
         if (!d) inner = fail(std::move(d).error());
         if (d) archived_docs.insert(std::string(store::collection_name(d->collection)) + "/" + d->document.id);
@@ -313,7 +326,8 @@ class Restorer {
     auto& tally = m_report.tally("audit_log");
     for (std::size_t i : m_catalogue.audit_sections) {
       Status inner;
-      CL_CHECK(m_reader->read_section(m_reader->sections()[i], [&](std::string_view doc) {
+      CL_TRY(section, m_reader->section(i));
+      CL_CHECK(m_reader->read_section(section, [&](std::string_view doc) {
         auto e = backup::decode_audit(doc);
         if (e && !e->user_id.empty()) e->user_id = m_owners.map(e->user_id);
         auto added = e ? m_writer->append_audit(*e) : Result<bool>(fail(std::move(e).error()));
@@ -556,9 +570,9 @@ class Restorer {
   }
 
   Status restore_entries(const store::Session& archived, SessionPlan& plan) {
-    const auto index = entry_section(m_catalogue, *m_reader, archived.id);
+    CL_TRY(index, entry_section(m_catalogue, *m_reader, archived.id));
     if (!index) return fail(Errc::corrupted, fmt::format("archive: session '{}' has no entries section", archived.id));
-    const auto& section = m_reader->sections()[*index];
+    CL_TRY(section, m_reader->section(*index));
     const bool renamed = plan.id != archived.id;
     // Full mode keeps only what the backup holds: remember the archived keys (one session's worth).
     const bool prune = m_options.mode == Mode::full && plan.existing &&
@@ -680,7 +694,8 @@ class Restorer {
     progress("restoring documents", true);
     for (std::size_t i : m_catalogue.document_sections) {
       Status inner;
-      CL_CHECK(m_reader->read_section(m_reader->sections()[i], [&](std::string_view doc) {
+      CL_TRY(section, m_reader->section(i));
+      CL_CHECK(m_reader->read_section(section, [&](std::string_view doc) {
         inner = restore_document(doc);
         return inner.has_value();
       }));
