@@ -208,6 +208,8 @@ class IndexScan {
       } else {
         if (m_sections == m_section_count) return bad("more section records than counted");
         CL_TRY(s, decode_section(body));
+        m_index.m_lookup.push_back(static_cast<std::uint64_t>(key_hash(s.key.collection, s.key.session_id)) << 32 |
+                                   m_sections);
         // The writer puts a section after its frames; a section naming frames not seen yet is
         // checked in a second pass.
         if (s.first_frame + s.frame_count < s.first_frame || s.first_frame + s.frame_count > frames.size())
@@ -220,6 +222,8 @@ class IndexScan {
     if (frames.size() != m_frame_count || m_sections != m_section_count) return bad("fewer records than counted");
     if (m_expect != m_data_end) return bad("frames do not cover the data region exactly");
     m_index.m_section_count = m_sections;
+    std::sort(m_index.m_lookup.begin(), m_index.m_lookup.end());
+    m_index.m_lookup.shrink_to_fit();
     return {};
   }
 
@@ -424,16 +428,6 @@ Status PagedIndex::for_each_section(std::uint64_t first, const SectionVisit& vis
 }
 
 Result<std::optional<std::uint64_t>> PagedIndex::find(std::string_view collection, std::string_view session_id) {
-  if (!m_lookup_built) {
-    m_lookup.clear();
-    m_lookup.reserve(m_section_count);
-    CL_CHECK(for_each_section(0, [&](std::uint64_t i, const SectionInfo& s) {
-      m_lookup.push_back(static_cast<std::uint64_t>(key_hash(s.key.collection, s.key.session_id)) << 32 | i);
-      return true;
-    }));
-    std::sort(m_lookup.begin(), m_lookup.end());
-    m_lookup_built = true;
-  }
   const std::uint64_t h = static_cast<std::uint64_t>(key_hash(collection, session_id)) << 32;
   // Candidates in index order (the low bits): the first whose key matches.
   for (auto it = std::lower_bound(m_lookup.begin(), m_lookup.end(), h);

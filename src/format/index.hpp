@@ -76,8 +76,9 @@ struct IndexOptions {
 /// The index as a reader keeps it, in memory that does not follow the number of sections: the frame
 /// table (48 bytes a data frame, about 24 KB per GB of documents), a page directory (one entry of 32
 /// bytes per `sections_per_page` sections: where the page's records lie in the payload and the first 16
-/// bytes of their SHA-256), at most `cached_pages` decoded pages, and, once find() is used, 8 bytes a
-/// section (hashes of the keys it looks up). Section records are read from the file again, a page at a
+/// bytes of their SHA-256), at most `cached_pages` decoded pages, and 8 bytes a section for find()
+/// (a sorted table of 32-bit hashes of (collection, session id) with the section's number, made by the
+/// scan at open). Section records are read from the file again, a page at a
 /// time, when asked for; a page whose bytes are not those scanned at open is Errc::corrupted.
 /// Not thread-safe.
 class PagedIndex {
@@ -103,8 +104,8 @@ class PagedIndex {
   /// use this index (section(), find()) meanwhile.
   using SectionVisit = std::function<bool(std::uint64_t index, const SectionInfo& section)>;
   Status for_each_section(std::uint64_t first, const SectionVisit& visit);
-  /// The first section (in index order) whose key has this collection and session id. The first call
-  /// reads every page once to build the table of key hashes (8 bytes a section).
+  /// The first section (in index order) whose key has this collection and session id: a binary search
+  /// of the key hashes, then the candidates' pages.
   Result<std::optional<std::uint64_t>> find(std::string_view collection, std::string_view session_id);
 
   /// Bytes this index holds in memory now (frame table, page directory, cached pages with their
@@ -130,7 +131,6 @@ class PagedIndex {
   std::vector<PageRef> m_pages;
   std::vector<std::shared_ptr<const Page>> m_cache;  ///< most recently used last
   std::vector<std::uint64_t> m_lookup;               ///< (32-bit key hash << 32 | section index), sorted
-  bool m_lookup_built = false;
   std::uint64_t m_pages_read = 0;
 };
 

@@ -136,8 +136,8 @@ class ArchiveReader {
   /// Each section in index order, from section `first` on; return false to stop. The visitor may read
   /// sections and documents meanwhile.
   Status for_each_section(const PagedIndex::SectionVisit& visit, std::uint64_t first = 0);
-  /// The first section with this collection and session id (any owner and project), if any. The first
-  /// call reads the index once to build a table of key hashes (8 bytes a section).
+  /// The first section with this collection and session id (any owner and project), if any: a search
+  /// of the key hashes taken at open (8 bytes a section), then the candidate's index page.
   Result<std::optional<std::uint64_t>> find_section(std::string_view collection, std::string_view session_id);
   /// The sections as a sequence read on demand (see SectionList).
   SectionList sections() const;

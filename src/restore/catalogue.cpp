@@ -68,8 +68,10 @@ Result<Catalogue> read_catalogue(format::ArchiveReader& reader) {
     if (col == backup::k_entries) {
       // found by the reader's index when needed (find_section)
     } else if (col == backup::k_users) {
+      c.catalogue_sections.push_back(i);
       inner = read_all(reader, s, c.users, backup::decode_user);
     } else if (col == backup::k_projects) {
+      c.catalogue_sections.push_back(i);
       inner = read_all(reader, s, c.projects, backup::decode_project);
     } else if (col == backup::k_sessions) {
       c.session_sections.push_back(i);

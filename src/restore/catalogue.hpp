@@ -43,6 +43,8 @@ struct Catalogue {
   std::vector<std::size_t> session_sections;
   std::uint64_t sessions_count = 0;  ///< documents in those sections
   std::uint64_t section_count = 0;   ///< ArchiveReader::section_count()
+  /// Indexes of the "users" and "projects" sections (read whole by read_catalogue).
+  std::vector<std::size_t> catalogue_sections;
   /// Indexes of the prompt_folders, prompts and ai_settings sections (in archive order).
   std::vector<std::size_t> document_sections;
   std::uint64_t document_section_docs = 0;  ///< documents in those sections

@@ -167,23 +167,18 @@ class Restorer {
       for (std::uint64_t f = info.first_frame; f < info.first_frame + info.frame_count && f < frame_count; ++f)
         bits[f] = true;
     };
-    auto mark_all = [&](const std::vector<std::size_t>& sections) -> Status {
+    auto mark_all = [&](const std::vector<std::size_t>& sections, bool read_already) -> Status {
       for (std::size_t i : sections) {
         CL_TRY(info, m_reader->section(i));
         mark(info, reads);
+        if (read_already) mark(info, checked);
       }
       return {};
     };
-    CL_CHECK(m_reader->for_each_section([&](std::uint64_t, const format::SectionInfo& s) {
-      const std::string& col = s.key.collection;
-      if (col == backup::k_users || col == backup::k_projects || col == backup::k_sessions) {
-        mark(s, reads);
-        mark(s, checked);
-      }
-      return true;
-    }));
-    if (reads_documents()) CL_CHECK(mark_all(m_catalogue.document_sections));
-    if (deletes_whole_documents()) CL_CHECK(mark_all(m_catalogue.audit_sections));
+    CL_CHECK(mark_all(m_catalogue.catalogue_sections, true));
+    CL_CHECK(mark_all(m_catalogue.session_sections, true));
+    if (reads_documents()) CL_CHECK(mark_all(m_catalogue.document_sections, false));
+    if (deletes_whole_documents()) CL_CHECK(mark_all(m_catalogue.audit_sections, false));
     const bool whole = std::all_of(reads.begin(), reads.end(), [](bool b) { return b; });
     auto keep_going = [&](std::uint64_t, std::uint64_t) { return !cancelled(); };
     if (whole || m_options.verify_all) {
