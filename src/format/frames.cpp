@@ -112,15 +112,6 @@ std::string encode_index_prefix(std::uint64_t frame_count, std::uint64_t section
   return out;
 }
 
-Result<Index> decode_index_payload(std::string_view payload, std::uint64_t data_begin, std::uint64_t data_end) {
-  CL_TRY(body, checked_body(payload, k_tag_index, "index"));
-  ByteSource in(body);
-  std::uint64_t frames = 0;
-  std::uint64_t sections = 0;
-  if (!in.u64(frames) || !in.u64(sections)) return fail(Errc::corrupted, "index frame is truncated");
-  return parse_index_records(body.substr(16), frames, sections, data_begin, data_end);
-}
-
 std::string encode_trailer(const Trailer& t) {
   std::string out = skippable_frame_header(static_cast<std::uint32_t>(k_trailer_payload_size));
   ByteSink o(out);

@@ -56,8 +56,6 @@ Result<std::string> decode_manifest_payload(std::string_view payload);
 /// The first bytes of an index frame whose records take `records_size` bytes: frame header, tag and
 /// counts. The frame continues with the records and then the SHA-256 of tag..records.
 std::string encode_index_prefix(std::uint64_t frame_count, std::uint64_t section_count, std::uint64_t records_size);
-/// Parses an index frame's payload; the data frames must tile [data_begin, data_end) exactly.
-Result<Index> decode_index_payload(std::string_view payload, std::uint64_t data_begin, std::uint64_t data_end);
 
 /// The whole trailer frame (k_trailer_size bytes).
 std::string encode_trailer(const Trailer& trailer);

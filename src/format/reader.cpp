@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -137,7 +138,11 @@ struct ArchiveReader::Impl {
   Header header;
   Trailer trailer;
   std::uint64_t header_end = 0;
-  Index index;
+  /// The frame table and the section records' page directory (section records are read on demand).
+  std::unique_ptr<PagedIndex> index = std::make_unique<PagedIndex>();
+  /// Set when a section record could not be read again after open (ArchiveReader::sections()): every
+  /// later read fails with it.
+  std::optional<Error> failure;
   std::string manifest;
   FrameBuffers buffers;  ///< The last frame read (stored, decrypted, content)
   std::string& stored = buffers.stored;
@@ -161,6 +166,20 @@ struct ArchiveReader::Impl {
     CL_CHECK(file.read_at(offset, static_cast<std::size_t>(n), out));
     bytes_read.fetch_add(n, std::memory_order_relaxed);
     return {};
+  }
+
+  /// Checks the 8-byte header of the skippable frame of `frame_size` bytes at `offset` (its payload size
+  /// agrees, and is at most `max_payload`) and returns the payload size, without reading the payload.
+  Result<std::uint64_t> check_meta_frame_header(std::uint64_t offset, std::uint64_t frame_size,
+                                                std::uint64_t max_payload, std::string_view what) {
+    if (frame_size < k_frame_header_size || frame_size - k_frame_header_size > max_payload)
+      return fail(Errc::corrupted, std::string(what) + " frame size is out of bounds");
+    std::string bytes;
+    CL_CHECK(read(offset, k_frame_header_size, bytes));
+    CL_TRY(payload_size, parse_skippable_frame_header(bytes, what));
+    if (payload_size != frame_size - k_frame_header_size)
+      return fail(Errc::corrupted, std::string(what) + " frame size differs from the trailer's");
+    return static_cast<std::uint64_t>(payload_size);
   }
 
   /// Reads a whole skippable frame of `frame_size` bytes at `offset` and returns its payload.
@@ -206,9 +225,16 @@ struct ArchiveReader::Impl {
     CL_CHECK(check_encryption());
     if (is_encrypted) return open_encrypted();
 
-    CL_TRY(index_payload, read_meta_frame(trailer.index_offset, trailer.index_frame_size,
-                                          k_index_fixed_size + k_max_index_bytes, "index"));
-    CL_TRY(idx, decode_index_payload(index_payload, header_end, trailer.index_offset));
+    CL_TRY(index_payload_size, check_meta_frame_header(trailer.index_offset, trailer.index_frame_size,
+                                                       k_index_fixed_size + k_max_index_bytes, "index"));
+    const std::uint64_t payload_at = trailer.index_offset + k_frame_header_size;
+    CL_TRY(idx, PagedIndex::open(
+                    [this, payload_at, index_payload_size](std::uint64_t offset, std::size_t n, std::string& out) {
+                      if (offset > index_payload_size || n > index_payload_size - offset)
+                        return Status(fail(Errc::corrupted, "archive index: a range runs past the index"));
+                      return read(payload_at + offset, n, out);
+                    },
+                    index_payload_size, header_end, trailer.index_offset));
     index = std::move(idx);
 
     CL_TRY(manifest_payload, read_meta_frame(trailer.manifest_offset, trailer.manifest_frame_size,
@@ -219,11 +245,12 @@ struct ArchiveReader::Impl {
   }
 
   Status check_frame_sizes() const {
-    if (index.frames.size() != trailer.data_frame_count)
+    const auto& frames = index->frames();
+    if (frames.size() != trailer.data_frame_count)
       return fail(Errc::corrupted, "trailer and index disagree on the frame count");
-    for (std::size_t i = 0; i < index.frames.size(); ++i)
-      if (index.frames[i].stored_size > k_max_stored_frame)
-        return fail(Errc::corrupted, frame_name(i, index.frames[i]) + ": size is beyond the limit");
+    for (std::size_t i = 0; i < frames.size(); ++i)
+      if (frames[i].stored_size > k_max_stored_frame)
+        return fail(Errc::corrupted, frame_name(i, frames[i]) + ": size is beyond the limit");
     return {};
   }
 
@@ -280,13 +307,18 @@ struct ArchiveReader::Impl {
 
     const std::uint64_t max_index =
         k_tag_size + sealed_size(k_index_fixed_size + k_max_index_bytes, params.chunk_bytes);
-    CL_TRY(index_payload, read_meta_frame(trailer.index_offset, trailer.index_frame_size, max_index, "index"));
-    CL_TRY(index_body, sealed_body(index_payload, k_tag_encrypted_index, "index"));
-    std::string index_plain;
-    if (Status s = open_stream(*cipher, crypto::StreamKind::index, 0, index_body, params.chunk_bytes, index_plain); !s)
-      return fail(Errc::corrupted, "index frame: " + s.error().message);
-    index_payload.clear();
-    CL_TRY(idx, decode_index_payload(index_plain, header_end, trailer.index_offset));
+    CL_CHECK(check_locked_frame(trailer.index_offset, trailer.index_frame_size, k_tag_encrypted_index, "index"));
+    if (trailer.index_frame_size - k_frame_header_size > max_index)
+      return fail(Errc::corrupted, "index frame size is out of bounds");
+    // The sealed index is read a few chunks at a time: each chunk is authenticated on its own.
+    const std::uint64_t sealed_at = trailer.index_offset + k_frame_header_size + k_tag_size;
+    const std::uint64_t sealed_bytes = trailer.index_frame_size - k_frame_header_size - k_tag_size;
+    CL_TRY(plain, plain_size(sealed_bytes, params.chunk_bytes));
+    CL_TRY(idx, PagedIndex::open(
+                    [this, sealed_at, sealed_bytes, plain](std::uint64_t offset, std::size_t n, std::string& out) {
+                      return read_sealed_index(sealed_at, sealed_bytes, plain, offset, n, out);
+                    },
+                    plain, header_end, trailer.index_offset));
     index = std::move(idx);
 
     const std::uint64_t max_manifest = k_tag_size + sealed_size(8 + 2 * k_max_json_bytes, params.chunk_bytes);
@@ -312,10 +344,37 @@ struct ArchiveReader::Impl {
     return check_frame_sizes();
   }
 
+  /// Plaintext bytes [offset, offset + n) of the sealed index (`sealed_bytes` at file offset `at`, `plain`
+  /// bytes of plaintext): reads and opens only the chunks that hold them.
+  Status read_sealed_index(std::uint64_t at, std::uint64_t sealed_bytes, std::uint64_t plain, std::uint64_t offset,
+                           std::size_t n, std::string& out) const {
+    if (offset > plain || n > plain - offset)
+      return fail(Errc::corrupted, "archive index: a range runs past the index");
+    const std::uint64_t chunk = params.chunk_bytes;
+    const std::uint64_t whole = chunk + crypto::k_tag_size;
+    const std::uint64_t chunks = plain == 0 ? 1 : (plain + chunk - 1) / chunk;
+    const std::uint64_t first = offset / chunk;
+    const std::uint64_t last = n == 0 ? first : (offset + n - 1) / chunk;
+    const std::uint64_t from = first * whole;
+    const std::uint64_t to = std::min(sealed_bytes, (last + 1) * whole);
+    std::string sealed;
+    CL_CHECK(read(at + from, to - from, sealed));
+    std::string opened;
+    for (std::uint64_t c = first; c <= last && c < chunks; ++c) {
+      const std::string_view piece = std::string_view(sealed).substr((c - first) * whole, whole);
+      if (Status s =
+              cipher->open(crypto::StreamKind::index, 0, static_cast<std::uint32_t>(c), c + 1 == chunks, piece, opened);
+          !s)
+        return fail(Errc::corrupted, "index frame: chunk " + std::to_string(c) + ": " + s.error().message);
+    }
+    out.assign(std::string_view(opened).substr(offset - first * chunk, n));
+    return {};
+  }
+
   /// Reads frame `i` into `b.stored` and checks its checksum; with `decompress`, fills `b.content`.
   /// Touches nothing but `b` (and the atomic byte count): the read-ahead thread runs it too.
   Status load_into(std::size_t i, bool decompress, FrameBuffers& b) const {
-    const FrameInfo& f = index.frames[i];
+    const FrameInfo& f = index->frames()[i];
     CL_CHECK(read(f.offset, f.stored_size, b.stored));
     const crypto::Digest d = crypto::sha256(b.stored);
     if (k_check_digests && std::memcmp(d.data(), f.checksum.data(), f.checksum.size()) != 0)
@@ -347,7 +406,7 @@ struct ArchiveReader::Impl {
     std::optional<Status> taken;
     if (ahead) taken = ahead->take(i, decompress, buffers);
     if (!taken) taken = load_into(i, decompress, buffers);
-    if (ahead && i + 1 < index.frames.size()) ahead->start(i + 1, decompress);
+    if (ahead && i + 1 < index->frames().size()) ahead->start(i + 1, decompress);
     CL_CHECK(*taken);
     if (file_hash != nullptr) file_hash->update(stored);
     if (decompress) cached_frame = i;
@@ -422,14 +481,16 @@ struct ArchiveReader::Impl {
 
   Status read_section(const SectionInfo& s, const SectionDocumentSink& sink) {
     if (is_locked) return fail(Errc::wrong_key, path.string() + " is encrypted and was opened without its key");
-    if (s.first_frame > index.frames.size() || s.frame_count > index.frames.size() - s.first_frame)
+    if (failure) return fail(*failure);
+    const auto& frames = index->frames();
+    if (s.first_frame > frames.size() || s.frame_count > frames.size() - s.first_frame)
       return fail(Errc::invalid_argument, "section does not belong to this archive (frames out of range)");
     std::uint64_t pos = 0;  // Start of the current frame within the section's frames' content.
     const std::uint64_t begin = s.content_offset;
     const std::uint64_t end = s.content_offset + s.content_size;
     std::uint64_t docs = 0;
     for (std::uint64_t i = s.first_frame; i < s.first_frame + s.frame_count && pos < end; ++i) {
-      const FrameInfo& f = index.frames[i];
+      const FrameInfo& f = frames[i];
       const std::uint64_t frame_end = pos + f.content_size;
       if (frame_end > begin) {
         CL_CHECK(load_frame(i, true, nullptr));
@@ -457,6 +518,7 @@ struct ArchiveReader::Impl {
   }
 
   Result<VerifyReport> verify(const VerifyProgress& progress, bool decompress) {
+    if (failure) return fail(*failure);
     crypto::Sha256 file_hash;
     VerifyReport report;
     std::string chunk;
@@ -464,8 +526,9 @@ struct ArchiveReader::Impl {
     file_hash.update(chunk);
     report.encrypted = is_encrypted;
     if (is_locked) CL_CHECK(verify_locked_frames(file_hash, report, progress));
-    for (std::size_t i = 0; i < index.frames.size(); ++i) {
-      const FrameInfo& f = index.frames[i];
+    const auto& frames = index->frames();
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+      const FrameInfo& f = frames[i];
       CL_CHECK(load_frame(i, decompress, &file_hash));
       if (decompress) {
         CL_TRY(lines, count_lines(content, frame_name(i, f)));
@@ -488,8 +551,8 @@ struct ArchiveReader::Impl {
     file_hash.update(chunk);
     report.file_size = size;
     report.sha256_hex = crypto::digest_hex(file_hash.digest());
-    if (!is_locked) report.frames = index.frames.size();
-    report.sections = index.sections.size();
+    if (!is_locked) report.frames = frames.size();
+    report.sections = index->section_count();
     if (progress && !progress(size, size)) return fail(Errc::cancelled, "verify cancelled");
     return report;
   }
@@ -531,11 +594,45 @@ bool ArchiveReader::locked() const {
 const std::string& ArchiveReader::key_id() const {
   return m_impl->key_id;
 }
-const std::vector<SectionInfo>& ArchiveReader::sections() const {
-  return m_impl->index.sections;
+std::uint64_t ArchiveReader::section_count() const {
+  return m_impl->index->section_count();
+}
+Result<SectionInfo> ArchiveReader::section(std::uint64_t i) {
+  return m_impl->index->section(i);
+}
+Status ArchiveReader::for_each_section(const PagedIndex::SectionVisit& visit, std::uint64_t first) {
+  return m_impl->index->for_each_section(first, visit);
+}
+Result<std::optional<std::uint64_t>> ArchiveReader::find_section(std::string_view collection,
+                                                                 std::string_view session_id) {
+  return m_impl->index->find(collection, session_id);
+}
+SectionList ArchiveReader::sections() const {
+  return SectionList(const_cast<ArchiveReader*>(this));  // reading pages changes only the cache
 }
 const std::vector<FrameInfo>& ArchiveReader::frames() const {
-  return m_impl->index.frames;
+  return m_impl->index->frames();
+}
+std::size_t ArchiveReader::index_memory_bytes() const {
+  return m_impl->index->memory_bytes();
+}
+SectionInfo ArchiveReader::section_or_fail(std::uint64_t i) {
+  auto s = m_impl->index->section(i);
+  if (s) return std::move(*s);
+  if (!m_impl->failure) m_impl->failure = s.error();
+  SectionInfo none;
+  none.first_frame = std::numeric_limits<std::uint64_t>::max();  // read_section refuses it
+  return none;
+}
+
+std::size_t SectionList::size() const {
+  return static_cast<std::size_t>(m_reader->section_count());
+}
+SectionInfo SectionList::operator[](std::size_t i) const {
+  return m_reader->section_or_fail(i);
+}
+SectionInfo SectionList::iterator::operator*() const {
+  return m_reader->section_or_fail(m_i);
 }
 std::uint64_t ArchiveReader::file_size() const {
   return m_impl->size;
@@ -550,14 +647,15 @@ Status ArchiveReader::read_section(const SectionInfo& section, const DocumentSin
 
 Status ArchiveReader::read_all(const SectionDocumentSink& sink) {
   bool stopped = false;
-  for (const SectionInfo& s : m_impl->index.sections) {
-    CL_CHECK(m_impl->read_section(s, [&](const SectionInfo& sec, std::string_view doc) {
+  Status inner;
+  CL_CHECK(m_impl->index->for_each_section(0, [&](std::uint64_t, const SectionInfo& s) {
+    inner = m_impl->read_section(s, [&](const SectionInfo& sec, std::string_view doc) {
       if (!sink(sec, doc)) stopped = true;
       return !stopped;
-    }));
-    if (stopped) break;
-  }
-  return {};
+    });
+    return inner.has_value() && !stopped;
+  }));
+  return inner;
 }
 
 Result<VerifyReport> ArchiveReader::verify(const VerifyProgress& progress, bool decompress) {
@@ -579,7 +677,7 @@ void ArchiveReader::read_ahead(bool on) {
     impl.ahead.reset();
     return;
   }
-  if (impl.ahead || impl.is_locked || impl.index.frames.size() < 2) return;
+  if (impl.ahead || impl.is_locked || impl.index->frames().size() < 2) return;
   impl.ahead = std::make_unique<ReadAhead>([&impl](std::size_t frame, bool decompress, FrameBuffers& into) {
     return impl.load_into(frame, decompress, into);
   });
@@ -587,15 +685,17 @@ void ArchiveReader::read_ahead(bool on) {
 
 Result<std::uint64_t> ArchiveReader::verify_frames(const std::vector<std::size_t>& frames,
                                                    const VerifyProgress& progress) {
+  if (m_impl->failure) return fail(*m_impl->failure);
+  const auto& table = m_impl->index->frames();
   std::uint64_t total = 0, done = 0;
   for (std::size_t i : frames) {
-    if (i >= m_impl->index.frames.size())
+    if (i >= table.size())
       return fail(Errc::invalid_argument, "frame " + std::to_string(i) + " does not belong to this archive");
-    total += m_impl->index.frames[i].stored_size;
+    total += table[i].stored_size;
   }
   for (std::size_t i : frames) {
     CL_CHECK(m_impl->load_frame(i, false, nullptr));
-    done += m_impl->index.frames[i].stored_size;
+    done += table[i].stored_size;
     if (progress && !progress(done, total)) return fail(Errc::cancelled, "verify cancelled");
   }
   return done;

@@ -2,15 +2,19 @@
 // section index, reads one section's documents touching only that section's frames, and verifies the
 // whole file. Every length read from the file is bounds-checked: a damaged or hostile file yields
 // Errc::corrupted (naming the frame and offset), never a crash, a hang or an unbounded allocation.
-// Memory: the index (sections and frames) plus two frame-sized buffers (three for an encrypted archive:
-// the decrypted zstd frame), twice that with read_ahead, whatever the archive's size. Encrypted archives:
-// docs/archive-format.md. Thread-safety: not thread-safe; open one reader per thread.
+// Memory: the frame table (48 bytes a data frame) and a bounded cache of index pages (PagedIndex: section
+// records are read from the file again when asked for, never held all at once), plus two frame-sized
+// buffers (three for an encrypted archive: the decrypted zstd frame), twice that with read_ahead,
+// whatever the number of sections. Encrypted archives: docs/archive-format.md. Thread-safety: not
+// thread-safe; open one reader per thread.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +59,49 @@ inline constexpr std::size_t k_document_padding = 64;
 using DocumentSink = std::function<bool(std::string_view document)>;
 using SectionDocumentSink = std::function<bool(const SectionInfo& section, std::string_view document)>;
 
+class ArchiveReader;
+
+/// The archive's sections as a sequence (for code written when the reader held them in a vector): each
+/// element is read from the reader's index pages when asked for, and returned by value. A page that
+/// cannot be read again (an I/O error, the file changed since open) gives an empty SectionInfo whose
+/// frames do not exist, and makes every later read_section(), read_all() and verify() of the reader
+/// fail with that error. New code uses ArchiveReader::section(), for_each_section() and find_section().
+class SectionList {
+ public:
+  class iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = SectionInfo;
+    using difference_type = std::ptrdiff_t;
+    using pointer = void;
+    using reference = SectionInfo;
+    SectionInfo operator*() const;
+    iterator& operator++() {
+      ++m_i;
+      return *this;
+    }
+    bool operator==(const iterator& o) const { return m_i == o.m_i; }
+    bool operator!=(const iterator& o) const { return m_i != o.m_i; }
+
+   private:
+    friend class SectionList;
+    iterator(ArchiveReader* r, std::uint64_t i) : m_reader(r), m_i(i) {}
+    ArchiveReader* m_reader;
+    std::uint64_t m_i;
+  };
+  std::size_t size() const;
+  bool empty() const { return size() == 0; }
+  SectionInfo operator[](std::size_t i) const;
+  SectionInfo back() const { return (*this)[size() - 1]; }
+  iterator begin() const { return {m_reader, 0}; }
+  iterator end() const { return {m_reader, size()}; }
+
+ private:
+  friend class ArchiveReader;
+  explicit SectionList(ArchiveReader* r) : m_reader(r) {}
+  ArchiveReader* m_reader;
+};
+
 class ArchiveReader {
  public:
   /// Reads the trailer, header, index and manifest and checks their own checksums and structure.
@@ -81,8 +128,22 @@ class ArchiveReader {
   bool locked() const;
   /// The encryption key's fingerprint (the header's key_id); empty for a plaintext archive.
   const std::string& key_id() const;
-  const std::vector<SectionInfo>& sections() const;
+  /// Number of sections (0 for an encrypted archive opened locked).
+  std::uint64_t section_count() const;
+  /// Section `i` (< section_count()), read from the index (a page of records at a time, cached).
+  /// corrupted when its page is not what open() read (the file changed), invalid_argument out of range.
+  Result<SectionInfo> section(std::uint64_t i);
+  /// Each section in index order, from section `first` on; return false to stop. The visitor may read
+  /// sections and documents meanwhile.
+  Status for_each_section(const PagedIndex::SectionVisit& visit, std::uint64_t first = 0);
+  /// The first section with this collection and session id (any owner and project), if any: a search
+  /// of the key hashes taken at open (8 bytes a section), then the candidate's index page.
+  Result<std::optional<std::uint64_t>> find_section(std::string_view collection, std::string_view session_id);
+  /// The sections as a sequence read on demand (see SectionList).
+  SectionList sections() const;
   const std::vector<FrameInfo>& frames() const;
+  /// Bytes the index holds in memory now (PagedIndex::memory_bytes).
+  std::size_t index_memory_bytes() const;
   std::uint64_t file_size() const;
 
   /// Calls `sink` with each document of `section` (one of sections()), reading only its frames and
@@ -119,6 +180,9 @@ class ArchiveReader {
   std::uint64_t bytes_read() const;
 
  private:
+  friend class SectionList;
+  /// section(i), or on failure an empty section whose frames do not exist, the failure kept.
+  SectionInfo section_or_fail(std::uint64_t i);
   struct Impl;
   explicit ArchiveReader(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> m_impl;

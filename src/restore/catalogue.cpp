@@ -61,18 +61,18 @@ bool contains(const std::vector<std::string>& v, std::string_view s) {
 Result<Catalogue> read_catalogue(format::ArchiveReader& reader) {
   Catalogue c;
   CL_CHECK(read_header(reader, c));
-  const auto& sections = reader.sections();
-  if (sections.size() > std::numeric_limits<std::uint32_t>::max())
-    return fail(Errc::corrupted, "archive: too many sections");
-  for (std::size_t i = 0; i < sections.size(); ++i) {
-    const auto& s = sections[i];
+  c.section_count = reader.section_count();
+  Status inner;
+  CL_CHECK(reader.for_each_section([&](std::uint64_t i, const format::SectionInfo& s) {
     const std::string& col = s.key.collection;
     if (col == backup::k_entries) {
-      c.entries_by_session.push_back(static_cast<std::uint32_t>(i));
+      // found by the reader's index when needed (find_section)
     } else if (col == backup::k_users) {
-      CL_CHECK(read_all(reader, s, c.users, backup::decode_user));
+      c.catalogue_sections.push_back(i);
+      inner = read_all(reader, s, c.users, backup::decode_user);
     } else if (col == backup::k_projects) {
-      CL_CHECK(read_all(reader, s, c.projects, backup::decode_project));
+      c.catalogue_sections.push_back(i);
+      inner = read_all(reader, s, c.projects, backup::decode_project);
     } else if (col == backup::k_sessions) {
       c.session_sections.push_back(i);
       c.sessions_count += s.documents;
@@ -82,12 +82,11 @@ Result<Catalogue> read_catalogue(format::ArchiveReader& reader) {
       c.document_sections.push_back(i);
       c.document_section_docs += s.documents;
     }
-  }
+    return inner.has_value();
+  }));
+  CL_CHECK(inner);
   if (c.sessions_count > std::numeric_limits<std::uint32_t>::max())
     return fail(Errc::corrupted, "archive: too many sessions");
-  std::stable_sort(c.entries_by_session.begin(), c.entries_by_session.end(), [&](std::uint32_t a, std::uint32_t b) {
-    return sections[a].key.session_id < sections[b].key.session_id;
-  });
   // A ClaudeLens archive lists each project once (its id, and its owner + folder name, are keys).
   std::unordered_set<std::string> names;
   for (const auto& p : c.projects) {
@@ -100,29 +99,18 @@ Result<Catalogue> read_catalogue(format::ArchiveReader& reader) {
   return c;
 }
 
-std::optional<std::size_t> find_entries(const Catalogue& c, const format::ArchiveReader& reader,
-                                        std::string_view session_id) {
-  const auto& sections = reader.sections();
-  const auto& v = c.entries_by_session;
-  const auto it = std::lower_bound(v.begin(), v.end(), session_id, [&](std::uint32_t i, std::string_view id) {
-    return std::string_view(sections[i].key.session_id) < id;
-  });
-  if (it == v.end() || sections[*it].key.session_id != session_id) return std::nullopt;
-  return static_cast<std::size_t>(it - v.begin());
-}
-
-std::optional<std::size_t> entry_section(const Catalogue& c, const format::ArchiveReader& reader,
-                                         std::string_view session_id) {
-  const auto pos = find_entries(c, reader, session_id);
-  if (!pos) return std::nullopt;
-  return c.entries_by_session[*pos];
+Result<std::optional<std::size_t>> entry_section(const Catalogue&, format::ArchiveReader& reader,
+                                                 std::string_view session_id) {
+  CL_TRY(found, reader.find_section(backup::k_entries, session_id));
+  if (!found) return std::optional<std::size_t>();
+  return std::optional<std::size_t>(static_cast<std::size_t>(*found));
 }
 
 Status for_each_archived_session(format::ArchiveReader& reader, const Catalogue& c, std::uint64_t first,
                                  const ArchivedSessionVisit& visit) {
   std::uint64_t base = 0;  // ordinal of the section's first document
   for (std::size_t i : c.session_sections) {
-    const auto& section = reader.sections()[i];
+    CL_TRY(section, reader.section(i));
     if (base + section.documents <= first) {  // skip whole sections without reading them
       base += section.documents;
       continue;
@@ -182,18 +170,23 @@ void choose_projects(const Selections& sel, const std::vector<store::Project>& p
 
 Result<Selection> select(const Catalogue& c, format::ArchiveReader& reader, const Selections& sel) {
   Selection out = selection_of(sel);
-  out.listed.assign(c.entries_by_session.size(), false);
+  out.listed.assign(c.section_count, false);
   out.frames.assign(reader.frames().size(), false);
 
   std::unordered_map<std::string_view, std::size_t> project_index;
   for (std::size_t i = 0; i < c.projects.size(); ++i) project_index.emplace(c.projects[i].id, i);
 
   std::unordered_set<std::size_t> projects;
-  Status duplicate;
+  Status failed;
   CL_CHECK(for_each_archived_session(reader, c, 0, [&](std::uint64_t ordinal, store::Session& s) {
-    const auto pos = find_entries(c, reader, s.id);
+    auto found = entry_section(c, reader, s.id);
+    if (!found) {
+      failed = fail(std::move(found).error());
+      return false;
+    }
+    const auto pos = *found;
     if (pos && out.listed[*pos]) {  // a ClaudeLens archive lists each session once
-      duplicate = fail(Errc::corrupted, fmt::format("archive: session '{}' is listed twice", s.id));
+      failed = fail(Errc::corrupted, fmt::format("archive: session '{}' is listed twice", s.id));
       return false;
     }
     if (pos)
@@ -202,7 +195,12 @@ Result<Selection> select(const Catalogue& c, format::ArchiveReader& reader, cons
       out.listed_without_entries.push_back(s.id);
     const std::size_t project = project_index.at(s.project_id);
     if (!considers_session(sel, c.projects[project], s) || !pos) return true;
-    const auto& info = reader.sections()[c.entries_by_session[*pos]];
+    auto section = reader.section(*pos);
+    if (!section) {
+      failed = fail(std::move(section).error());
+      return false;
+    }
+    const format::SectionInfo& info = *section;
     if (sel.from || sel.to) {  // the section's time range must meet the selected one
       if (!info.min_time) return true;
       if (sel.from && *info.max_time < *sel.from) return true;
@@ -217,17 +215,17 @@ Result<Selection> select(const Catalogue& c, format::ArchiveReader& reader, cons
     if (out.first_sessions.size() < k_session_batch) out.first_sessions.push_back(std::move(s));
     return true;
   }));
-  CL_CHECK(duplicate);
+  CL_CHECK(failed);
   // Projects: those of the selected sessions; with no session selection (or a project selection) the
   // archive's empty projects too, so that a full backup's empty projects come back.
   choose_projects(sel, c.projects, projects, out);
   return out;
 }
 
-bool lists_session(const Catalogue& c, const format::ArchiveReader& reader, const Selection& selection,
-                   std::string_view id) {
-  const auto pos = find_entries(c, reader, id);
-  if (pos && selection.listed[*pos]) return true;
+Result<bool> lists_session(const Catalogue& c, format::ArchiveReader& reader, const Selection& selection,
+                           std::string_view id) {
+  CL_TRY(pos, entry_section(c, reader, id));
+  if (pos && *pos < selection.listed.size() && selection.listed[*pos]) return true;
   return contains(selection.listed_without_entries, id);
 }
 

@@ -3,7 +3,8 @@
 // live. Reading it touches the index and the small users / projects sections only, never an entry frame.
 // The archived sessions are NOT held: they are streamed from the `sessions` sections in catalogue order
 // (for_each_archived_session, read_session_batch), a bounded batch at a time, so that memory does not
-// grow with the number of sessions beyond a few bytes each (entries_by_session, Selection::sessions).
+// grow with the number of sessions beyond a few bytes each (Selection::sessions, Selection::listed); a
+// session's entries section is found by the reader (ArchiveReader::find_section), which pages its index.
 // Also the selection (which archived sessions, projects and documents a restore considers) and the
 // lookups of natural keys in the store shared by preview and restore. Not thread-safe (one per restore).
 #pragma once
@@ -41,9 +42,9 @@ struct Catalogue {
   /// ordinal is its position in their concatenated documents (catalogue order).
   std::vector<std::size_t> session_sections;
   std::uint64_t sessions_count = 0;  ///< documents in those sections
-  /// Indexes of the "entries" sections in ArchiveReader::sections(), sorted by session id (archive
-  /// order among equal ids): 4 bytes per session, the ids stay in the reader's index.
-  std::vector<std::uint32_t> entries_by_session;
+  std::uint64_t section_count = 0;   ///< ArchiveReader::section_count()
+  /// Indexes of the "users" and "projects" sections (read whole by read_catalogue).
+  std::vector<std::size_t> catalogue_sections;
   /// Indexes of the prompt_folders, prompts and ai_settings sections (in archive order).
   std::vector<std::size_t> document_sections;
   std::uint64_t document_section_docs = 0;  ///< documents in those sections
@@ -55,12 +56,9 @@ struct Catalogue {
 /// document is read). corrupted when a catalogue document is malformed or the header is not JSON.
 Result<Catalogue> read_catalogue(format::ArchiveReader& reader);
 
-/// Position in Catalogue::entries_by_session of the first "entries" section of `session_id`, if any.
-std::optional<std::size_t> find_entries(const Catalogue& catalogue, const format::ArchiveReader& reader,
-                                        std::string_view session_id);
 /// Index in ArchiveReader::sections() of the first "entries" section of `session_id`, if any.
-std::optional<std::size_t> entry_section(const Catalogue& catalogue, const format::ArchiveReader& reader,
-                                         std::string_view session_id);
+Result<std::optional<std::size_t>> entry_section(const Catalogue& catalogue, format::ArchiveReader& reader,
+                                                 std::string_view session_id);
 
 /// Called with each archived session (message_count / records_count are what the archive holds) and
 /// its ordinal; return false to stop.
@@ -87,8 +85,9 @@ struct Selection {
   std::uint64_t entry_bytes = 0;                  ///< their uncompressed bytes
   /// The data frames holding the selected sessions' entries: a bit per ArchiveReader::frames().
   std::vector<bool> frames;
-  /// Which sessions the catalogue lists (selected or not): a bit per Catalogue::entries_by_session
-  /// position, plus the ids of listed sessions without an entries section (none in a ClaudeLens backup).
+  /// Which sessions the catalogue lists (selected or not): a bit per section (set on the session's
+  /// entries section), plus the ids of listed sessions without an entries section (none in a ClaudeLens
+  /// backup).
   std::vector<bool> listed;
   std::vector<std::string> listed_without_entries;
   bool entry_filter() const { return !message_uuids.empty() || from || to; }
@@ -107,8 +106,8 @@ void choose_projects(const Selections& selections, const std::vector<store::Proj
                      const std::unordered_set<std::size_t>& of_sessions, Selection& selection);
 
 /// True when the catalogue lists session `id` (as Selection::listed records).
-bool lists_session(const Catalogue& catalogue, const format::ArchiveReader& reader, const Selection& selection,
-                   std::string_view id);
+Result<bool> lists_session(const Catalogue& catalogue, format::ArchiveReader& reader, const Selection& selection,
+                           std::string_view id);
 
 /// Replaces `batch` with the selected sessions selection.sessions[first …], at most k_session_batch.
 Status read_session_batch(format::ArchiveReader& reader, const Catalogue& catalogue, const Selection& selection,

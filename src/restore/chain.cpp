@@ -88,10 +88,16 @@ class ChainSource final : public Source {
     const auto& projects = m_catalogue.projects;
     for (std::size_t i = 0; i < projects.size(); ++i) project_index.emplace(projects[i].id, i);
     std::unordered_set<std::size_t> chosen_projects;
+    Status failed;
     CL_CHECK(for_each_final(0, [&](std::uint64_t index, store::Session& s) {
       const std::size_t project = project_index.at(s.project_id);
       if (!considers_session(sel, projects[project], s)) return true;
-      const auto parts = parts_of(s.id);
+      auto found = parts_of(s.id);
+      if (!found) {
+        failed = fail(std::move(found).error());
+        return false;
+      }
+      const auto parts = std::move(*found);
       if (sel.from || sel.to) {  // the time range of its entries (in every member) must meet the selected one
         std::optional<TimeMs> lo, hi;
         for (const auto& [k, section] : parts) {
@@ -117,15 +123,17 @@ class ChainSource final : public Source {
       if (out.first_sessions.size() < k_session_batch) out.first_sessions.push_back(std::move(s));
       return true;
     }));
+    CL_CHECK(failed);
     choose_projects(sel, projects, chosen_projects, out);
     m_selected_all = out.sessions.size() == m_order.size();
     return out;
   }
 
-  bool lists_session(const Selection&, std::string_view id) const override {
+  Result<bool> lists_session(const Selection&, std::string_view id) override {
     if (m_newer.contains(std::string(id))) return true;
     const Member& root = m_members.front();
-    if (const auto pos = find_entries(root.catalogue, *root.reader, id)) return m_root_alive[*pos];
+    CL_TRY(pos, entry_section(root.catalogue, *root.reader, id));
+    if (pos) return *pos < m_root_alive.size() && m_root_alive[*pos];
     return contains(m_root_alive_without_entries, id);
   }
 
@@ -141,7 +149,7 @@ class ChainSource final : public Source {
   Status for_each_entry(const store::Session& session, const format::DocumentSink& sink) override {
     if (cancelled()) return fail(Errc::cancelled, "restore cancelled: nothing was changed");
     const std::string& id = session.id;
-    const auto parts = parts_of(id);
+    CL_TRY(parts, parts_of(id));
     // The newest member that holds or deleted each key, among those after the first part.
     std::unordered_map<std::string, std::uint32_t> last;
     const std::size_t first = parts.empty() ? base_of_session(id) : parts.front().first;
@@ -416,16 +424,17 @@ class ChainSource final : public Source {
   }
 
   /// The (member, entries section) pairs holding the session's entries, from its base to its newest.
-  std::vector<std::pair<std::size_t, std::size_t>> parts_of(const std::string& id) const {
+  Result<std::vector<std::pair<std::size_t, std::size_t>>> parts_of(const std::string& id) const {
     std::size_t newest = 0, base = 0;
     if (const auto it = m_newer.find(id); it != m_newer.end()) {
       newest = it->second.newest;
       base = it->second.base;
     }
     std::vector<std::pair<std::size_t, std::size_t>> parts;
-    for (std::size_t k = base; k <= newest; ++k)
-      if (auto section = entry_section(m_members[k].catalogue, *m_members[k].reader, id))
-        parts.emplace_back(k, *section);
+    for (std::size_t k = base; k <= newest; ++k) {
+      CL_TRY(section, entry_section(m_members[k].catalogue, *m_members[k].reader, id));
+      if (section) parts.emplace_back(k, *section);
+    }
     return parts;
   }
 
@@ -503,7 +512,8 @@ class ChainSource final : public Source {
       if (cancelled()) return fail(Errc::cancelled, "restore cancelled: nothing was changed");
     }
     Member& root = m_members.front();
-    m_root_alive.assign(root.catalogue.entries_by_session.size(), false);
+    m_root_alive.assign(root.catalogue.section_count, false);
+    Status failed;
     CL_CHECK(for_each_archived_session(*root.reader, root.catalogue, 0, [&](std::uint64_t ordinal, store::Session& s) {
       const auto o = static_cast<std::uint32_t>(ordinal);
       if (decided.contains(s.id)) {
@@ -515,13 +525,19 @@ class ChainSource final : public Source {
       }
       if (deleted_after(0, s) || !m_catalogue.project_ids.contains(s.project_id)) return true;
       m_order.push_back({o, nullptr});
-      if (const auto pos = find_entries(root.catalogue, *root.reader, s.id)) {
-        m_root_alive[*pos] = true;
+      auto pos = entry_section(root.catalogue, *root.reader, s.id);
+      if (!pos) {
+        failed = fail(std::move(pos).error());
+        return false;
+      }
+      if (*pos) {
+        m_root_alive[**pos] = true;
       } else {
         m_root_alive_without_entries.push_back(s.id);
       }
       return true;
     }));
+    CL_CHECK(failed);
     m_root_refs = m_order.size();
     std::vector<const Newer*> added;
     for (const auto& [id, n] : m_newer)
@@ -571,7 +587,7 @@ class ChainSource final : public Source {
   std::vector<std::vector<bool>> m_read_at_open;  ///< per member: the frames open() read (and checked)
   Catalogue m_catalogue;  ///< the merged users and projects; the root's type and date range, the leaf's id
   std::unordered_map<std::string, Newer> m_newer;
-  std::vector<bool> m_root_alive;  ///< per root entries section (Catalogue::entries_by_session): listed at the leaf
+  std::vector<bool> m_root_alive;  ///< per root section (set on its entries sections): listed at the leaf
   std::vector<std::string> m_root_alive_without_entries;
   std::vector<Ref> m_order;
   std::size_t m_root_refs = 0;  ///< m_order[0, m_root_refs) are the root's sessions

@@ -105,8 +105,13 @@ Result<json::object> preview_archive(store::Store& store, const std::filesystem:
       total_records += s.records_count - s.message_count;
       if (s.started_at) earliest = std::min(earliest.value_or(*s.started_at), *s.started_at);
       if (s.ended_at) latest = std::max(latest.value_or(*s.ended_at), *s.ended_at);
-      const auto sec = entry_section(cat, ar, s.id);
-      if (sec) entry_bytes += ar.sections()[*sec].content_size;
+      CL_TRY(sec, entry_section(cat, ar, s.id));
+      std::optional<format::SectionInfo> info;
+      if (sec) {
+        CL_TRY(found, ar.section(*sec));
+        info = std::move(found);
+        entry_bytes += info->content_size;
+      }
       bool exists = false;
       if (options.check_conflicts) {
         CL_TRY(stored, db.get_session(s.id));
@@ -115,7 +120,7 @@ Result<json::object> preview_archive(store::Store& store, const std::filesystem:
           ++existing_sessions;
           add_conflict("session", stored->id, s.id, stored->summary, s.summary, 1);
           if (options.check_message_conflicts && sec) {
-            CL_TRY(n, message_conflicts(db, ar, ar.sections()[*sec], s.id));
+            CL_TRY(n, message_conflicts(db, ar, *info, s.id));
             if (n > 0) add_conflict("message", s.id, s.id, "", "", n);
           }
         }
@@ -170,7 +175,7 @@ Result<json::object> preview_archive(store::Store& store, const std::filesystem:
   std::int64_t document_conflicts = 0;
   std::uint64_t document_bytes = 0;
   for (std::size_t i : cat.document_sections) {
-    const auto& section = ar.sections()[i];
+    CL_TRY(section, ar.section(i));
     document_bytes += section.content_size;
     Status inner;
     CL_CHECK(ar.read_section(section, [&](std::string_view doc) {

@@ -214,16 +214,25 @@ class Restorer {
     }));
     std::unordered_set<std::string> deleted_projects;
     for (const auto& p : m_deletions.projects) deleted_projects.insert(p.id);
+    Status listing;
     CL_CHECK(reader->for_each_session({}, [&](const store::Session& s) {
       if (deleted_projects.contains(s.project_id)) {
         ++m_deletions.sessions_in_projects;
         m_deletions.entries += s.records_count;
-      } else if (!m_source->lists_session(m_selection, s.id)) {
+        return true;
+      }
+      auto listed = m_source->lists_session(m_selection, s.id);
+      if (!listed) {
+        listing = fail(std::move(listed).error());
+        return false;
+      }
+      if (!*listed) {
         m_deletions.sessions.push_back(s.id);
         m_deletions.entries += s.records_count;
       }
       return true;
     }));
+    CL_CHECK(listing);
     // The archived documents' ids (these sections are small).
     std::unordered_set<std::string> archived_docs;
     {
@@ -315,9 +324,12 @@ class Restorer {
   Status restore_projects() {
     if (!m_options.target_project_id.empty() || !m_options.target_project_name.empty()) return resolve_target();
     // Matched before any project is written: against what the store held before the restore began.
-    std::vector<store::Project> selected;
-    selected.reserve(m_selection.projects.size());
-    for (std::size_t i : m_selection.projects) selected.push_back(catalogue().projects[i]);
+    // Selection::projects is ascending: as many as the catalogue's means all of them, used in place.
+    const bool all = m_selection.projects.size() == catalogue().projects.size();
+    std::vector<store::Project> some;
+    if (!all)
+      for (std::size_t i : m_selection.projects) some.push_back(catalogue().projects[i]);
+    const std::vector<store::Project>& selected = all ? catalogue().projects : some;
     CL_TRY(matches, match_projects(*m_writer, m_owners, selected));
     for (std::size_t i = 0; i < selected.size(); ++i) CL_CHECK(restore_project(selected[i], matches[i]));
     return {};
@@ -392,12 +404,12 @@ class Restorer {
         {"project", existing->id, archived.id, existing->name, archived.name, resolution_name(m_options.on_conflict)});
     switch (m_options.on_conflict) {
       case Strategy::skip:
-        m_projects[archived.id] = existing->id;
+        map_project(archived.id, existing->id);
         ++tally.skipped;
         break;
       case Strategy::merge:
         if (archived.updated_at <= existing->updated_at) {
-          m_projects[archived.id] = existing->id;
+          map_project(archived.id, existing->id);
           ++tally.skipped;
           break;
         }
@@ -423,14 +435,24 @@ class Restorer {
         break;
       }
     }
-    if (m_projects[archived.id] != archived.id) m_report.id_mappings[archived.id] = m_projects[archived.id];
+    if (const std::string& to = project_of(archived.id); to != archived.id) m_report.id_mappings[archived.id] = to;
     return {};
+  }
+
+  void map_project(const std::string& archived_id, const std::string& store_id) {
+    if (store_id != archived_id) m_projects[archived_id] = store_id;
+  }
+  /// The store project of an archived project that restore_projects handled (every selected
+  /// session's project is).
+  const std::string& project_of(const std::string& archived_id) const {
+    const auto it = m_projects.find(archived_id);
+    return it == m_projects.end() ? archived_id : it->second;
   }
 
   Status put_project(const store::Project& p, const std::string& archived_id) {
     CL_CHECK(wrote());
     CL_CHECK(m_writer->put_project(p));
-    m_projects[archived_id] = p.id;
+    map_project(archived_id, p.id);
     m_touched_projects.insert(p.id);
     if (p.id != archived_id) m_report.id_mappings[archived_id] = p.id;
     return {};
@@ -465,7 +487,7 @@ class Restorer {
   Status restore_session(const store::Session& archived) {
     SessionPlan plan;
     plan.id = archived.id;
-    plan.project_id = m_target.empty() ? m_projects.at(archived.project_id) : m_target;
+    plan.project_id = m_target.empty() ? project_of(archived.project_id) : m_target;
     CL_TRY(existing, m_writer->get_session(archived.id));
     plan.existing = existing;
     auto& tally = m_report.tally("sessions");
@@ -803,10 +825,12 @@ class Restorer {
   OwnerMap m_owners;
   store::Writer* m_writer = nullptr;  ///< valid during apply()
   ingest::LineParser m_parser;
-  std::unordered_map<std::string, std::string> m_projects;  ///< archived project id → store project id
-  std::unordered_set<std::string> m_touched_projects;       ///< whose statistics need a refresh
-  std::unordered_set<std::string> m_seen_documents;         ///< "collection/id" of the archived documents read
-  std::string m_target;                                     ///< the target project's id, when given
+  /// Archived project id → store project id, for the projects whose id changed (renamed, or matched
+  /// to a stored project by name): a restore into an empty store keeps none (memory, SPEC §5).
+  std::unordered_map<std::string, std::string> m_projects;
+  std::unordered_set<std::string> m_touched_projects;  ///< whose statistics need a refresh
+  std::unordered_set<std::string> m_seen_documents;    ///< "collection/id" of the archived documents read
+  std::string m_target;                                ///< the target project's id, when given
   std::int64_t m_documents_done = 0;
   std::int64_t m_documents_total = 0;
   std::int64_t m_written = 0;

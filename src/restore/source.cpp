@@ -26,7 +26,7 @@ class ArchiveSource final : public Source {
     return restore::select(m_catalogue, *m_reader, selections);
   }
 
-  bool lists_session(const Selection& selection, std::string_view id) const override {
+  Result<bool> lists_session(const Selection& selection, std::string_view id) override {
     return restore::lists_session(m_catalogue, *m_reader, selection, id);
   }
 
@@ -36,9 +36,10 @@ class ArchiveSource final : public Source {
   }
 
   Status for_each_entry(const store::Session& session, const format::DocumentSink& sink) override {
-    const auto index = entry_section(m_catalogue, *m_reader, session.id);
+    CL_TRY(index, entry_section(m_catalogue, *m_reader, session.id));
     if (!index) return fail(Errc::corrupted, fmt::format("archive: session '{}' has no entries section", session.id));
-    return m_reader->read_section(m_reader->sections()[*index], sink);
+    CL_TRY(section, m_reader->section(*index));
+    return m_reader->read_section(section, sink);
   }
 
   Status for_each_document(const format::DocumentSink& sink) override {
@@ -50,26 +51,24 @@ class ArchiveSource final : public Source {
   }
 
   Result<std::uint64_t> validate(const Selection& selection, const ValidationNeeds& needs) override {
-    const auto& sections = m_reader->sections();
     const std::size_t frame_count = m_reader->frames().size();
     std::vector<bool> reads = selection.frames;     // every frame the restore reads
     std::vector<bool> checked(frame_count, false);  // ... of which these were read (and checked) already
-    auto mark = [&](std::size_t section, std::vector<bool>& bits) {
-      const auto& info = sections[section];
-      for (std::uint64_t f = info.first_frame; f < info.first_frame + info.frame_count && f < frame_count; ++f)
-        bits[f] = true;
-    };
-    for (std::size_t i = 0; i < sections.size(); ++i) {
-      const std::string& col = sections[i].key.collection;
-      if (col == backup::k_users || col == backup::k_projects || col == backup::k_sessions) {
-        mark(i, reads);
-        mark(i, checked);
+    // The catalogue's own section lists (no walk over the paged index).
+    auto mark_all = [&](const std::vector<std::size_t>& sections, bool read_already) -> Status {
+      for (std::size_t i : sections) {
+        CL_TRY(info, m_reader->section(i));
+        for (std::uint64_t f = info.first_frame; f < info.first_frame + info.frame_count && f < frame_count; ++f) {
+          reads[f] = true;
+          if (read_already) checked[f] = true;
+        }
       }
-    }
-    if (needs.documents)
-      for (std::size_t i : m_catalogue.document_sections) mark(i, reads);
-    if (needs.audit)
-      for (std::size_t i : m_catalogue.audit_sections) mark(i, reads);
+      return {};
+    };
+    CL_CHECK(mark_all(m_catalogue.catalogue_sections, true));
+    CL_CHECK(mark_all(m_catalogue.session_sections, true));
+    if (needs.documents) CL_CHECK(mark_all(m_catalogue.document_sections, false));
+    if (needs.audit) CL_CHECK(mark_all(m_catalogue.audit_sections, false));
     const bool whole = std::all_of(reads.begin(), reads.end(), [](bool b) { return b; });
     auto keep_going = [&](std::uint64_t, std::uint64_t) {
       return !(needs.cancel && needs.cancel->load(std::memory_order_relaxed));
@@ -99,7 +98,8 @@ class ArchiveSource final : public Source {
     bool stopped = false;
     const format::DocumentSink until_stopped = [&](std::string_view doc) { return !(stopped = !sink(doc)); };
     for (std::size_t i : which) {
-      CL_CHECK(m_reader->read_section(m_reader->sections()[i], until_stopped));
+      CL_TRY(section, m_reader->section(i));
+      CL_CHECK(m_reader->read_section(section, until_stopped));
       if (stopped) break;
     }
     return {};

@@ -38,8 +38,8 @@ class Source {
   virtual const Catalogue& catalogue() const = 0;
   /// One pass over the sessions: which of them, their projects and documents a restore considers.
   virtual Result<Selection> select(const Selections& selections) = 0;
-  /// True when the source lists session `id` (a full restore keeps it).
-  virtual bool lists_session(const Selection& selection, std::string_view id) const = 0;
+  /// True when the source lists session `id` (a full restore keeps it); reads the index (find_section).
+  virtual Result<bool> lists_session(const Selection& selection, std::string_view id) = 0;
   /// Replaces `batch` with the selected sessions selection.sessions[first …], at most k_session_batch.
   virtual Status read_session_batch(const Selection& selection, std::size_t first,
                                     std::vector<store::Session>& batch) = 0;
