@@ -12,9 +12,15 @@ all: build
 bootstrap:
 	@scripts/bootstrap
 
-build: bootstrap
+# The Debian packages first (the compilers); the npm packages (mostly waiting on the registry) are
+# installed while the C++ code compiles.
+build:
+	@scripts/bootstrap --system
 	@test -f $(BUILD_DIR)/CMakeCache.txt || cmake -S . -B $(BUILD_DIR) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release
-	cmake --build $(BUILD_DIR) -j $(JOBS)
+	@start=$$(date +%s); scripts/bootstrap --npm & npm=$$!; \
+	  cmake --build $(BUILD_DIR) -j $(JOBS); built=$$?; \
+	  wait $$npm || { echo "make: scripts/bootstrap --npm failed" >&2; exit 1; }; \
+	  echo "== build (Release, npm packages beside it): $$(($$(date +%s) - start)) s"; exit $$built
 	@$(MAKE) --no-print-directory $(BUILD_DIR)/web/index.html
 
 # The web page (docs/web.md): type-checked and bundled by Vite into $(BUILD_DIR)/web, which
