@@ -144,6 +144,12 @@ class Service final : public JobService, public ServiceCore {
     {
       std::lock_guard lock(m_mutex);
       m_stopping = true;
+    }
+    // A claim already past its m_stopping check (claim_next) ends before stop() goes on, so that no
+    // job is claimed after stop() returns: a job submitted afterwards stays pending.
+    { std::lock_guard claim_lock(m_claim_mutex); }
+    {
+      std::lock_guard lock(m_mutex);
       for (auto& [id, a] : m_active) running.push_back(a);
     }
     m_wake.notify_all();
