@@ -188,9 +188,10 @@ class HttpRecorder {
       if (n <= 0) break;
       r.body.append(chunk, static_cast<std::size_t>(n));
     }
+    // Recorded before the answer: a client that has its answer finds the request recorded.
+    m_seen.add(std::move(r));
     send_all(fd,
              "HTTP/1.1 " + std::to_string(m_status.load()) + " X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-    m_seen.add(std::move(r));
   }
 
   std::atomic<int> m_status;
@@ -259,8 +260,8 @@ class SmtpRecorder {
           pos = eol + 2;
         }
         mail.data = undone;
+        m_seen.add(mail);  // recorded before the answer, as above
         send_all(fd, "250 queued\r\n");
-        m_seen.add(mail);
         mail.from.clear();
         mail.rcpt.clear();
       } else if (verb == "RSET" || verb == "NOOP") {
