@@ -71,11 +71,7 @@ struct ChainFixture {
     backup::BackupRequest req;
     req.name = fmt::format("link {}", links.size());
     req.type = type;
-    req.created_by = src.admin.id;
-    backup::RunOptions ro;
-    ro.backup_dir = backups;
-    ro.threads = 1;
-    auto m = backup::run_backup(*src.store, req, ro);
+    auto m = src.run_backup(std::move(req), backups);
     ASSERT_TRUE(m) << m.error().message;
     links.push_back(backups / m->filepath);
     states.push_back(dump(*src.store));
@@ -313,11 +309,7 @@ struct ScopeFixture {
     req.type = type;
     req.filters = type == backup::BackupType::incremental ? backup::Filters{} : filters;
     req.parent_backup_id = std::move(parent);
-    req.created_by = src.admin.id;
-    backup::RunOptions ro;
-    ro.backup_dir = backups;
-    ro.threads = 1;
-    auto m = backup::run_backup(*src.store, req, ro);
+    auto m = src.run_backup(std::move(req), backups);
     EXPECT_TRUE(m) << m.error().message;
     return m ? *m : backup::BackupMetadata{};
   }

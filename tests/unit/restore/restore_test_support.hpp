@@ -63,13 +63,18 @@ class RestoreFixture {
     req.name = name;
     req.filters = filters;
     req.type = filters.empty() ? backup::BackupType::full : backup::BackupType::selective;
-    req.created_by = admin.id;
-    backup::RunOptions ro;
-    ro.backup_dir = m_backups;
-    ro.threads = 1;
-    auto m = backup::run_backup(*store, req, ro);
+    auto m = run_backup(std::move(req), m_backups);
     EXPECT_TRUE(m) << m.error().message;
     return m_backups / m->filepath;
+  }
+
+  /// Runs `req` as the admin, with one compression thread, into `dir`.
+  Result<backup::BackupMetadata> run_backup(backup::BackupRequest req, const std::filesystem::path& dir) {
+    req.created_by = admin.id;
+    backup::RunOptions ro;
+    ro.backup_dir = dir;
+    ro.threads = 1;
+    return backup::run_backup(*store, req, ro);
   }
 
   Result<restore::RestoreReport> restore(const std::filesystem::path& archive, restore::RestoreOptions o) {
