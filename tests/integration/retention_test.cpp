@@ -1,5 +1,5 @@
 // `claudelens retention plan|apply` on real backups created on chosen dates: the real binary runs under
-// faketime (Debian's `faketime`), so each backup's created_at is the date it was "taken" and the plan is
+// libfaketime (Debian's `faketime` package), so each backup's created_at is the date it was "taken" and the plan is
 // computed at a chosen "now". Keep sets are computed by hand (see the calendar below).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -21,7 +21,6 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
-constexpr const char* k_faketime = "/usr/bin/faketime";
 constexpr const char* k_now = "2026-11-27 12:00:00";  // a Friday; ISO week 48 is Nov 23-29
 
 // name → when it was taken (UTC). d9 and d10 share ISO week 2026-W01.
@@ -34,7 +33,7 @@ const std::map<std::string, std::string> k_calendar{{"d01", "2026-11-27 10:00:00
 class RetentionCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    ASSERT_TRUE(fs::exists(k_faketime)) << "install Debian's faketime (scripts/bootstrap does)";
+    ASSERT_TRUE(fs::exists(k_libfaketime)) << "install Debian's faketime (scripts/bootstrap does)";
     s_dir = new fs::path(fs::path(CLAUDELENS_TEST_TMP) / ("integration_retention-" + std::to_string(::getpid())));
     fs::remove_all(*s_dir);
     fs::create_directories(*s_dir);
@@ -85,12 +84,9 @@ class RetentionCli : public ::testing::Test {
   }
   /// The real binary with the system clock at `when` (UTC).
   static CliResult cli_at(const std::string& when, std::vector<std::string> args) {
-    std::vector<std::string> all{"-f", "@" + when, CLAUDELENS_BIN};
-    auto db = db_args();
-    all.insert(all.end(), db.begin(), db.end());
+    auto all = db_args();
     all.insert(all.end(), args.begin(), args.end());
-    ::setenv("TZ", "UTC", 1);
-    return run_program(k_faketime, all);
+    return run_cli_at(when, all);
   }
   static std::unique_ptr<store::Store> open() {
     auto s = store::open_store("sqlite:" + (*s_dir / "db.sqlite").string());

@@ -92,4 +92,18 @@ inline CliResult run_cli(const std::vector<std::string>& args) {
   return run_program(CLAUDELENS_BIN, args);
 }
 
+/// Debian's libfaketime, preloaded by run_cli_at (scripts/bootstrap installs the `faketime` package).
+inline constexpr const char* k_libfaketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
+/// Runs `claudelens args...` with its system clock starting at `when` ("YYYY-MM-DD hh:mm:ss", UTC).
+/// libfaketime is preloaded through `env` rather than the `faketime` wrapper: the wrapper keeps its
+/// start time in POSIX shared memory named after its process id, and a stale entry left by an earlier
+/// wrapper with a reused id makes it fail ("sem_open: File exists"); one process needs no sharing.
+inline CliResult run_cli_at(const std::string& when, const std::vector<std::string>& args) {
+  std::vector<std::string> all{"LD_PRELOAD=" + std::string(k_libfaketime), "FAKETIME=@" + when, "TZ=UTC",
+                               CLAUDELENS_BIN};
+  all.insert(all.end(), args.begin(), args.end());
+  return run_program("/usr/bin/env", all);
+}
+
 }  // namespace claudelens::testing

@@ -15,8 +15,6 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
-constexpr const char* k_faketime = "/usr/bin/faketime";
-
 class ScheduleCli : public ::testing::Test {
  protected:
   fs::path dir = fs::path(CLAUDELENS_TEST_TMP) / ("integration_schedule-" + std::to_string(::getpid()));
@@ -32,12 +30,9 @@ class ScheduleCli : public ::testing::Test {
     return run_cli(all);
   }
   CliResult cli_at(const std::string& when, const std::vector<std::string>& args) const {
-    std::vector<std::string> all{"-f", "@" + when, CLAUDELENS_BIN};
-    const auto d = db();
-    all.insert(all.end(), d.begin(), d.end());
+    auto all = db();
     all.insert(all.end(), args.begin(), args.end());
-    ::setenv("TZ", "UTC", 1);
-    return run_program(k_faketime, all);
+    return run_cli_at(when, all);
   }
   static json::value parse(const CliResult& r) {
     EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -62,7 +57,7 @@ TEST_F(ScheduleCli, next_from_a_fixed_time) {
 }
 
 TEST_F(ScheduleCli, next_without_from_uses_the_system_clock) {
-  ASSERT_TRUE(fs::exists(k_faketime)) << "install Debian's faketime (scripts/bootstrap does)";
+  ASSERT_TRUE(fs::exists(k_libfaketime)) << "install Debian's faketime (scripts/bootstrap does)";
   EXPECT_EQ(parse(cli_at("2026-11-27 12:00:00", {"schedule", "next", "@weekly", "--count", "2", "--json"})),
             json::parse(R"(["2026-11-29T00:00:00Z","2026-12-06T00:00:00Z"])"));
 }
@@ -90,7 +85,7 @@ TEST_F(ScheduleCli, invalid_expressions_and_counts_are_refused_naming_what_is_wr
 }
 
 TEST_F(ScheduleCli, add_list_show_pause_resume_delete) {
-  ASSERT_TRUE(fs::exists(k_faketime));
+  ASSERT_TRUE(fs::exists(k_libfaketime));
   const std::string now = "2026-11-27 12:00:00";
   auto s = parse(cli_at(now, {"schedule", "add", "--name", "nightly spotter", "--cron", "0 3 * * *", "--project",
                               "spotter", "--min-messages", "2", "--level", "5", "--json"}))
