@@ -28,6 +28,12 @@ bool contains(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
+/// The single archive's refusal (restore/catalogue.cpp select), for a member: a ClaudeLens archive lists
+/// each session once.
+std::string listed_twice(std::string_view session_id) {
+  return fmt::format("archive: session '{}' is listed twice", session_id);
+}
+
 /// One member of the chain.
 struct Member {
   ChainMember info;
@@ -496,11 +502,18 @@ class ChainSource final : public Source {
   /// Decides which catalogue document of each session counts (the newest, unless a later member deleted
   /// the session or its project) and the order a restore goes through them.
   Status order_sessions() {
-    std::unordered_set<std::string> decided;  // the sessions the incrementals list
+    // The sessions the incrementals list, and which member listed each first (newest first).
+    std::unordered_map<std::string, std::uint32_t> decided;
+    Status failed;
     for (std::size_t i = m_members.size(); i-- > 1;) {
       Member& m = m_members[i];
       CL_CHECK(for_each_archived_session(*m.reader, m.catalogue, 0, [&](std::uint64_t ordinal, store::Session& s) {
-        if (!decided.insert(s.id).second) return true;
+        const auto [at, first] = decided.emplace(s.id, static_cast<std::uint32_t>(i));
+        if (!first && at->second == i) {  // a ClaudeLens archive lists each session once, as the root's check below
+          failed = fail(member_error(i, Error(Errc::corrupted, listed_twice(s.id))));
+          return false;
+        }
+        if (!first) return true;
         if (deleted_after(i, s) || !m_catalogue.project_ids.contains(s.project_id)) return true;
         const std::uint32_t base = base_of(i, s);
         std::string id = s.id;
@@ -508,14 +521,29 @@ class ChainSource final : public Source {
                         Newer{std::move(s), static_cast<std::uint32_t>(i), base, static_cast<std::uint32_t>(ordinal)});
         return true;
       }));
+      CL_CHECK(failed);
       m.reader->release_buffers();
       if (cancelled()) return fail(Errc::cancelled, "restore cancelled: nothing was changed");
     }
     Member& root = m_members.front();
     m_root_alive.assign(root.catalogue.section_count, false);
-    Status failed;
+    // Every root session's entries section, listed or not at the leaf: a session listed twice is refused
+    // as the single archive's selection refuses it (restore/catalogue.cpp select), a bit per section.
+    std::vector<bool> listed(root.catalogue.section_count, false);
     CL_CHECK(for_each_archived_session(*root.reader, root.catalogue, 0, [&](std::uint64_t ordinal, store::Session& s) {
       const auto o = static_cast<std::uint32_t>(ordinal);
+      auto pos = entry_section(root.catalogue, *root.reader, s.id);
+      if (!pos) {
+        failed = fail(std::move(pos).error());
+        return false;
+      }
+      if (*pos && **pos < listed.size()) {
+        if (listed[**pos]) {
+          failed = fail(member_error(0, Error(Errc::corrupted, listed_twice(s.id))));
+          return false;
+        }
+        listed[**pos] = true;
+      }
       if (decided.contains(s.id)) {
         if (const auto it = m_newer.find(s.id); it != m_newer.end() && !it->second.placed) {
           it->second.placed = true;
@@ -525,11 +553,6 @@ class ChainSource final : public Source {
       }
       if (deleted_after(0, s) || !m_catalogue.project_ids.contains(s.project_id)) return true;
       m_order.push_back({o, nullptr});
-      auto pos = entry_section(root.catalogue, *root.reader, s.id);
-      if (!pos) {
-        failed = fail(std::move(pos).error());
-        return false;
-      }
       if (*pos) {
         m_root_alive[**pos] = true;
       } else {

@@ -64,6 +64,7 @@ struct ChainFixture {
   RestoreFixture src{dir, "source"};
   fs::path backups = dir.path() / "backups";
   std::vector<fs::path> links;
+  std::vector<std::string> ids;     ///< each link's backup id
   std::vector<std::string> states;  ///< dump of the source when each link was taken
   int targets = 0;
 
@@ -74,6 +75,7 @@ struct ChainFixture {
     auto m = src.run_backup(std::move(req), backups);
     ASSERT_TRUE(m) << m.error().message;
     links.push_back(backups / m->filepath);
+    ids.push_back(m->id);
     states.push_back(dump(*src.store));
   }
 
@@ -289,6 +291,49 @@ TEST(Chain, a_damaged_member_leaves_the_store_as_it_was_with_and_without_validat
     EXPECT_EQ(r.error().code, Errc::corrupted) << r.error().message;
     EXPECT_EQ(dump(*target), before) << validate;
   }
+}
+
+TEST(Chain, a_member_listing_a_session_twice_is_refused_as_a_single_archive_is_with_nothing_written) {
+  ChainFixture f;
+  f.build();
+  // The store where the chain is registered (a crafted member is not checked whole at open), with a
+  // session the chain lacks.
+  f.src.ingest("app", "z", {line("z", "z1", 1)});
+  auto& target = f.src.store;
+  const std::string before = dump(*target);
+  // The single archive's refusal, for comparison: the root alone, with its first session listed twice.
+  const fs::path single = f.dir.path() / "single-twice.claudelens";
+  write_with_a_duplicate(f.links[0], "sessions", single);
+  auto refused = f.src.restore(single, {});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::corrupted);
+  // The root (its first session, a, has a newer copy in I1), I1 (a) and the leaf I3 (b), each in turn.
+  for (std::size_t k : {0u, 1u, 3u}) {
+    const fs::path original = f.links[k].string() + ".orig";
+    fs::rename(f.links[k], original);
+    write_with_a_duplicate(original, "sessions", f.links[k]);
+    for (restore::Mode mode : {restore::Mode::merge, restore::Mode::full}) {
+      restore::RestoreOptions o;
+      o.mode = mode;
+      o.allow_delete = true;
+      auto r = f.src.restore(f.links[3], o);
+      ASSERT_FALSE(r) << "member " << k;
+      EXPECT_EQ(r.error().code, Errc::corrupted) << r.error().message;
+      // The single archive's message ("archive: session 'a' is listed twice"), naming the member.
+      EXPECT_NE(r.error().message.find("archive: session '"), std::string::npos) << r.error().message;
+      EXPECT_NE(r.error().message.find("' is listed twice"), std::string::npos) << r.error().message;
+      if (k == 0) {
+        EXPECT_EQ(r.error().message, fmt::format("chain member {}: {}", f.ids[0], refused.error().message));
+      }
+      EXPECT_NE(r.error().message.find(fmt::format("chain member {}: ", f.ids[k])), std::string::npos)
+          << r.error().message;
+      EXPECT_EQ(dump(*target), before) << "member " << k;
+    }
+    fs::rename(original, f.links[k]);
+  }
+  // Put back, the chain restores.
+  auto r = f.src.restore(f.links[3], {});
+  ASSERT_TRUE(r) << r.error().message;
 }
 
 // ---- scopes that move: a session that stops (or starts) matching the filters -------------------------
