@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <boost/json.hpp>
 #include <limits>
 #include <map>
 #include <optional>
@@ -11,16 +10,10 @@
 #include <unordered_set>
 
 #include "backup/documents.hpp"
-#include "core/ids.hpp"
-#include "format/grammar.hpp"
 #include "format/reader.hpp"
-#include "format/writer.hpp"
-#include "ingest/line_parser.hpp"
 #include "restore/catalogue.hpp"
 
 namespace claudelens::restore {
-
-namespace json = boost::json;
 
 namespace {
 
@@ -194,6 +187,36 @@ class ChainSource final : public Source {
     return {};
   }
 
+  /// A session no incremental changed: the root's catalogue and index. Else its entries, counted.
+  Result<EntryTotals> entry_totals(const store::Session& session) override {
+    bool changed = m_newer.contains(session.id);
+    for (std::size_t k = 1; k < m_members.size() && !changed; ++k) changed = tombstones_of(k, session.id).has_value();
+    if (!changed) {
+      EntryTotals totals{session.message_count, session.records_count, 0};
+      Member& root = m_members.front();
+      CL_TRY(index, entry_section(root.catalogue, *root.reader, session.id));
+      if (index) {
+        CL_TRY(section, root.reader->section(*index));
+        totals.bytes = section.content_size;
+      }
+      return totals;
+    }
+    EntryTotals totals;
+    Status inner;
+    CL_CHECK(for_each_entry(session, [&](std::string_view doc) {
+      auto e = backup::decode_entry(doc, backup::LineCheck::parsed_by_caller);
+      if (!e) {
+        inner = fail(std::move(e).error());
+        return false;
+      }
+      (e->has_uuid ? totals.messages : totals.records) += 1;
+      totals.bytes += doc.size() + 1;
+      return true;
+    }));
+    CL_CHECK(inner);
+    return totals;
+  }
+
   /// Newest member first: each document unless a newer member holds it or a later one deleted it.
   Status for_each_document(const format::DocumentSink& sink) override {
     std::unordered_set<std::string> decided;
@@ -270,15 +293,6 @@ class ChainSource final : public Source {
     for (const auto& m : m_members) n += m.reader->file_size();
     return n;
   }
-
-  /// The members' archive ids, root first.
-  std::vector<std::string> chain_ids() const {
-    std::vector<std::string> ids;
-    for (const auto& m : m_members) ids.push_back(m.info.archive_id);
-    return ids;
-  }
-
-  const format::ArchiveReader& leaf_reader() const { return *m_members.back().reader; }
 
  private:
   bool cancelled() const { return m_cancel && m_cancel->load(std::memory_order_relaxed); }
@@ -626,127 +640,6 @@ Result<std::unique_ptr<Source>> open_chain_source(const std::vector<ChainMember>
   auto source = std::make_unique<ChainSource>(chain, passphrase, cancel);
   CL_CHECK(source->open());
   return std::unique_ptr<Source>(std::move(source));
-}
-
-// ---- the synthetic archive (preview) ---------------------------------------------------------------
-
-namespace {
-
-std::string synthetic_header(const format::ArchiveReader& leaf, const Catalogue& c,
-                             const std::vector<ChainMember>& chain) {
-  json::object h;
-  boost::system::error_code ec;
-  if (auto v = json::parse(leaf.header_json(), ec); !ec && v.is_object()) h = std::move(v.as_object());
-  h["type"] = c.type;
-  h["parent_backup_id"] = nullptr;
-  h.erase("parent_checksum");
-  h.erase("encryption");
-  json::array ids;
-  for (const auto& m : chain) ids.emplace_back(m.archive_id);
-  h["chain"] = std::move(ids);
-  return json::serialize(h);
-}
-
-}  // namespace
-
-Result<SynthesisOutcome> synthesize_chain(const std::vector<ChainMember>& chain, const SynthesisOptions& options) {
-  if (chain.empty()) return fail(Errc::invalid_argument, "an empty backup chain");
-  auto source = std::make_unique<ChainSource>(chain, options.passphrase, nullptr);
-  CL_CHECK(source->open());
-  CL_TRY(selection, source->select(options.selections));
-  SynthesisOutcome out;
-  for (const auto& m : chain) out.chain.push_back(m.archive_id);
-  if (options.verify_members) {
-    CL_TRY(checked, source->validate(selection, {.documents = true, .verify_all = true}));
-    out.bytes_verified = checked;
-  }
-  const Catalogue& c = source->catalogue();
-  const format::ArchiveReader& leaf = source->leaf_reader();
-  format::WriterOptions wo;
-  wo.level = 1;  // read once, right away: speed over size
-  if (leaf.encrypted()) wo.encryption.passphrase = options.passphrase;
-  const auto path = chain.back().file.parent_path() / fmt::format(".chain-{}{}{}", chain.back().archive_id,
-                                                                  format::k_partial_infix, to_hex(random_bytes(8)));
-  CL_TRY(writer, format::ArchiveWriter::create(path, synthetic_header(leaf, c, chain), wo));
-  ingest::LineParser parser;
-  ingest::ParsedLine parsed;
-  std::vector<std::pair<std::int64_t, std::int64_t>> counts;  // per selected session: messages, records
-  std::vector<store::Session> batch;
-  std::string doc;
-  // Entries, then the sessions (re-read in batches) with the counts of what was written.
-  for (std::size_t done = 0; done < selection.sessions.size(); done += batch.size()) {
-    CL_CHECK(source->read_session_batch(selection, done, batch));
-    for (const auto& s : batch) {
-      CL_CHECK(writer->begin_section({std::string(backup::k_entries), s.owner_id, s.project_id, s.id}));
-      std::pair<std::int64_t, std::int64_t> n{0, 0};
-      Status inner;
-      CL_CHECK(source->for_each_entry(s, [&](std::string_view d) {
-        auto e = backup::decode_entry(d);
-        if (!e) {
-          inner = fail(std::move(e).error());
-          return false;
-        }
-        std::optional<TimeMs> ts;
-        if (parser.parse(e->line, parsed)) ts = parsed.entry.timestamp;
-        inner = writer->append(d, ts);
-        (e->has_uuid ? n.first : n.second) += 1;
-        return inner.has_value();
-      }));
-      CL_CHECK(inner);
-      CL_CHECK(writer->end_section());
-      counts.push_back(n);
-    }
-  }
-  CL_CHECK(writer->begin_section({std::string(backup::k_sessions), "", "", ""}));
-  for (std::size_t done = 0; done < selection.sessions.size(); done += batch.size()) {
-    CL_CHECK(source->read_session_batch(selection, done, batch));
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      doc.clear();
-      backup::encode_session(batch[i], counts[done + i].first, counts[done + i].second, doc);
-      CL_CHECK(writer->append(doc, batch[i].started_at));
-    }
-  }
-  CL_CHECK(writer->begin_section({std::string(backup::k_projects), "", "", ""}));
-  for (std::size_t i : selection.projects) {
-    doc.clear();
-    backup::encode_project(c.projects[i], doc);
-    CL_CHECK(writer->append(doc));
-  }
-  std::map<std::string, std::vector<std::string>> documents;  // collection → documents
-  {
-    Status inner;
-    CL_CHECK(source->for_each_document([&](std::string_view d) {
-      auto decoded = backup::decode_document(d);
-      if (!decoded) {
-        inner = fail(std::move(decoded).error());
-        return false;
-      }
-      if (selection.all_documents || selection.document_ids.contains(decoded->document.id))
-        documents[std::string(store::collection_name(decoded->collection))].emplace_back(d);
-      return true;
-    }));
-    CL_CHECK(inner);
-  }
-  for (const auto& [collection, list] : documents) {
-    CL_CHECK(writer->begin_section({collection, "", "", ""}));
-    for (const auto& d : list) CL_CHECK(writer->append(d));
-  }
-  CL_CHECK(writer->begin_section({std::string(backup::k_users), "", "", ""}));
-  for (const auto& u : c.users) {
-    doc.clear();
-    backup::encode_user(u, doc);
-    CL_CHECK(writer->append(doc));
-  }
-  json::object manifest{{"format_version", format::k_format_version},
-                        {"backup_id", c.backup_id},
-                        {"type", c.type},
-                        {"synthetic", true},
-                        {"sessions", selection.sessions.size()}};
-  CL_TRY(written, writer->finish(json::serialize(manifest)));
-  out.file = written.path;
-  out.sha256_hex = written.sha256_hex;
-  out.bytes_read = source->bytes_read();
-  return out;
 }
 
 }  // namespace claudelens::restore
