@@ -246,9 +246,22 @@ class ChainSource final : public Source {
     return {};
   }
 
-  /// A chain restores no audit lines (incrementals carry none, and the root's are the log as it was
-  /// then: the store's own log is append-only and kept).
-  Status for_each_audit(const format::DocumentSink&) override { return {}; }
+  /// The audit lines the members hold, root first (the log is append-only: a full restore adds each line
+  /// whose id the store lacks, restorer.cpp restore_audit). Only the root's full backup carries the log.
+  Status for_each_audit(const format::DocumentSink& sink) override {
+    bool stopped = false;
+    const format::DocumentSink until_stopped = [&](std::string_view doc) { return !(stopped = !sink(doc)); };
+    for (std::size_t k = 0; k < m_members.size() && !stopped; ++k) {
+      Member& m = m_members[k];
+      for (std::size_t s : m.catalogue.audit_sections) {
+        use(k);
+        CL_TRY(section, m.reader->section(s));
+        CL_CHECK(m.reader->read_section(section, until_stopped));
+        if (stopped) break;
+      }
+    }
+    return {};
+  }
 
   Result<std::uint64_t> validate(const Selection&, const ValidationNeeds& needs) override {
     std::uint64_t bytes = m_verified_at_open;
@@ -269,6 +282,8 @@ class ChainSource final : public Source {
       std::vector<bool> reads = m.needed;
       if (needs.documents)
         for (std::size_t s : m.catalogue.document_sections) mark(i, m.reader->sections()[s], reads);
+      if (needs.audit)
+        for (std::size_t s : m.catalogue.audit_sections) mark(i, m.reader->sections()[s], reads);
       std::vector<std::size_t> frames;
       for (std::size_t f = 0; f < reads.size(); ++f)
         if (reads[f] && !m_read_at_open[i][f]) frames.push_back(f);

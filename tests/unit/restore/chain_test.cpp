@@ -20,6 +20,7 @@
 #include "restore/chain.hpp"
 #include "restore/preview.hpp"
 #include "restore_test_support.hpp"
+#include "store/audit.hpp"
 
 namespace claudelens::testing {
 namespace {
@@ -351,6 +352,55 @@ TEST(Chain, a_member_listing_a_session_twice_is_refused_as_a_single_archive_is_w
   // Put back, the chain restores.
   auto r = f.src.restore(f.links[3], {});
   ASSERT_TRUE(r) << r.error().message;
+}
+
+/// The audit lines of a store, oldest first: "id action target".
+std::vector<std::string> audit_lines(store::Store& st) {
+  std::vector<std::string> out;
+  EXPECT_TRUE(st.read().value()->for_each_audit([&](const store::AuditEvent& e) {
+    out.push_back(fmt::format("{} {} {}", e.id, e.action, e.target_id));
+    return true;
+  }));
+  return out;
+}
+
+TEST(Chain, a_full_restore_of_a_chain_adds_the_archived_audit_lines_as_a_full_restore_of_its_root_does) {
+  ChainFixture f;
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(store::record_audit(
+        *f.src.store, store::audit_event(f.src.admin.id, "backup.created", "backup", fmt::format("b{}", i), {}),
+        1'700'000'000'000 + i));
+  f.build();  // the root is an admin's full backup: it carries the three lines
+  const auto want = audit_lines(*f.src.store);
+  ASSERT_EQ(want.size(), 3u);
+  restore::RestoreOptions o;
+  o.restored_by = f.src.admin.id;
+  o.mode = restore::Mode::full;
+  o.allow_delete = true;
+  auto root_target = f.fresh();
+  auto root = restore::run_restore(*root_target, f.links[0], o);
+  ASSERT_TRUE(root) << root.error().message;
+  EXPECT_EQ(root->collections["audit_log"].restored, 3);
+  EXPECT_EQ(audit_lines(*root_target), want);
+  for (std::size_t i = 1; i < f.links.size(); ++i) {
+    auto target = f.fresh();
+    auto r = restore::run_restore(*target, f.links[i], o);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->collections["audit_log"].restored, 3) << "link " << i;
+    EXPECT_EQ(audit_lines(*target), want) << "link " << i;
+    // Again: the log is append-only, each line is there already.
+    auto again = restore::run_restore(*target, f.links[i], o);
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ(again->collections["audit_log"].restored, 0);
+    EXPECT_EQ(again->collections["audit_log"].skipped, 3);
+    EXPECT_EQ(audit_lines(*target), want) << "link " << i;
+  }
+  // A merge restore of the chain adds none, as a merge restore of a full backup adds none.
+  auto merged = f.fresh();
+  restore::RestoreOptions m;
+  m.restored_by = f.src.admin.id;
+  ASSERT_TRUE(restore::run_restore(*merged, f.links[3], m));
+  EXPECT_TRUE(audit_lines(*merged).empty());
 }
 
 // ---- the preview of a chain ------------------------------------------------------------------------------
