@@ -219,7 +219,7 @@ class ChainSource final : public Source {
 
   /// Newest member first: each document unless a newer member holds it or a later one deleted it.
   Status for_each_document(const format::DocumentSink& sink) override {
-    std::unordered_set<std::string> decided;
+    std::unordered_map<std::string, std::size_t> decided;  // "collection/id" → the member that listed it first
     for (std::size_t i = m_members.size(); i-- > 0;) {
       Member& m = m_members[i];
       for (std::size_t s : m.catalogue.document_sections) {
@@ -231,10 +231,17 @@ class ChainSource final : public Source {
             inner = fail(std::move(d).error());
             return false;
           }
-          std::string key = std::string(store::collection_name(d->collection)) + "/" + d->document.id;
+          const std::string_view collection = store::collection_name(d->collection);
+          std::string key = std::string(collection) + "/" + d->document.id;
+          const auto [at, first] = decided.emplace(key, i);
+          if (!first && at->second == i) {  // refused as the single archive's restore_document refuses it
+            inner = fail(member_error(i, Error(Errc::corrupted, fmt::format("archive: {} document '{}' is listed twice",
+                                                                            collection, d->document.id))));
+            return false;
+          }
+          if (!first) return true;  // a newer member holds it
           for (std::size_t j = i + 1; j < m_members.size(); ++j)
             if (m_members[j].deleted_documents.contains(key)) return true;
-          if (!decided.insert(std::move(key)).second) return true;
           stopped = !sink(doc);
           return !stopped;
         }));

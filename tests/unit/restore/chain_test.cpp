@@ -354,6 +354,31 @@ TEST(Chain, a_member_listing_a_session_twice_is_refused_as_a_single_archive_is_w
   ASSERT_TRUE(r) << r.error().message;
 }
 
+TEST(Chain, a_member_listing_a_document_twice_is_refused_as_a_single_archive_is_with_nothing_written) {
+  ChainFixture f;
+  f.build();
+  auto& target = f.src.store;
+  const std::string before = dump(*target);
+  const fs::path original = f.links[0].string() + ".orig";
+  fs::rename(f.links[0], original);
+  write_with_a_duplicate(original, "prompts", f.links[0]);  // the root lists prompt p1 twice
+  auto single = f.src.restore(f.links[0], {});
+  ASSERT_FALSE(single);
+  for (restore::Mode mode : {restore::Mode::merge, restore::Mode::full}) {
+    restore::RestoreOptions o;
+    o.mode = mode;
+    o.allow_delete = true;
+    o.validate_before_restore = false;      // else the root's checksum, which I1 names, refuses it first
+    auto r = f.src.restore(f.links[1], o);  // I1: p1 is alive
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, Errc::corrupted) << r.error().message;
+    EXPECT_EQ(r.error().message, fmt::format("chain member {}: {}", f.ids[0], single.error().message));
+    EXPECT_EQ(dump(*target), before);
+  }
+  fs::rename(original, f.links[0]);
+  ASSERT_TRUE(f.src.restore(f.links[1], {}));
+}
+
 /// The audit lines of a store, oldest first: "id action target".
 std::vector<std::string> audit_lines(store::Store& st) {
   std::vector<std::string> out;
