@@ -32,6 +32,13 @@ void record_job_audit(store::Store& store, const Job& job, std::string_view acti
       d["status"] = job_status_name(job.status);
       d["documents_restored"] = job.result_documents;
       if (job.error) d["error"] = job.error->message;
+      // An incremental backup's restore: the backups it read, root first (the report's `chain`).
+      boost::system::error_code ec;
+      const json::value results = job.result_json.empty() ? json::value() : json::parse(job.result_json, ec);
+      if (!ec && results.is_object())
+        if (const auto* chain = results.as_object().if_contains("chain");
+            chain && chain->is_array() && !chain->as_array().empty())
+          d["chain"] = *chain;
     }
   }
   (void)store::record_audit(

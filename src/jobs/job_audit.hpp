@@ -12,7 +12,8 @@
 namespace claudelens::jobs {
 
 /// Records `action` ("backup.created", "restore.started"; for a final restore job, pass
-/// restore_end_action(job)) for `job`. Failures are logged, never returned: the job goes on.
+/// restore_end_action(job)) for `job`; a completed restore of an incremental backup names its `chain`
+/// (the backup ids read, root first). Failures are logged, never returned: the job goes on.
 void record_job_audit(store::Store& store, const Job& job, std::string_view action, TimeMs now);
 
 /// "restore.completed" for a completed job, "restore.failed" for a failed or cancelled one.

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <boost/json.hpp>
 #include <limits>
 #include <map>
 #include <optional>
@@ -11,21 +10,21 @@
 #include <unordered_set>
 
 #include "backup/documents.hpp"
-#include "core/ids.hpp"
-#include "format/grammar.hpp"
 #include "format/reader.hpp"
-#include "format/writer.hpp"
-#include "ingest/line_parser.hpp"
 #include "restore/catalogue.hpp"
 
 namespace claudelens::restore {
-
-namespace json = boost::json;
 
 namespace {
 
 bool contains(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+/// The single archive's refusal (restore/catalogue.cpp select), for a member: a ClaudeLens archive lists
+/// each session once.
+std::string listed_twice(std::string_view session_id) {
+  return fmt::format("archive: session '{}' is listed twice", session_id);
 }
 
 /// One member of the chain.
@@ -188,9 +187,39 @@ class ChainSource final : public Source {
     return {};
   }
 
+  /// A session no incremental changed: the root's catalogue and index. Else its entries, counted.
+  Result<EntryTotals> entry_totals(const store::Session& session) override {
+    bool changed = m_newer.contains(session.id);
+    for (std::size_t k = 1; k < m_members.size() && !changed; ++k) changed = tombstones_of(k, session.id).has_value();
+    if (!changed) {
+      EntryTotals totals{session.message_count, session.records_count, 0};
+      Member& root = m_members.front();
+      CL_TRY(index, entry_section(root.catalogue, *root.reader, session.id));
+      if (index) {
+        CL_TRY(section, root.reader->section(*index));
+        totals.bytes = section.content_size;
+      }
+      return totals;
+    }
+    EntryTotals totals;
+    Status inner;
+    CL_CHECK(for_each_entry(session, [&](std::string_view doc) {
+      auto e = backup::decode_entry(doc, backup::LineCheck::parsed_by_caller);
+      if (!e) {
+        inner = fail(std::move(e).error());
+        return false;
+      }
+      (e->has_uuid ? totals.messages : totals.records) += 1;
+      totals.bytes += doc.size() + 1;
+      return true;
+    }));
+    CL_CHECK(inner);
+    return totals;
+  }
+
   /// Newest member first: each document unless a newer member holds it or a later one deleted it.
   Status for_each_document(const format::DocumentSink& sink) override {
-    std::unordered_set<std::string> decided;
+    std::unordered_map<std::string, std::size_t> decided;  // "collection/id" → the member that listed it first
     for (std::size_t i = m_members.size(); i-- > 0;) {
       Member& m = m_members[i];
       for (std::size_t s : m.catalogue.document_sections) {
@@ -202,10 +231,17 @@ class ChainSource final : public Source {
             inner = fail(std::move(d).error());
             return false;
           }
-          std::string key = std::string(store::collection_name(d->collection)) + "/" + d->document.id;
+          const std::string_view collection = store::collection_name(d->collection);
+          std::string key = std::string(collection) + "/" + d->document.id;
+          const auto [at, first] = decided.emplace(key, i);
+          if (!first && at->second == i) {  // refused as the single archive's restore_document refuses it
+            inner = fail(member_error(i, Error(Errc::corrupted, fmt::format("archive: {} document '{}' is listed twice",
+                                                                            collection, d->document.id))));
+            return false;
+          }
+          if (!first) return true;  // a newer member holds it
           for (std::size_t j = i + 1; j < m_members.size(); ++j)
             if (m_members[j].deleted_documents.contains(key)) return true;
-          if (!decided.insert(std::move(key)).second) return true;
           stopped = !sink(doc);
           return !stopped;
         }));
@@ -217,9 +253,22 @@ class ChainSource final : public Source {
     return {};
   }
 
-  /// A chain restores no audit lines (incrementals carry none, and the root's are the log as it was
-  /// then: the store's own log is append-only and kept).
-  Status for_each_audit(const format::DocumentSink&) override { return {}; }
+  /// The audit lines the members hold, root first (the log is append-only: a full restore adds each line
+  /// whose id the store lacks, restorer.cpp restore_audit). Only the root's full backup carries the log.
+  Status for_each_audit(const format::DocumentSink& sink) override {
+    bool stopped = false;
+    const format::DocumentSink until_stopped = [&](std::string_view doc) { return !(stopped = !sink(doc)); };
+    for (std::size_t k = 0; k < m_members.size() && !stopped; ++k) {
+      Member& m = m_members[k];
+      for (std::size_t s : m.catalogue.audit_sections) {
+        use(k);
+        CL_TRY(section, m.reader->section(s));
+        CL_CHECK(m.reader->read_section(section, until_stopped));
+        if (stopped) break;
+      }
+    }
+    return {};
+  }
 
   Result<std::uint64_t> validate(const Selection&, const ValidationNeeds& needs) override {
     std::uint64_t bytes = m_verified_at_open;
@@ -240,6 +289,8 @@ class ChainSource final : public Source {
       std::vector<bool> reads = m.needed;
       if (needs.documents)
         for (std::size_t s : m.catalogue.document_sections) mark(i, m.reader->sections()[s], reads);
+      if (needs.audit)
+        for (std::size_t s : m.catalogue.audit_sections) mark(i, m.reader->sections()[s], reads);
       std::vector<std::size_t> frames;
       for (std::size_t f = 0; f < reads.size(); ++f)
         if (reads[f] && !m_read_at_open[i][f]) frames.push_back(f);
@@ -264,15 +315,6 @@ class ChainSource final : public Source {
     for (const auto& m : m_members) n += m.reader->file_size();
     return n;
   }
-
-  /// The members' archive ids, root first.
-  std::vector<std::string> chain_ids() const {
-    std::vector<std::string> ids;
-    for (const auto& m : m_members) ids.push_back(m.info.archive_id);
-    return ids;
-  }
-
-  const format::ArchiveReader& leaf_reader() const { return *m_members.back().reader; }
 
  private:
   bool cancelled() const { return m_cancel && m_cancel->load(std::memory_order_relaxed); }
@@ -496,11 +538,18 @@ class ChainSource final : public Source {
   /// Decides which catalogue document of each session counts (the newest, unless a later member deleted
   /// the session or its project) and the order a restore goes through them.
   Status order_sessions() {
-    std::unordered_set<std::string> decided;  // the sessions the incrementals list
+    // The sessions the incrementals list, and which member listed each first (newest first).
+    std::unordered_map<std::string, std::uint32_t> decided;
+    Status failed;
     for (std::size_t i = m_members.size(); i-- > 1;) {
       Member& m = m_members[i];
       CL_CHECK(for_each_archived_session(*m.reader, m.catalogue, 0, [&](std::uint64_t ordinal, store::Session& s) {
-        if (!decided.insert(s.id).second) return true;
+        const auto [at, first] = decided.emplace(s.id, static_cast<std::uint32_t>(i));
+        if (!first && at->second == i) {  // a ClaudeLens archive lists each session once, as the root's check below
+          failed = fail(member_error(i, Error(Errc::corrupted, listed_twice(s.id))));
+          return false;
+        }
+        if (!first) return true;
         if (deleted_after(i, s) || !m_catalogue.project_ids.contains(s.project_id)) return true;
         const std::uint32_t base = base_of(i, s);
         std::string id = s.id;
@@ -508,14 +557,29 @@ class ChainSource final : public Source {
                         Newer{std::move(s), static_cast<std::uint32_t>(i), base, static_cast<std::uint32_t>(ordinal)});
         return true;
       }));
+      CL_CHECK(failed);
       m.reader->release_buffers();
       if (cancelled()) return fail(Errc::cancelled, "restore cancelled: nothing was changed");
     }
     Member& root = m_members.front();
     m_root_alive.assign(root.catalogue.section_count, false);
-    Status failed;
+    // Every root session's entries section, listed or not at the leaf: a session listed twice is refused
+    // as the single archive's selection refuses it (restore/catalogue.cpp select), a bit per section.
+    std::vector<bool> listed(root.catalogue.section_count, false);
     CL_CHECK(for_each_archived_session(*root.reader, root.catalogue, 0, [&](std::uint64_t ordinal, store::Session& s) {
       const auto o = static_cast<std::uint32_t>(ordinal);
+      auto pos = entry_section(root.catalogue, *root.reader, s.id);
+      if (!pos) {
+        failed = fail(std::move(pos).error());
+        return false;
+      }
+      if (*pos && **pos < listed.size()) {
+        if (listed[**pos]) {
+          failed = fail(member_error(0, Error(Errc::corrupted, listed_twice(s.id))));
+          return false;
+        }
+        listed[**pos] = true;
+      }
       if (decided.contains(s.id)) {
         if (const auto it = m_newer.find(s.id); it != m_newer.end() && !it->second.placed) {
           it->second.placed = true;
@@ -525,11 +589,6 @@ class ChainSource final : public Source {
       }
       if (deleted_after(0, s) || !m_catalogue.project_ids.contains(s.project_id)) return true;
       m_order.push_back({o, nullptr});
-      auto pos = entry_section(root.catalogue, *root.reader, s.id);
-      if (!pos) {
-        failed = fail(std::move(pos).error());
-        return false;
-      }
       if (*pos) {
         m_root_alive[**pos] = true;
       } else {
@@ -603,127 +662,6 @@ Result<std::unique_ptr<Source>> open_chain_source(const std::vector<ChainMember>
   auto source = std::make_unique<ChainSource>(chain, passphrase, cancel);
   CL_CHECK(source->open());
   return std::unique_ptr<Source>(std::move(source));
-}
-
-// ---- the synthetic archive (preview) ---------------------------------------------------------------
-
-namespace {
-
-std::string synthetic_header(const format::ArchiveReader& leaf, const Catalogue& c,
-                             const std::vector<ChainMember>& chain) {
-  json::object h;
-  boost::system::error_code ec;
-  if (auto v = json::parse(leaf.header_json(), ec); !ec && v.is_object()) h = std::move(v.as_object());
-  h["type"] = c.type;
-  h["parent_backup_id"] = nullptr;
-  h.erase("parent_checksum");
-  h.erase("encryption");
-  json::array ids;
-  for (const auto& m : chain) ids.emplace_back(m.archive_id);
-  h["chain"] = std::move(ids);
-  return json::serialize(h);
-}
-
-}  // namespace
-
-Result<SynthesisOutcome> synthesize_chain(const std::vector<ChainMember>& chain, const SynthesisOptions& options) {
-  if (chain.empty()) return fail(Errc::invalid_argument, "an empty backup chain");
-  auto source = std::make_unique<ChainSource>(chain, options.passphrase, nullptr);
-  CL_CHECK(source->open());
-  CL_TRY(selection, source->select(options.selections));
-  SynthesisOutcome out;
-  for (const auto& m : chain) out.chain.push_back(m.archive_id);
-  if (options.verify_members) {
-    CL_TRY(checked, source->validate(selection, {.documents = true, .verify_all = true}));
-    out.bytes_verified = checked;
-  }
-  const Catalogue& c = source->catalogue();
-  const format::ArchiveReader& leaf = source->leaf_reader();
-  format::WriterOptions wo;
-  wo.level = 1;  // read once, right away: speed over size
-  if (leaf.encrypted()) wo.encryption.passphrase = options.passphrase;
-  const auto path = chain.back().file.parent_path() / fmt::format(".chain-{}{}{}", chain.back().archive_id,
-                                                                  format::k_partial_infix, to_hex(random_bytes(8)));
-  CL_TRY(writer, format::ArchiveWriter::create(path, synthetic_header(leaf, c, chain), wo));
-  ingest::LineParser parser;
-  ingest::ParsedLine parsed;
-  std::vector<std::pair<std::int64_t, std::int64_t>> counts;  // per selected session: messages, records
-  std::vector<store::Session> batch;
-  std::string doc;
-  // Entries, then the sessions (re-read in batches) with the counts of what was written.
-  for (std::size_t done = 0; done < selection.sessions.size(); done += batch.size()) {
-    CL_CHECK(source->read_session_batch(selection, done, batch));
-    for (const auto& s : batch) {
-      CL_CHECK(writer->begin_section({std::string(backup::k_entries), s.owner_id, s.project_id, s.id}));
-      std::pair<std::int64_t, std::int64_t> n{0, 0};
-      Status inner;
-      CL_CHECK(source->for_each_entry(s, [&](std::string_view d) {
-        auto e = backup::decode_entry(d);
-        if (!e) {
-          inner = fail(std::move(e).error());
-          return false;
-        }
-        std::optional<TimeMs> ts;
-        if (parser.parse(e->line, parsed)) ts = parsed.entry.timestamp;
-        inner = writer->append(d, ts);
-        (e->has_uuid ? n.first : n.second) += 1;
-        return inner.has_value();
-      }));
-      CL_CHECK(inner);
-      CL_CHECK(writer->end_section());
-      counts.push_back(n);
-    }
-  }
-  CL_CHECK(writer->begin_section({std::string(backup::k_sessions), "", "", ""}));
-  for (std::size_t done = 0; done < selection.sessions.size(); done += batch.size()) {
-    CL_CHECK(source->read_session_batch(selection, done, batch));
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      doc.clear();
-      backup::encode_session(batch[i], counts[done + i].first, counts[done + i].second, doc);
-      CL_CHECK(writer->append(doc, batch[i].started_at));
-    }
-  }
-  CL_CHECK(writer->begin_section({std::string(backup::k_projects), "", "", ""}));
-  for (std::size_t i : selection.projects) {
-    doc.clear();
-    backup::encode_project(c.projects[i], doc);
-    CL_CHECK(writer->append(doc));
-  }
-  std::map<std::string, std::vector<std::string>> documents;  // collection → documents
-  {
-    Status inner;
-    CL_CHECK(source->for_each_document([&](std::string_view d) {
-      auto decoded = backup::decode_document(d);
-      if (!decoded) {
-        inner = fail(std::move(decoded).error());
-        return false;
-      }
-      if (selection.all_documents || selection.document_ids.contains(decoded->document.id))
-        documents[std::string(store::collection_name(decoded->collection))].emplace_back(d);
-      return true;
-    }));
-    CL_CHECK(inner);
-  }
-  for (const auto& [collection, list] : documents) {
-    CL_CHECK(writer->begin_section({collection, "", "", ""}));
-    for (const auto& d : list) CL_CHECK(writer->append(d));
-  }
-  CL_CHECK(writer->begin_section({std::string(backup::k_users), "", "", ""}));
-  for (const auto& u : c.users) {
-    doc.clear();
-    backup::encode_user(u, doc);
-    CL_CHECK(writer->append(doc));
-  }
-  json::object manifest{{"format_version", format::k_format_version},
-                        {"backup_id", c.backup_id},
-                        {"type", c.type},
-                        {"synthetic", true},
-                        {"sessions", selection.sessions.size()}};
-  CL_TRY(written, writer->finish(json::serialize(manifest)));
-  out.file = written.path;
-  out.sha256_hex = written.sha256_hex;
-  out.bytes_read = source->bytes_read();
-  return out;
 }
 
 }  // namespace claudelens::restore

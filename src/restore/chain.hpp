@@ -6,8 +6,8 @@
 // open_chain_source gives the restore engine that view directly (restore/source.hpp): no temporary
 // archive; each session's entries are streamed from the members that hold them, in order. A restore of
 // one session reads, in each member, the index, the catalogue sections, the small tombstones section
-// and that session's entries and entry-tombstones sections only. synthesize_chain writes the same view
-// as one archive (the preview reads it like any backup).
+// and that session's entries and entry-tombstones sections only. The preview reads the same view
+// (restore/preview.hpp), through the same Source.
 //
 // Memory: each member's index, the root's frame buffers and those of the one incremental being read
 // (the others' are released: ArchiveReader::release_buffers), the merged users and projects, a few bytes per session
@@ -41,27 +41,5 @@ using backup::ChainMember;
 Result<std::unique_ptr<Source>> open_chain_source(const std::vector<ChainMember>& chain,
                                                   const crypto::Secret* passphrase,
                                                   const std::atomic<bool>* cancel = nullptr);
-
-struct SynthesisOptions {
-  /// Restrict the synthetic archive to the sessions these select. Default: every session of the chain.
-  Selections selections;
-  /// Check every member whole (its SHA-256 against the checksum its child names) before writing.
-  /// Default: false (each frame read is checked as it is read).
-  bool verify_members = false;
-  const crypto::Secret* passphrase = nullptr;  ///< the chain's key (encrypted chains). Default: null
-};
-
-struct SynthesisOutcome {
-  std::filesystem::path file;  ///< the synthetic archive (the caller removes it)
-  std::string sha256_hex;
-  std::uint64_t bytes_read = 0;      ///< bytes read from the members
-  std::uint64_t bytes_verified = 0;  ///< bytes of members checked whole
-  std::vector<std::string> chain;    ///< the members' archive ids, root first
-};
-
-/// Writes what the chain restores as one archive of the root's type (full or selective) holding the
-/// leaf's backup id, next to the leaf under a name startup clean-up removes (".chain-….partial-<hex>"),
-/// encrypted with the chain's key when the chain is encrypted.
-Result<SynthesisOutcome> synthesize_chain(const std::vector<ChainMember>& chain, const SynthesisOptions& options);
 
 }  // namespace claudelens::restore

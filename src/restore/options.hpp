@@ -117,7 +117,7 @@ struct RestoreOptions {
   /// Where the registered backups' files are, to find the members of an incremental backup's chain.
   /// Default: empty = the archive's own folder.
   std::filesystem::path backup_dir;
-  /// Set by the chain restore for the archive it synthesised: the file and chain the report names.
+  /// The file and chain the report names (run_restore sets report_chain for an incremental backup).
   /// Default: empty = the archive restored.
   std::string report_file;
   std::vector<std::string> report_chain;

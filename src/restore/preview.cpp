@@ -9,6 +9,7 @@
 #include "format/reader.hpp"
 #include "restore/catalogue.hpp"
 #include "restore/chain.hpp"
+#include "restore/source.hpp"
 
 namespace claudelens::restore {
 
@@ -29,18 +30,17 @@ std::string resolution(Strategy s) {
   return std::string(strategy_name(s));
 }
 
-/// Counts the archived entries of `session_id` whose key the store holds already.
-Result<std::int64_t> message_conflicts(store::Reader& reader, format::ArchiveReader& archive,
-                                       const format::SectionInfo& section, const std::string& session_id) {
+/// Counts the archived entries of `session` whose key the store holds already.
+Result<std::int64_t> message_conflicts(store::Reader& reader, Source& source, const store::Session& session) {
   std::int64_t n = 0;
   Status inner;
-  CL_CHECK(archive.read_section(section, [&](std::string_view doc) {
+  CL_CHECK(source.for_each_entry(session, [&](std::string_view doc) {
     auto e = backup::decode_entry(doc);
     if (!e) {
       inner = fail(std::move(e).error());
       return false;
     }
-    auto stored = reader.get_entry(session_id, e->key);
+    auto stored = reader.get_entry(session.id, e->key);
     if (!stored) {
       inner = fail(std::move(stored).error());
       return false;
@@ -52,15 +52,11 @@ Result<std::int64_t> message_conflicts(store::Reader& reader, format::ArchiveRea
   return n;
 }
 
-}  // namespace
-
-namespace {
-
-Result<json::object> preview_archive(store::Store& store, const std::filesystem::path& archive,
-                                     const PreviewOptions& options) {
-  CL_TRY(reader_ptr, format::ArchiveReader::open(archive, {.passphrase = options.passphrase}));
-  format::ArchiveReader& ar = *reader_ptr;
-  CL_TRY(cat, read_catalogue(ar));
+/// The preview of what `source` restores (every session, project and document: no selection), read as
+/// the restore reads it.
+Result<json::object> preview_source(store::Store& store, Source& source, const PreviewOptions& options) {
+  const Catalogue& cat = source.catalogue();
+  CL_TRY(selection, source.select({}));
   CL_TRY(snapshot, store.read());
   store::Reader& db = *snapshot;
   CL_TRY(owners, map_owners(db, cat));
@@ -86,32 +82,25 @@ Result<json::object> preview_archive(store::Store& store, const std::filesystem:
   std::optional<TimeMs> earliest, latest;
   std::int64_t total_messages = 0, total_records = 0, existing_sessions = 0, sessions_total = 0;
   std::uint64_t entry_bytes = 0;
-  // The archived sessions in bounded batches: the message conflicts of a batch read entry frames,
-  // which a read of the sessions catalogue cannot be interleaved with.
-  std::vector<store::Session> batch;
-  for (std::uint64_t next = 0; next < cat.sessions_count;) {
-    batch.clear();
-    CL_CHECK(for_each_archived_session(ar, cat, next, [&](std::uint64_t, store::Session& s) {
-      batch.push_back(std::move(s));
-      return batch.size() < k_session_batch;
-    }));
-    if (batch.empty()) break;
-    next += batch.size();
-    for (const auto& s : batch) {
+  // The archived sessions in the restore's bounded batches: the message conflicts of a batch read entry
+  // frames, which a read of the sessions catalogue cannot be interleaved with.
+  std::vector<store::Session> batch = std::move(selection.first_sessions);
+  for (std::size_t done = 0; done < selection.sessions.size();) {
+    if (done > 0) CL_CHECK(source.read_session_batch(selection, done, batch));
+    done += batch.size();
+    for (auto& s : batch) {
+      // What the restore writes for it (a chain: the session's entries merged member by member).
+      CL_TRY(totals, source.entry_totals(s));
+      s.message_count = totals.messages;
+      s.records_count = totals.records;
+      entry_bytes += totals.bytes;
       ++sessions_total;
       ++sessions_count[s.project_id];
       messages_count[s.project_id] += s.message_count;
       total_messages += s.message_count;
-      total_records += s.records_count - s.message_count;
+      total_records += s.records_count;  // an archive's records_count: the entries without a uuid
       if (s.started_at) earliest = std::min(earliest.value_or(*s.started_at), *s.started_at);
       if (s.ended_at) latest = std::max(latest.value_or(*s.ended_at), *s.ended_at);
-      CL_TRY(sec, entry_section(cat, ar, s.id));
-      std::optional<format::SectionInfo> info;
-      if (sec) {
-        CL_TRY(found, ar.section(*sec));
-        info = std::move(found);
-        entry_bytes += info->content_size;
-      }
       bool exists = false;
       if (options.check_conflicts) {
         CL_TRY(stored, db.get_session(s.id));
@@ -119,8 +108,8 @@ Result<json::object> preview_archive(store::Store& store, const std::filesystem:
           exists = true;
           ++existing_sessions;
           add_conflict("session", stored->id, s.id, stored->summary, s.summary, 1);
-          if (options.check_message_conflicts && sec) {
-            CL_TRY(n, message_conflicts(db, ar, *info, s.id));
+          if (options.check_message_conflicts) {
+            CL_TRY(n, message_conflicts(db, source, s));
             if (n > 0) add_conflict("message", s.id, s.id, "", "", n);
           }
         }
@@ -174,11 +163,10 @@ Result<json::object> preview_archive(store::Store& store, const std::filesystem:
   json::array prompts;
   std::int64_t document_conflicts = 0;
   std::uint64_t document_bytes = 0;
-  for (std::size_t i : cat.document_sections) {
-    CL_TRY(section, ar.section(i));
-    document_bytes += section.content_size;
+  {
     Status inner;
-    CL_CHECK(ar.read_section(section, [&](std::string_view doc) {
+    CL_CHECK(source.for_each_document([&](std::string_view doc) {
+      document_bytes += doc.size() + 1;  // as a section counts its content
       auto d = backup::decode_document(doc);
       if (!d) {
         inner = fail(std::move(d).error());
@@ -252,15 +240,15 @@ Result<json::object> preview_archive(store::Store& store, const std::filesystem:
                     {"users_count", static_cast<std::int64_t>(cat.users.size())}}},
       {"restore_analysis",
        json::object{
-           {"can_restore", !ar.locked()},  // an encrypted archive opened with its key restores
+           {"can_restore", true},  // an encrypted archive opens only with its key (wrong_key otherwise)
            {"has_conflicts", conflicts_count > 0},
            {"conflicts_count", conflicts_count},
            {"conflicts", std::move(conflicts)},
            {"estimated_time_seconds", static_cast<double>(entry_bytes + document_bytes) / k_restore_bytes_per_second},
            {"required_space_bytes", required},
            {"recommendations", std::move(recommendations)}}},
-      {"bytes_read", ar.bytes_read()},
-      {"archive_size_bytes", ar.file_size()}};
+      {"bytes_read", source.bytes_read()},
+      {"archive_size_bytes", source.file_size()}};
 }
 
 }  // namespace
@@ -269,21 +257,15 @@ Result<boost::json::object> preview_restore(store::Store& store, const std::file
                                             const PreviewOptions& options) {
   const auto dir = options.backup_dir.empty() ? archive.parent_path() : options.backup_dir;
   CL_TRY(chain, backup::resolve_chain(store, archive, dir));
-  if (chain.size() == 1) return preview_archive(store, archive, options);
-  // An incremental backup: what the whole chain restores, from the synthetic archive of the chain.
-  SynthesisOptions so;
-  so.passphrase = options.passphrase;
-  CL_TRY(synthetic, synthesize_chain(chain, so));
-  struct RemoveOnExit {
-    std::filesystem::path file;
-    ~RemoveOnExit() {
-      std::error_code ec;
-      std::filesystem::remove(file, ec);
-    }
-  } guard{synthetic.file};
+  if (chain.size() == 1) {
+    CL_TRY(source, open_archive_source(archive, options.passphrase));
+    return preview_source(store, *source, options);
+  }
+  // An incremental backup: what the whole chain restores, read member by member as the restore reads it.
+  CL_TRY(source, open_chain_source(chain, options.passphrase));
   PreviewOptions o = options;
   if (o.backup_id.empty()) o.backup_id = chain.back().archive_id;
-  CL_TRY(out, preview_archive(store, synthetic.file, o));
+  CL_TRY(out, preview_source(store, *source, o));
   json::array members;
   for (const auto& m : chain)
     members.push_back(json::object{{"_id", m.backup_id.empty() ? m.archive_id : m.backup_id},
@@ -291,8 +273,6 @@ Result<boost::json::object> preview_restore(store::Store& store, const std::file
                                    {"type", m.type},
                                    {"checksum", m.checksum.empty() ? json::value(nullptr) : json::value(m.checksum)}});
   out["chain"] = std::move(members);
-  if (auto* bytes = out.if_contains("bytes_read"); bytes && bytes->is_number())
-    *bytes = bytes->to_number<std::uint64_t>() + synthetic.bytes_read;
   return out;
 }
 

@@ -1,8 +1,10 @@
 // The restore preview (API.md GET /restore/preview/{backup_id}): what an archive holds (projects →
 // sessions with counts and dates; prompts) and, against the current store, the conflicts on natural
-// keys, the space needed and an estimated time. Built from the archive's index and catalogue sections;
-// entry frames are read only for sessions that already exist in the store, to count message-level
-// conflicts (check_message_conflicts), so a preview of a backup with no overlap reads no entry frame.
+// keys, the space needed and an estimated time. Read through the restore's Source (restore/source.hpp),
+// so that it shows what the restore would restore: built from the archive's index and catalogue
+// sections; entry frames are read only for sessions that already exist in the store, to count
+// message-level conflicts (check_message_conflicts), and, in an incremental backup's chain, for the
+// sessions an increment changed (to count what their merged entries hold).
 // Uses one read snapshot of the store; never writes. Thread-safe as the Store is.
 #pragma once
 

@@ -42,6 +42,16 @@ class ArchiveSource final : public Source {
     return m_reader->read_section(section, sink);
   }
 
+  Result<EntryTotals> entry_totals(const store::Session& session) override {
+    EntryTotals totals{session.message_count, session.records_count, 0};
+    CL_TRY(index, entry_section(m_catalogue, *m_reader, session.id));
+    if (index) {
+      CL_TRY(section, m_reader->section(*index));
+      totals.bytes = section.content_size;
+    }
+    return totals;
+  }
+
   Status for_each_document(const format::DocumentSink& sink) override {
     return read_sections(m_catalogue.document_sections, sink);
   }

@@ -2,7 +2,8 @@
 // member by member (ChainSource, restore/chain.hpp). Both give the engine the same view: the catalogue
 // (users, projects, type, date range), the selection of sessions, each selected session's entry
 // documents in order, the documents (prompts, folders, AI settings), the audit lines, and the
-// validation of what the restore will read before its first write. docs/restore.md "Stages".
+// validation of what the restore will read before its first write. docs/restore.md "Stages". The
+// preview (restore/preview.hpp) reads the same view.
 // Not thread-safe (one per restore).
 #pragma once
 
@@ -31,6 +32,15 @@ struct ValidationNeeds {
   const std::atomic<bool>* cancel = nullptr;
 };
 
+/// What for_each_entry gives for one session, counted as an archive counts a session's entries section:
+/// its entries with a uuid (messages) and without (records), and their bytes (each document and its
+/// separator: the section's uncompressed size).
+struct EntryTotals {
+  std::int64_t messages = 0;
+  std::int64_t records = 0;
+  std::uint64_t bytes = 0;
+};
+
 class Source {
  public:
   virtual ~Source() = default;
@@ -45,6 +55,9 @@ class Source {
                                     std::vector<store::Session>& batch) = 0;
   /// The entry documents of an archived session (one of those a batch gave), in order.
   virtual Status for_each_entry(const store::Session& session, const format::DocumentSink& sink) = 0;
+  /// EntryTotals of an archived session (one of those a batch gave). One archive reads no entry (its
+  /// catalogue's counts, its index's size); a chain reads the entries of a session an incremental changed.
+  virtual Result<EntryTotals> entry_totals(const store::Session& session) = 0;
   /// The prompt folders, prompts and AI settings documents.
   virtual Status for_each_document(const format::DocumentSink& sink) = 0;
   /// The audit lines (a full backup made by an admin).

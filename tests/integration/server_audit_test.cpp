@@ -55,8 +55,8 @@ class ServerAudit : public ServerTest {
   std::string db_url() const { return "sqlite:" + (dir().path() / "db.sqlite").string(); }
 
   /// POST /backups as `key`, waited for; the backup id.
-  std::string backup(const std::string& name, const std::string& key = k_admin_key) {
-    const auto r = post("/api/v1/backups", json::object{{"name", name}, {"type", "full"}}, key);
+  std::string backup(const std::string& name, const std::string& key = k_admin_key, const std::string& type = "full") {
+    const auto r = post("/api/v1/backups", json::object{{"name", name}, {"type", type}}, key);
     EXPECT_EQ(r.status, 202) << r.body;
     if (r.status != 202) return {};
     const auto job = wait_job(port(), "backups", str(r.json(), "job_id"), key);
@@ -75,6 +75,22 @@ class ServerAudit : public ServerTest {
       for (const auto& item : v.at("items").as_array()) out.push_back(item.as_object());
       if (!v.at("pagination").at("has_next").as_bool()) return out;
     }
+  }
+
+  /// The audit lines (GET /audit, one page of 100) of the store in `other`, served by a server of its own.
+  static std::vector<json::object> audit_of(const fs::path& other) {
+    ServerProcess::Options o;
+    o.dir = other;
+    o.api_key = k_admin_key;
+    ServerProcess server(o);
+    EXPECT_NE(server.port(), 0) << server.startup_error();
+    const auto r = http_request(server.port(), "GET", "/api/v1/audit?size=100", "", {{"X-API-Key", k_admin_key}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::vector<json::object> out;
+    if (r.status != 200) return out;
+    const json::value v = r.json();
+    for (const auto& item : v.at("items").as_array()) out.push_back(item.as_object());
+    return out;
   }
 
   /// The one line of `action` on `target_id` (a failure when there is none or several).
@@ -294,18 +310,10 @@ TEST_F(ServerAudit, a_full_backup_carries_the_log_and_a_full_restore_brings_it_b
     EXPECT_EQ(tally.at("restored"), round == 0 ? 4 : 0) << r.out;
     EXPECT_EQ(tally.at("skipped"), round == 0 ? 0 : 4) << r.out;
   }
-  ServerProcess::Options o;
-  o.dir = other;
-  o.api_key = k_admin_key;
-  ServerProcess restored(o);
-  ASSERT_NE(restored.port(), 0) << restored.startup_error();
-  const auto r = http_request(restored.port(), "GET", "/api/v1/audit?size=100", "", {{"X-API-Key", k_admin_key}});
-  ASSERT_EQ(r.status, 200) << r.body;
   std::map<std::string, json::object> after;
   std::multiset<std::string> actions;
-  const json::value v = r.json();
-  for (const auto& item : v.at("items").as_array()) {
-    after[str(item, "_id")] = item.as_object();
+  for (const auto& item : audit_of(other)) {
+    after[str(item, "_id")] = item;
     actions.insert(str(item, "action"));
   }
   for (const auto& l : before) {
@@ -314,9 +322,62 @@ TEST_F(ServerAudit, a_full_backup_carries_the_log_and_a_full_restore_brings_it_b
     EXPECT_EQ(it->second, l);  // the same line: time, user, action, target, details
   }
   // Plus the two CLI restores' own lines (started and completed each), and nothing else.
-  EXPECT_EQ(after.size(), before.size() + 4) << r.body;
+  EXPECT_EQ(after.size(), before.size() + 4);
   EXPECT_EQ(actions.count("restore.started"), 2u);
   EXPECT_EQ(actions.count("restore.completed"), 2u);
+}
+
+TEST_F(ServerAudit, a_chain_restore_names_its_chain_and_a_full_restore_of_it_brings_the_root_s_log_back) {
+  const std::string root = backup("the root");
+  ASSERT_FALSE(root.empty());
+  const auto root_meta = get("/api/v1/backups/" + root).json();
+  const std::int64_t root_lines = root_meta.at("contents").at("audit_log_count").as_int64();
+  EXPECT_EQ(root_lines, 1);  // its own backup.created
+  make_user("erin");         // a key.created line after the root
+  const std::string inc = backup("the increment", k_admin_key, "incremental");
+  ASSERT_FALSE(inc.empty());
+  const json::value chain = json::array{json::value(root), json::value(inc)};
+  // A line's details.chain (null when it has none).
+  const auto chain_of = [](const json::object& l) {
+    const auto* d = l.if_contains("details");
+    const auto* c = d && d->is_object() ? d->as_object().if_contains("chain") : nullptr;
+    return c ? *c : json::value(nullptr);
+  };
+
+  // Through the HTTP restore job: restore.completed names the chain, root first.
+  const auto restore = post("/api/v1/restore", json::object{{"backup_id", inc}, {"mode", "merge"}});
+  ASSERT_EQ(restore.status, 202) << restore.body;
+  EXPECT_EQ(wait_job(port(), "restore", str(restore.json(), "job_id")).at("status"), "completed");
+  const auto completed = line(audit("action=restore.completed"), "restore.completed", inc);
+  EXPECT_EQ(chain_of(completed), chain) << json::serialize(completed);
+  EXPECT_EQ(completed.at("details").at("status"), "completed");
+  // A single archive's line has no chain.
+  const auto single = post("/api/v1/restore", json::object{{"backup_id", root}, {"mode", "merge"}});
+  ASSERT_EQ(single.status, 202) << single.body;
+  EXPECT_EQ(wait_job(port(), "restore", str(single.json(), "job_id")).at("status"), "completed");
+  EXPECT_TRUE(chain_of(line(audit("action=restore.completed"), "restore.completed", root)).is_null());
+
+  // Through the CLI, into an empty store that finds the root in the backup directory: a full restore
+  // adds the root's archived lines, as a full restore of the root alone does.
+  const auto before = audit();
+  const fs::path other = dir().path() / "other";
+  const std::string other_db = "sqlite:" + (other / "db.sqlite").string();
+  const fs::path inc_file =
+      dir().path() / "backups" / std::string(get("/api/v1/backups/" + inc).json().at("filepath").as_string());
+  const auto r = run_cli({"--db", other_db, "--backup-dir", (dir().path() / "backups").string(), "--json", "restore",
+                          inc_file.string(), "--mode", "full", "--yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  const json::value out = json::parse(r.out);
+  EXPECT_EQ(out.at("chain"), chain);
+  const auto* audit_tally = out.at("collections").as_object().if_contains("audit_log");
+  ASSERT_NE(audit_tally, nullptr) << r.out;
+  EXPECT_EQ(audit_tally->at("restored"), root_lines) << r.out;
+  const auto after = audit_of(other);
+  // The root's line (the root's own backup.created), and the CLI restore's two lines naming the chain.
+  ASSERT_EQ(after.size(), 3u);
+  EXPECT_EQ(line(after, "backup.created", root), line(before, "backup.created", root));
+  const auto cli = line(after, "restore.completed", inc_file.filename().string());  // an unregistered file
+  EXPECT_EQ(chain_of(cli), chain) << json::serialize(cli);
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include <boost/json.hpp>
+
 #include <fstream>
 #include <map>
 
@@ -16,12 +18,15 @@
 #include "backup/metadata.hpp"
 #include "backup/runner.hpp"
 #include "restore/chain.hpp"
+#include "restore/preview.hpp"
 #include "restore_test_support.hpp"
+#include "store/audit.hpp"
 
 namespace claudelens::testing {
 namespace {
 
 namespace fs = std::filesystem;
+namespace json = boost::json;
 
 /// Everything a restore puts back, as text: projects (name, path), sessions (project, counts, summary)
 /// and each session's entries (key → line), documents.
@@ -64,17 +69,32 @@ struct ChainFixture {
   RestoreFixture src{dir, "source"};
   fs::path backups = dir.path() / "backups";
   std::vector<fs::path> links;
+  std::vector<std::string> ids;     ///< each link's backup id
   std::vector<std::string> states;  ///< dump of the source when each link was taken
   int targets = 0;
+
+  /// With `oracles`, each link is followed by a full backup of the same moment (oracles[i]), and each
+  /// incremental names the previous link as its parent.
+  bool with_oracles = false;
+  std::vector<fs::path> oracles;
 
   void take(backup::BackupType type) {
     backup::BackupRequest req;
     req.name = fmt::format("link {}", links.size());
     req.type = type;
+    if (with_oracles && type == backup::BackupType::incremental) req.parent_backup_id = ids.back();
     auto m = src.run_backup(std::move(req), backups);
     ASSERT_TRUE(m) << m.error().message;
     links.push_back(backups / m->filepath);
+    ids.push_back(m->id);
     states.push_back(dump(*src.store));
+    if (!with_oracles) return;
+    backup::BackupRequest full;
+    full.name = fmt::format("oracle {}", oracles.size());
+    full.type = backup::BackupType::full;
+    auto o = src.run_backup(std::move(full), backups);
+    ASSERT_TRUE(o) << o.error().message;
+    oracles.push_back(backups / o->filepath);
   }
 
   std::unique_ptr<store::Store> fresh() {
@@ -289,6 +309,214 @@ TEST(Chain, a_damaged_member_leaves_the_store_as_it_was_with_and_without_validat
     EXPECT_EQ(r.error().code, Errc::corrupted) << r.error().message;
     EXPECT_EQ(dump(*target), before) << validate;
   }
+}
+
+TEST(Chain, a_member_listing_a_session_twice_is_refused_as_a_single_archive_is_with_nothing_written) {
+  ChainFixture f;
+  f.build();
+  // The store where the chain is registered (a crafted member is not checked whole at open), with a
+  // session the chain lacks.
+  f.src.ingest("app", "z", {line("z", "z1", 1)});
+  auto& target = f.src.store;
+  const std::string before = dump(*target);
+  // The single archive's refusal, for comparison: the root alone, with its first session listed twice.
+  const fs::path single = f.dir.path() / "single-twice.claudelens";
+  write_with_a_duplicate(f.links[0], "sessions", single);
+  auto refused = f.src.restore(single, {});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::corrupted);
+  // The root (its first session, a, has a newer copy in I1), I1 (a) and the leaf I3 (b), each in turn.
+  for (std::size_t k : {0u, 1u, 3u}) {
+    const fs::path original = f.links[k].string() + ".orig";
+    fs::rename(f.links[k], original);
+    write_with_a_duplicate(original, "sessions", f.links[k]);
+    for (restore::Mode mode : {restore::Mode::merge, restore::Mode::full}) {
+      restore::RestoreOptions o;
+      o.mode = mode;
+      o.allow_delete = true;
+      auto r = f.src.restore(f.links[3], o);
+      ASSERT_FALSE(r) << "member " << k;
+      EXPECT_EQ(r.error().code, Errc::corrupted) << r.error().message;
+      // The single archive's message ("archive: session 'a' is listed twice"), naming the member.
+      EXPECT_NE(r.error().message.find("archive: session '"), std::string::npos) << r.error().message;
+      EXPECT_NE(r.error().message.find("' is listed twice"), std::string::npos) << r.error().message;
+      if (k == 0) {
+        EXPECT_EQ(r.error().message, fmt::format("chain member {}: {}", f.ids[0], refused.error().message));
+      }
+      EXPECT_NE(r.error().message.find(fmt::format("chain member {}: ", f.ids[k])), std::string::npos)
+          << r.error().message;
+      EXPECT_EQ(dump(*target), before) << "member " << k;
+    }
+    fs::rename(original, f.links[k]);
+  }
+  // Put back, the chain restores.
+  auto r = f.src.restore(f.links[3], {});
+  ASSERT_TRUE(r) << r.error().message;
+}
+
+TEST(Chain, a_member_listing_a_document_twice_is_refused_as_a_single_archive_is_with_nothing_written) {
+  ChainFixture f;
+  f.build();
+  auto& target = f.src.store;
+  const std::string before = dump(*target);
+  const fs::path original = f.links[0].string() + ".orig";
+  fs::rename(f.links[0], original);
+  write_with_a_duplicate(original, "prompts", f.links[0]);  // the root lists prompt p1 twice
+  auto single = f.src.restore(f.links[0], {});
+  ASSERT_FALSE(single);
+  for (restore::Mode mode : {restore::Mode::merge, restore::Mode::full}) {
+    restore::RestoreOptions o;
+    o.mode = mode;
+    o.allow_delete = true;
+    o.validate_before_restore = false;      // else the root's checksum, which I1 names, refuses it first
+    auto r = f.src.restore(f.links[1], o);  // I1: p1 is alive
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, Errc::corrupted) << r.error().message;
+    EXPECT_EQ(r.error().message, fmt::format("chain member {}: {}", f.ids[0], single.error().message));
+    EXPECT_EQ(dump(*target), before);
+  }
+  fs::rename(original, f.links[0]);
+  ASSERT_TRUE(f.src.restore(f.links[1], {}));
+}
+
+/// The audit lines of a store, oldest first: "id action target".
+std::vector<std::string> audit_lines(store::Store& st) {
+  std::vector<std::string> out;
+  EXPECT_TRUE(st.read().value()->for_each_audit([&](const store::AuditEvent& e) {
+    out.push_back(fmt::format("{} {} {}", e.id, e.action, e.target_id));
+    return true;
+  }));
+  return out;
+}
+
+TEST(Chain, a_full_restore_of_a_chain_adds_the_archived_audit_lines_as_a_full_restore_of_its_root_does) {
+  ChainFixture f;
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(store::record_audit(
+        *f.src.store, store::audit_event(f.src.admin.id, "backup.created", "backup", fmt::format("b{}", i), {}),
+        1'700'000'000'000 + i));
+  f.build();  // the root is an admin's full backup: it carries the three lines
+  const auto want = audit_lines(*f.src.store);
+  ASSERT_EQ(want.size(), 3u);
+  restore::RestoreOptions o;
+  o.restored_by = f.src.admin.id;
+  o.mode = restore::Mode::full;
+  o.allow_delete = true;
+  auto root_target = f.fresh();
+  auto root = restore::run_restore(*root_target, f.links[0], o);
+  ASSERT_TRUE(root) << root.error().message;
+  EXPECT_EQ(root->collections["audit_log"].restored, 3);
+  EXPECT_EQ(audit_lines(*root_target), want);
+  for (std::size_t i = 1; i < f.links.size(); ++i) {
+    auto target = f.fresh();
+    auto r = restore::run_restore(*target, f.links[i], o);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->collections["audit_log"].restored, 3) << "link " << i;
+    EXPECT_EQ(audit_lines(*target), want) << "link " << i;
+    // Again: the log is append-only, each line is there already.
+    auto again = restore::run_restore(*target, f.links[i], o);
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ(again->collections["audit_log"].restored, 0);
+    EXPECT_EQ(again->collections["audit_log"].skipped, 3);
+    EXPECT_EQ(audit_lines(*target), want) << "link " << i;
+  }
+  // A merge restore of the chain adds none, as a merge restore of a full backup adds none.
+  auto merged = f.fresh();
+  restore::RestoreOptions m;
+  m.restored_by = f.src.admin.id;
+  ASSERT_TRUE(restore::run_restore(*merged, f.links[3], m));
+  EXPECT_TRUE(audit_lines(*merged).empty());
+}
+
+// ---- the preview of a chain ------------------------------------------------------------------------------
+
+/// A preview's contents and analysis with every list in a fixed order (a chain lists the sessions the
+/// increments added after the root's, a full backup in the store's order).
+json::value normalized(json::value v) {
+  if (v.is_object()) {
+    json::object out;
+    for (auto& [k, x] : v.as_object()) out[k] = normalized(x);
+    return out;
+  }
+  if (v.is_array()) {
+    std::vector<std::string> items;
+    for (auto& x : v.as_array()) items.push_back(json::serialize(normalized(x)));
+    std::sort(items.begin(), items.end());
+    json::array out;
+    for (const auto& t : items) out.push_back(json::parse(t));
+    return out;
+  }
+  return v;
+}
+
+json::object preview(store::Store& st, const fs::path& archive, const fs::path& backups,
+                     bool message_conflicts = true) {
+  restore::PreviewOptions o;
+  o.detailed = true;
+  o.check_message_conflicts = message_conflicts;
+  o.backup_dir = backups;
+  auto p = restore::preview_restore(st, archive, o);
+  EXPECT_TRUE(p) << p.error().message;
+  return p ? *p : json::object{};
+}
+
+TEST(ChainPreview, equals_the_preview_of_a_full_backup_of_the_same_moment_against_empty_partial_and_full_stores) {
+  ChainFixture f;
+  f.with_oracles = true;
+  f.build();
+  ASSERT_EQ(f.oracles.size(), 5u);
+  auto empty = f.fresh();
+  auto partial = f.fresh();  // the store as the root holds it: b2's first bytes and session c are there
+  {
+    restore::RestoreOptions o;
+    o.restored_by = f.src.admin.id;
+    ASSERT_TRUE(restore::run_restore(*partial, f.links[0], o));
+  }
+  int compared = 0;
+  for (std::size_t i = 1; i < f.links.size(); ++i) {
+    for (store::Store* st : {empty.get(), partial.get(), f.src.store.get()}) {
+      const json::object chain = preview(*st, f.links[i], f.backups);
+      const json::object full = preview(*st, f.oracles[i], f.backups);
+      ASSERT_TRUE(chain.contains("chain")) << i;
+      EXPECT_EQ(chain.at("chain").as_array().size(), i + 1);
+      EXPECT_EQ(chain.at("backup_type"), full.at("backup_type"));
+      EXPECT_EQ(normalized(chain.at("contents")), normalized(full.at("contents"))) << "link " << i;
+      EXPECT_EQ(normalized(chain.at("restore_analysis")), normalized(full.at("restore_analysis"))) << "link " << i;
+      ++compared;
+    }
+  }
+  EXPECT_EQ(compared, 12);
+  // Against the source store everything exists: sessions, projects and messages conflict.
+  const json::object p = preview(*f.src.store, f.links[3], f.backups);
+  const auto& analysis = p.at("restore_analysis").as_object();
+  EXPECT_GT(analysis.at("conflicts_count").as_int64(), 10);
+  const auto& summary = p.at("contents").at("messages_summary").as_object();
+  const store::Counts counts = f.src.counts();
+  EXPECT_EQ(summary.at("total").as_int64(), counts.messages);
+  EXPECT_EQ(summary.at("records_without_uuid").as_int64(), counts.records - counts.messages);
+}
+
+TEST(ChainPreview, reads_what_the_restore_reads_not_the_root_s_unchanged_entries) {
+  ChainFixture f;
+  // A session of 10,000 lines (8 MB, 4 frames) that no increment changes: its entries stay in the root.
+  std::vector<std::string> lines;
+  for (int i = 0; i < 10000; ++i)
+    lines.push_back(
+        line("quiet", fmt::format("q{}", i), i % 60, "/w/app", ",\"pad\":\"" + to_hex(random_bytes(400)) + "\""));
+  f.src.ingest("app", "quiet", lines);
+  f.build();
+  // Against the store that registered the chain (another store checks each parent whole first), without
+  // counting message conflicts (which read the entries of every session the store holds).
+  const json::object p = preview(*f.src.store, f.links[4], f.backups, /*message_conflicts=*/false);
+  std::uint64_t members = 0;
+  for (const auto& l : f.links) members += fs::file_size(l);
+  const auto root = fs::file_size(f.links[0]);
+  ASSERT_GT(root, 4'000'000u);
+  EXPECT_EQ(p.at("archive_size_bytes").to_number<std::uint64_t>(), members);
+  // The index, catalogues and tombstones of each member, and the entries of the sessions an increment
+  // changed (the root's frame that holds them): not the root's other frames, the quiet lines.
+  EXPECT_LT(p.at("bytes_read").to_number<std::uint64_t>(), root / 2) << p.at("bytes_read") << " of " << root;
+  EXPECT_EQ(p.at("contents").at("sessions_summary").at("total").as_int64(), 6);  // a, b, c (again), d, e, quiet
 }
 
 // ---- scopes that move: a session that stops (or starts) matching the filters -------------------------

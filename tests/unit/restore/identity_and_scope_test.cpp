@@ -145,31 +145,6 @@ TEST(Identity, a_project_of_another_owner_with_the_archived_id_is_not_the_same_p
 
 // ---- an archive that lists a key twice ----------------------------------------------------------------
 
-/// `archive` written again as `out`, with the first document of the first `collection` section
-/// appended to that section a second time (everything else as it was; section times are not kept).
-void write_with_a_duplicate(const std::filesystem::path& archive, const std::string& collection,
-                            const std::filesystem::path& out) {
-  auto reader = format::ArchiveReader::open(archive);
-  ASSERT_TRUE(reader) << reader.error().message;
-  auto writer = format::ArchiveWriter::create(out, (*reader)->header_json());
-  ASSERT_TRUE(writer) << writer.error().message;
-  bool duplicated = false;
-  for (const auto& section : (*reader)->sections()) {
-    ASSERT_TRUE((*writer)->begin_section(section.key));
-    std::string first;
-    ASSERT_TRUE((*reader)->read_section(section, [&](std::string_view doc) {
-      if (first.empty()) first = doc;
-      return (*writer)->append(doc).has_value();
-    }));
-    if (section.key.collection == collection && !duplicated && !first.empty()) {
-      ASSERT_TRUE((*writer)->append(first));
-      duplicated = true;
-    }
-  }
-  ASSERT_TRUE(duplicated);
-  ASSERT_TRUE((*writer)->finish((*reader)->manifest_json()));
-}
-
 TEST(Identity, an_archive_listing_a_project_a_session_or_a_document_twice_is_refused) {
   TempDir dir;
   RestoreFixture source(dir, "source");

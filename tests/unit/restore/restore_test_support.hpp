@@ -1,5 +1,6 @@
 // Small stores for restore tests, built with the real ingest library from hand-made JSONL files, and
-// backed up with the real backup runner into a real archive. Header-only; single-threaded.
+// backed up with the real backup runner into a real archive; and a damaged copy of an archive that lists a
+// document twice. Header-only; single-threaded.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -14,6 +15,8 @@
 
 #include "backup/runner.hpp"
 #include "core/ids.hpp"
+#include "format/reader.hpp"
+#include "format/writer.hpp"
 #include "ingest/ingester.hpp"
 #include "ingest/line_parser.hpp"
 #include "restore/restorer.hpp"
@@ -28,6 +31,31 @@ inline std::string line(const std::string& session, const std::string& uuid, int
   return "{\"type\":\"user\",\"uuid\":\"" + uuid + "\",\"sessionId\":\"" + session +
          "\",\"timestamp\":\"2025-01-01T00:00:" + (second < 10 ? "0" : "") + std::to_string(second) + "Z\",\"cwd\":\"" +
          cwd + "\",\"message\":{\"role\":\"user\",\"content\":\"hello " + uuid + "\"}" + extra + "}";
+}
+
+/// `archive` written again as `out`, with the first document of the first `collection` section
+/// appended to that section a second time (everything else as it was; section times are not kept).
+inline void write_with_a_duplicate(const std::filesystem::path& archive, const std::string& collection,
+                                   const std::filesystem::path& out) {
+  auto reader = format::ArchiveReader::open(archive);
+  ASSERT_TRUE(reader) << reader.error().message;
+  auto writer = format::ArchiveWriter::create(out, (*reader)->header_json());
+  ASSERT_TRUE(writer) << writer.error().message;
+  bool duplicated = false;
+  for (const auto& section : (*reader)->sections()) {
+    ASSERT_TRUE((*writer)->begin_section(section.key));
+    std::string first;
+    ASSERT_TRUE((*reader)->read_section(section, [&](std::string_view doc) {
+      if (first.empty()) first = doc;
+      return (*writer)->append(doc).has_value();
+    }));
+    if (section.key.collection == collection && !duplicated && !first.empty()) {
+      ASSERT_TRUE((*writer)->append(first));
+      duplicated = true;
+    }
+  }
+  ASSERT_TRUE(duplicated);
+  ASSERT_TRUE((*writer)->finish((*reader)->manifest_json()));
 }
 
 class RestoreFixture {
