@@ -102,16 +102,14 @@ std::optional<std::uint32_t> Catalogue::project_ordinal(const std::string& id) c
 
 namespace {
 
+std::string name_key(const store::Project& p) {
+  return p.owner_id + '\n' + p.name;
+}
+
 /// Refuses a catalogue listing two projects of one owner under one folder name (the key ingest uses):
-/// 8 bytes a project (a hash of owner + name), and an exact comparison of the few that share a hash.
-Status check_project_names(format::ArchiveReader& reader, const Catalogue& c) {
-  auto key = [](const store::Project& p) { return p.owner_id + '\n' + p.name; };
-  std::vector<std::size_t> hashes;
-  hashes.reserve(c.projects_count);
-  CL_CHECK(for_each_catalogue_project(reader, c, [&](std::uint64_t, store::Project& p) {
-    hashes.push_back(std::hash<std::string>{}(key(p)));
-    return true;
-  }));
+/// 8 bytes a project (`hashes`: of name_key, taken as the projects were read), and an exact comparison
+/// of the few that share a hash.
+Status check_project_names(format::ArchiveReader& reader, const Catalogue& c, std::vector<std::size_t> hashes) {
   std::sort(hashes.begin(), hashes.end());
   std::vector<std::size_t> shared;
   for (std::size_t i = 1; i < hashes.size(); ++i)
@@ -120,7 +118,7 @@ Status check_project_names(format::ArchiveReader& reader, const Catalogue& c) {
   std::unordered_set<std::string> names;
   Status twice;
   CL_CHECK(for_each_catalogue_project(reader, c, [&](std::uint64_t, store::Project& p) {
-    std::string k = key(p);
+    std::string k = name_key(p);
     if (!std::binary_search(shared.begin(), shared.end(), std::hash<std::string>{}(k))) return true;
     if (names.insert(std::move(k)).second) return true;
     twice =
@@ -167,8 +165,11 @@ Result<Catalogue> read_catalogue(format::ArchiveReader& reader, const CatalogueO
   // only its id is (flat). `c.projects` is empty until this pass ends: the pass reads the sections.
   std::uint64_t decoded = 0;
   std::vector<store::Project> held;
+  std::vector<std::size_t> name_hashes;
+  name_hashes.reserve(c.projects_count);
   CL_CHECK(for_each_catalogue_project(reader, c, [&](std::uint64_t, store::Project& p) {
     ++decoded;
+    name_hashes.push_back(std::hash<std::string>{}(name_key(p)));
     if (!options.hold_projects) {
       c.project_index.add(p.id);
       return true;
@@ -187,7 +188,7 @@ Result<Catalogue> read_catalogue(format::ArchiveReader& reader, const CatalogueO
   if (!options.hold_projects)
     if (auto twice = c.project_index.finish())
       return fail(Errc::corrupted, fmt::format("archive: project '{}' is listed twice", *twice));
-  CL_CHECK(check_project_names(reader, c));
+  CL_CHECK(check_project_names(reader, c, std::move(name_hashes)));
   return c;
 }
 

@@ -68,6 +68,9 @@ using backup::k_messages;
 using backup::k_records;
 using store::OnExisting;
 
+/// A restore of at most this many projects reads them from the archive once and keeps them (about
+/// 330 bytes each); more are streamed from the archive each time they are needed. Default: 256
+constexpr std::size_t k_projects_held = 256;
 /// Restores that write at least this many bytes of entries use the store's bulk write mode. Default: 64 MiB
 constexpr std::uint64_t k_bulk_restore_bytes = 64u << 20;
 /// Restores that write at least this many bytes of entries read the archive with read-ahead (a second
@@ -336,18 +339,7 @@ class Restorer {
 
   Status restore_projects() {
     if (!m_options.target_project_id.empty() || !m_options.target_project_name.empty()) return resolve_target();
-    // The selected projects, streamed from the source (not held: memory, SPEC §5); Selection::projects
-    // is ascending.
-    const auto& wanted = m_selection.projects;
-    const ProjectStream selected = [&](const ProjectVisit& visit) -> Status {
-      std::size_t next = 0;
-      if (wanted.empty()) return {};
-      return m_source->for_each_project([&](std::uint64_t ordinal, store::Project& p) {
-        if (ordinal != wanted[next]) return true;
-        ++next;
-        return visit(ordinal, p) && next < wanted.size();
-      });
-    };
+    const ProjectStream selected = [&](const ProjectVisit& visit) { return for_each_selected_project(visit); };
     // Matched before any project is written: against what the store held before the restore began.
     CL_TRY(matches, match_projects(*m_writer, m_owners, selected));
     Status failed;
@@ -789,14 +781,48 @@ class Restorer {
 
   Status refresh_statistics() {
     for (const auto& id : m_touched_projects) CL_CHECK(m_writer->refresh_project_stats(id));
-    if (std::find(m_touched_archived.begin(), m_touched_archived.end(), true) == m_touched_archived.end()) return {};
+    // The touched archived projects are selected ones (a selected session's project is selected):
+    // those first, then, should one be left, every project.
+    auto left = std::count(m_touched_archived.begin(), m_touched_archived.end(), true);
     Status failed;
-    CL_CHECK(m_source->for_each_project([&](std::uint64_t ordinal, store::Project& p) {
-      if (ordinal < m_touched_archived.size() && m_touched_archived[ordinal])
+    const ProjectVisit refresh = [&](std::uint64_t ordinal, store::Project& p) {
+      if (ordinal < m_touched_archived.size() && m_touched_archived[ordinal]) {
+        m_touched_archived[ordinal] = false;
+        --left;
         failed = m_writer->refresh_project_stats(project_of(p.id));
-      return failed.has_value();
-    }));
+      }
+      return failed.has_value() && left > 0;
+    };
+    if (left > 0) CL_CHECK(for_each_selected_project(refresh));
+    CL_CHECK(failed);
+    if (left > 0) CL_CHECK(m_source->for_each_project(refresh));
     return failed;
+  }
+
+  /// The selected projects (Selection::projects, ascending) with their ordinals: streamed from the
+  /// source, or, when there are at most k_projects_held of them, read once and kept.
+  Status for_each_selected_project(const ProjectVisit& visit) {
+    const auto& wanted = m_selection.projects;
+    if (wanted.empty()) return {};
+    const auto stream = [&](const ProjectVisit& inner) {
+      std::size_t next = 0;
+      return m_source->for_each_project([&](std::uint64_t ordinal, store::Project& p) {
+        if (ordinal != wanted[next]) return true;
+        ++next;
+        return inner(ordinal, p) && next < wanted.size();
+      });
+    };
+    if (wanted.size() > k_projects_held) return stream(visit);
+    if (m_few_projects.empty())
+      CL_CHECK(stream([&](std::uint64_t ordinal, store::Project& p) {
+        m_few_projects.emplace_back(ordinal, std::move(p));
+        return true;
+      }));
+    for (auto& [ordinal, p] : m_few_projects) {
+      store::Project copy = p;
+      if (!visit(ordinal, copy)) break;
+    }
+    return {};
   }
 
   /// Notes that the store project of archived project `ordinal` (project_of) needs its statistics
@@ -898,7 +924,9 @@ class Restorer {
   /// the others (a stored session's project, the target) by id.
   std::vector<bool> m_touched_archived;
   std::unordered_set<std::string> m_touched_projects;
-  ProjectIds m_held_index;                           ///< project_ordinal() of a held catalogue
+  ProjectIds m_held_index;  ///< project_ordinal() of a held catalogue
+  /// The selected projects when there are at most k_projects_held of them (for_each_selected_project).
+  std::vector<std::pair<std::uint64_t, store::Project>> m_few_projects;
   std::unordered_set<std::string> m_seen_documents;  ///< "collection/id" of the archived documents read
   std::string m_target;                              ///< the target project's id, when given
   std::int64_t m_documents_done = 0;

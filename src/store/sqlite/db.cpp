@@ -97,7 +97,7 @@ Status Connection::open(const std::string& path, bool create, int busy_timeout_m
 
 Status Connection::size_cache() {
   // SQLite turns a size in KiB into a page count with the page size of that moment, and keeps that
-  // count when the page size changes (a new store: 4 KiB at open, 16 KiB once created), which made
+  // count when the page size changes (a new store: 4 KiB at open, 64 KiB once created), which made
   // this cache 32 MiB, not 8.
   return exec("PRAGMA cache_size=-8192");
 }
