@@ -51,6 +51,13 @@ TEST(StoreCacheSize, a_new_stores_connection_keeps_8_MiB_of_pages) {
     (*st)->reset();
   }
   EXPECT_EQ(page_size, 65536);
+  {  // the WAL is checkpointed at 16 MiB, as with SQLite's 1,000 pages of 16 KiB (not 64 MiB)
+    auto st = conn.prepare("PRAGMA wal_autocheckpoint");
+    ASSERT_TRUE(st.has_value());
+    ASSERT_EQ((*st)->step(), SQLITE_ROW);
+    EXPECT_EQ((*st)->i64(0), 256);
+    (*st)->reset();
+  }
   const int used = cache_highwater_after_writing(conn, 48);  // far more than the cache holds
   EXPECT_GT(used, 4 << 20);
   EXPECT_LE(used, 9 << 20) << "the page cache holds " << used / 1024 << " KiB (8 MiB expected)";
