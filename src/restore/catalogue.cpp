@@ -58,7 +58,79 @@ bool contains(const std::vector<std::string>& v, std::string_view s) {
 
 }  // namespace
 
-Result<Catalogue> read_catalogue(format::ArchiveReader& reader) {
+void ProjectIds::add(std::string_view id) {
+  m_bytes.append(id);
+  m_start.push_back(static_cast<std::uint32_t>(m_bytes.size()));
+}
+
+std::string_view ProjectIds::id(std::uint32_t ordinal) const {
+  return std::string_view(m_bytes).substr(m_start[ordinal], m_start[ordinal + 1] - m_start[ordinal]);
+}
+
+std::optional<std::string> ProjectIds::finish() {
+  m_bytes.shrink_to_fit();
+  m_start.shrink_to_fit();
+  m_sorted.resize(size());
+  for (std::uint32_t i = 0; i < m_sorted.size(); ++i) m_sorted[i] = i;
+  std::sort(m_sorted.begin(), m_sorted.end(), [&](std::uint32_t a, std::uint32_t b) { return id(a) < id(b); });
+  for (std::size_t i = 1; i < m_sorted.size(); ++i)
+    if (id(m_sorted[i - 1]) == id(m_sorted[i])) return std::string(id(m_sorted[i]));
+  return std::nullopt;
+}
+
+std::optional<std::uint32_t> ProjectIds::find(std::string_view wanted) const {
+  const auto it = std::lower_bound(m_sorted.begin(), m_sorted.end(), wanted,
+                                   [&](std::uint32_t ordinal, std::string_view w) { return id(ordinal) < w; });
+  if (it == m_sorted.end() || id(*it) != wanted) return std::nullopt;
+  return *it;
+}
+
+std::size_t ProjectIds::heap_bytes() const {
+  return m_bytes.capacity() + (m_start.capacity() + m_sorted.capacity()) * sizeof(std::uint32_t);
+}
+
+bool Catalogue::has_project(const std::string& id) const {
+  return project_ids.contains(id) || project_index.find(id).has_value();
+}
+
+std::optional<std::uint32_t> Catalogue::project_ordinal(const std::string& id) const {
+  if (project_index.size() > 0) return project_index.find(id);
+  for (std::size_t i = 0; i < projects.size(); ++i)  // held: a chain's few (not used on large archives)
+    if (projects[i].id == id) return static_cast<std::uint32_t>(i);
+  return std::nullopt;
+}
+
+namespace {
+
+std::string name_key(const store::Project& p) {
+  return p.owner_id + '\n' + p.name;
+}
+
+/// Refuses a catalogue listing two projects of one owner under one folder name (the key ingest uses):
+/// 8 bytes a project (`hashes`: of name_key, taken as the projects were read), and an exact comparison
+/// of the few that share a hash.
+Status check_project_names(format::ArchiveReader& reader, const Catalogue& c, std::vector<std::size_t> hashes) {
+  std::sort(hashes.begin(), hashes.end());
+  std::vector<std::size_t> shared;
+  for (std::size_t i = 1; i < hashes.size(); ++i)
+    if (hashes[i] == hashes[i - 1] && (shared.empty() || shared.back() != hashes[i])) shared.push_back(hashes[i]);
+  if (shared.empty()) return {};
+  std::unordered_set<std::string> names;
+  Status twice;
+  CL_CHECK(for_each_catalogue_project(reader, c, [&](std::uint64_t, store::Project& p) {
+    std::string k = name_key(p);
+    if (!std::binary_search(shared.begin(), shared.end(), std::hash<std::string>{}(k))) return true;
+    if (names.insert(std::move(k)).second) return true;
+    twice =
+        fail(Errc::corrupted, fmt::format("archive: two projects of owner '{}' are named '{}'", p.owner_id, p.name));
+    return false;
+  }));
+  return twice;
+}
+
+}  // namespace
+
+Result<Catalogue> read_catalogue(format::ArchiveReader& reader, const CatalogueOptions& options) {
   Catalogue c;
   CL_CHECK(read_header(reader, c));
   c.section_count = reader.section_count();
@@ -72,7 +144,8 @@ Result<Catalogue> read_catalogue(format::ArchiveReader& reader) {
       inner = read_all(reader, s, c.users, backup::decode_user);
     } else if (col == backup::k_projects) {
       c.catalogue_sections.push_back(i);
-      inner = read_all(reader, s, c.projects, backup::decode_project);
+      c.project_sections.push_back(i);
+      c.projects_count += s.documents;
     } else if (col == backup::k_sessions) {
       c.session_sections.push_back(i);
       c.sessions_count += s.documents;
@@ -85,18 +158,66 @@ Result<Catalogue> read_catalogue(format::ArchiveReader& reader) {
     return inner.has_value();
   }));
   CL_CHECK(inner);
-  if (c.sessions_count > std::numeric_limits<std::uint32_t>::max())
-    return fail(Errc::corrupted, "archive: too many sessions");
+  if (c.sessions_count > std::numeric_limits<std::uint32_t>::max() ||
+      c.projects_count > std::numeric_limits<std::uint32_t>::max())
+    return fail(Errc::corrupted, "archive: too many sessions or projects");
+  // Every project is decoded here (a malformed one is refused before any write), then either held or
+  // only its id is (flat). `c.projects` is empty until this pass ends: the pass reads the sections.
+  std::uint64_t decoded = 0;
+  std::vector<store::Project> held;
+  std::vector<std::size_t> name_hashes;
+  name_hashes.reserve(c.projects_count);
+  CL_CHECK(for_each_catalogue_project(reader, c, [&](std::uint64_t, store::Project& p) {
+    ++decoded;
+    name_hashes.push_back(std::hash<std::string>{}(name_key(p)));
+    if (!options.hold_projects) {
+      c.project_index.add(p.id);
+      return true;
+    }
+    if (!c.project_ids.insert(p.id).second) {
+      inner = fail(Errc::corrupted, fmt::format("archive: project '{}' is listed twice", p.id));
+      return false;
+    }
+    held.push_back(std::move(p));
+    return true;
+  }));
+  CL_CHECK(inner);
+  c.projects = std::move(held);
+  c.projects_count = decoded;  // the index's counts are not trusted further than the documents
   // A ClaudeLens archive lists each project once (its id, and its owner + folder name, are keys).
-  std::unordered_set<std::string> names;
-  for (const auto& p : c.projects) {
-    if (!c.project_ids.insert(p.id).second)
-      return fail(Errc::corrupted, fmt::format("archive: project '{}' is listed twice", p.id));
-    if (!names.insert(p.owner_id + '\n' + p.name).second)
-      return fail(Errc::corrupted,
-                  fmt::format("archive: two projects of owner '{}' are named '{}'", p.owner_id, p.name));
-  }
+  if (!options.hold_projects)
+    if (auto twice = c.project_index.finish())
+      return fail(Errc::corrupted, fmt::format("archive: project '{}' is listed twice", *twice));
+  CL_CHECK(check_project_names(reader, c, std::move(name_hashes)));
   return c;
+}
+
+Status for_each_catalogue_project(format::ArchiveReader& reader, const Catalogue& c, const ProjectVisit& visit) {
+  if (!c.projects.empty()) {
+    for (std::size_t i = 0; i < c.projects.size(); ++i) {
+      store::Project p = c.projects[i];
+      if (!visit(i, p)) return {};
+    }
+    return {};
+  }
+  std::uint64_t ordinal = 0;
+  bool stopped = false;
+  Status inner;
+  for (std::size_t i : c.project_sections) {
+    CL_TRY(section, reader.section(i));
+    CL_CHECK(reader.read_section(section, [&](std::string_view doc) {
+      auto p = backup::decode_project(doc);
+      if (!p) {
+        inner = fail(std::move(p).error());
+        return false;
+      }
+      stopped = !visit(ordinal++, *p);
+      return !stopped;
+    }));
+    CL_CHECK(inner);
+    if (stopped) break;
+  }
+  return {};
 }
 
 Result<std::optional<std::size_t>> entry_section(const Catalogue&, format::ArchiveReader& reader,
@@ -126,7 +247,7 @@ Status for_each_archived_session(format::ArchiveReader& reader, const Catalogue&
         inner = fail(std::move(s).error());
         return false;
       }
-      if (!c.project_ids.contains(s->project_id)) {
+      if (!c.has_project(s->project_id)) {
         inner = fail(Errc::corrupted, fmt::format("archive: session '{}' names project '{}' that the catalogue lacks",
                                                   s->id, s->project_id));
         return false;
@@ -152,20 +273,40 @@ Selection selection_of(const Selections& sel) {
 }
 
 bool considers_session(const Selections& sel, const store::Project& p, const store::Session& s) {
-  if (!sel.any_session_selection() && sel.any()) return false;  // only prompts were chosen
-  if (matches_project(p, sel.exclude_projects) || contains(sel.exclude_sessions, s.id)) return false;
-  const bool by_ids = !sel.projects.empty() || !sel.sessions.empty();
-  return !by_ids || contains(sel.sessions, s.id) || matches_project(p, sel.projects);
+  return considers_session(sel, matches_project(p, sel.projects), matches_project(p, sel.exclude_projects), s);
 }
+
+bool considers_session(const Selections& sel, bool named, bool excluded, const store::Session& s) {
+  if (!sel.any_session_selection() && sel.any()) return false;  // only prompts were chosen
+  if (excluded || contains(sel.exclude_sessions, s.id)) return false;
+  const bool by_ids = !sel.projects.empty() || !sel.sessions.empty();
+  return !by_ids || contains(sel.sessions, s.id) || named;
+}
+
+namespace {
+
+/// Selection::projects from a bit per catalogue project: named by `--project`, excluded, of a selected
+/// session (the vectors are empty when no project selection is given).
+void choose_project_ordinals(const Selections& sel, std::size_t count, const std::vector<bool>& named,
+                             const std::vector<bool>& excluded, const std::vector<bool>& of_sessions, Selection& out) {
+  for (std::size_t i = 0; i < count; ++i) {
+    if (!excluded.empty() && excluded[i]) continue;
+    const bool chosen = !sel.any() || (!named.empty() && named[i]);
+    if (chosen || of_sessions[i]) out.projects.push_back(i);
+  }
+}
+
+}  // namespace
 
 void choose_projects(const Selections& sel, const std::vector<store::Project>& projects,
                      const std::unordered_set<std::size_t>& of_sessions, Selection& out) {
+  std::vector<bool> named(projects.size()), excluded(projects.size()), of(projects.size());
   for (std::size_t i = 0; i < projects.size(); ++i) {
-    const auto& p = projects[i];
-    if (matches_project(p, sel.exclude_projects)) continue;
-    const bool chosen = !sel.any() || matches_project(p, sel.projects);
-    if (chosen || of_sessions.contains(i)) out.projects.push_back(i);
+    named[i] = matches_project(projects[i], sel.projects);
+    excluded[i] = matches_project(projects[i], sel.exclude_projects);
+    of[i] = of_sessions.contains(i);
   }
+  choose_project_ordinals(sel, projects.size(), named, excluded, of, out);
 }
 
 Result<Selection> select(const Catalogue& c, format::ArchiveReader& reader, const Selections& sel) {
@@ -173,10 +314,21 @@ Result<Selection> select(const Catalogue& c, format::ArchiveReader& reader, cons
   out.listed.assign(c.section_count, false);
   out.frames.assign(reader.frames().size(), false);
 
-  std::unordered_map<std::string_view, std::size_t> project_index;
-  for (std::size_t i = 0; i < c.projects.size(); ++i) project_index.emplace(c.projects[i].id, i);
-
-  std::unordered_set<std::size_t> projects;
+  // What the project selections say of each project (by id, path or folder name): a bit each, from
+  // one pass over the projects; none without a project selection.
+  const std::size_t project_count = c.project_count();
+  std::vector<bool> named, excluded;
+  if (!sel.projects.empty() || !sel.exclude_projects.empty()) {
+    named.assign(project_count, false);
+    excluded.assign(project_count, false);
+    CL_CHECK(for_each_catalogue_project(reader, c, [&](std::uint64_t i, store::Project& p) {
+      if (i >= project_count) return false;
+      named[i] = matches_project(p, sel.projects);
+      excluded[i] = matches_project(p, sel.exclude_projects);
+      return true;
+    }));
+  }
+  std::vector<bool> of_sessions(project_count, false);  // the projects of the selected sessions
   Status failed;
   CL_CHECK(for_each_archived_session(reader, c, 0, [&](std::uint64_t ordinal, store::Session& s) {
     auto found = entry_section(c, reader, s.id);
@@ -193,8 +345,14 @@ Result<Selection> select(const Catalogue& c, format::ArchiveReader& reader, cons
       out.listed[*pos] = true;
     else
       out.listed_without_entries.push_back(s.id);
-    const std::size_t project = project_index.at(s.project_id);
-    if (!considers_session(sel, c.projects[project], s) || !pos) return true;
+    const std::optional<std::uint32_t> project = c.project_ordinal(s.project_id);
+    if (!project || *project >= project_count) {  // for_each_archived_session checked it is listed
+      failed = fail(Errc::corrupted, fmt::format("archive: session '{}' names an unknown project", s.id));
+      return false;
+    }
+    const bool is_named = !named.empty() && named[*project];
+    const bool is_excluded = !excluded.empty() && excluded[*project];
+    if (!considers_session(sel, is_named, is_excluded, s) || !pos) return true;
     auto section = reader.section(*pos);
     if (!section) {
       failed = fail(std::move(section).error());
@@ -211,14 +369,14 @@ Result<Selection> select(const Catalogue& c, format::ArchiveReader& reader, cons
       out.frames[f] = true;
     out.entry_documents += info.documents;
     out.entry_bytes += info.content_size;
-    projects.insert(project);
+    of_sessions[*project] = true;
     if (out.first_sessions.size() < k_session_batch) out.first_sessions.push_back(std::move(s));
     return true;
   }));
   CL_CHECK(failed);
   // Projects: those of the selected sessions; with no session selection (or a project selection) the
   // archive's empty projects too, so that a full backup's empty projects come back.
-  choose_projects(sel, c.projects, projects, out);
+  choose_project_ordinals(sel, project_count, named, excluded, of_sessions, out);
   return out;
 }
 
@@ -285,24 +443,43 @@ Result<OwnerMap> map_owners(store::Reader& reader, const Catalogue& catalogue) {
   return m;
 }
 
-Result<std::vector<std::optional<store::Project>>> match_projects(store::Reader& reader, const OwnerMap& owners,
-                                                                  const std::vector<store::Project>& archived) {
-  std::vector<std::optional<store::Project>> out(archived.size());
+const store::Project* ProjectMatches::find(std::uint64_t ordinal) const {
+  const auto it = std::lower_bound(matched.begin(), matched.end(), ordinal,
+                                   [](const auto& m, std::uint64_t o) { return m.first < o; });
+  return it != matched.end() && it->first == ordinal ? &it->second : nullptr;
+}
+
+Result<ProjectMatches> match_projects(store::Reader& reader, const OwnerMap& owners, const ProjectStream& archived) {
+  ProjectMatches out;
   std::unordered_set<std::string> claimed;  // stored projects already matched
+  Status failed;
   // By `_id` first: the strongest key, so that a name match never takes a project another archived
   // project is by id.
-  for (std::size_t i = 0; i < archived.size(); ++i) {
-    CL_TRY(by_id, reader.get_project(archived[i].id));
-    if (by_id && by_id->owner_id == owners.map(archived[i].owner_id)) {
-      claimed.insert(by_id->id);
-      out[i] = std::move(by_id);
+  CL_CHECK(archived([&](std::uint64_t ordinal, store::Project& p) {
+    auto by_id = reader.get_project(p.id);
+    if (!by_id) failed = fail(std::move(by_id).error());
+    if (!by_id) return false;
+    if (*by_id && (*by_id)->owner_id == owners.map(p.owner_id)) {
+      claimed.insert((*by_id)->id);
+      out.matched.emplace_back(ordinal, std::move(**by_id));
     }
-  }
-  for (std::size_t i = 0; i < archived.size(); ++i) {
-    if (out[i]) continue;
-    CL_TRY(by_name, reader.find_project_by_name(owners.map(archived[i].owner_id), archived[i].name));
-    if (by_name && claimed.insert(by_name->id).second) out[i] = std::move(by_name);
-  }
+    return true;
+  }));
+  CL_CHECK(failed);
+  const std::size_t by_ids = out.matched.size();
+  std::size_t next = 0;  // the next id match, in ordinal order
+  CL_CHECK(archived([&](std::uint64_t ordinal, store::Project& p) {
+    while (next < by_ids && out.matched[next].first < ordinal) ++next;
+    if (next < by_ids && out.matched[next].first == ordinal) return true;
+    auto by_name = reader.find_project_by_name(owners.map(p.owner_id), p.name);
+    if (!by_name) failed = fail(std::move(by_name).error());
+    if (!by_name) return false;
+    if (*by_name && claimed.insert((*by_name)->id).second) out.matched.emplace_back(ordinal, std::move(**by_name));
+    return true;
+  }));
+  CL_CHECK(failed);
+  std::inplace_merge(out.matched.begin(), out.matched.begin() + static_cast<std::ptrdiff_t>(by_ids), out.matched.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
   return out;
 }
 

@@ -30,14 +30,56 @@ namespace claudelens::restore {
 /// Most archived sessions decoded and held at once (about 600 bytes each). Default: 2048
 inline constexpr std::size_t k_session_batch = 2048;
 
+/// The archive's project ids, flat: their bytes in one buffer and 8 bytes a project (its start, and its
+/// place in the sorted order), instead of a project and a set node each. Position = the project's
+/// ordinal (catalogue order).
+class ProjectIds {
+ public:
+  /// Appends the id of the next project (ordinal size()).
+  void add(std::string_view id);
+  /// Sorts the ids for find(); returns an id listed twice, if any.
+  std::optional<std::string> finish();
+  /// The ordinal of project `id` (after finish()); exact, no hashing.
+  std::optional<std::uint32_t> find(std::string_view id) const;
+  std::size_t size() const { return m_start.size() - 1; }
+  /// Heap bytes held (tests: memory does not follow the projects beyond these).
+  std::size_t heap_bytes() const;
+
+ private:
+  std::string_view id(std::uint32_t ordinal) const;
+  std::string m_bytes;
+  std::vector<std::uint32_t> m_start{0};  ///< id i is m_bytes[m_start[i], m_start[i + 1])
+  std::vector<std::uint32_t> m_sorted;    ///< ordinals sorted by id
+};
+
+struct CatalogueOptions {
+  /// Keep the archive's projects in Catalogue::projects (and their ids in a set). Default: true; a
+  /// restore of one archive leaves them in the archive (false): they are streamed when needed
+  /// (for_each_catalogue_project), and only their ids are held, flat (Catalogue::project_index).
+  bool hold_projects = true;
+};
+
 struct Catalogue {
   std::string backup_id;  ///< from the header; "" when absent
   std::string type;       ///< the backup's type: full | selective | incremental
   std::optional<TimeMs> created_at;
   std::optional<backup::DateRange> date_range;  ///< the backup's own date-range filter
   std::vector<store::User> users;
+  /// The archive's projects, when read with CatalogueOptions::hold_projects (an incremental chain's
+  /// members, and its merged catalogue); else empty: for_each_catalogue_project streams them.
   std::vector<store::Project> projects;
-  std::unordered_set<std::string> project_ids;  ///< of `projects`
+  std::unordered_set<std::string> project_ids;  ///< of `projects`, when held
+  ProjectIds project_index;                     ///< when not held: the ids, by ordinal
+  std::uint64_t projects_count = 0;             ///< projects in the catalogue (held or not)
+  /// Indexes of the "projects" sections (archive order): the ordinal of a project is its position in
+  /// their concatenated documents.
+  std::vector<std::size_t> project_sections;
+  /// Projects in the catalogue: `projects` when held, else projects_count.
+  std::size_t project_count() const { return projects.empty() ? projects_count : projects.size(); }
+  /// True when the catalogue lists project `id`.
+  bool has_project(const std::string& id) const;
+  /// The ordinal of project `id` (its position in `projects` when held).
+  std::optional<std::uint32_t> project_ordinal(const std::string& id) const;
   /// Indexes of the "sessions" sections in ArchiveReader::sections(), in archive order. A session's
   /// ordinal is its position in their concatenated documents (catalogue order).
   std::vector<std::size_t> session_sections;
@@ -53,8 +95,16 @@ struct Catalogue {
 };
 
 /// Reads the header and the users and projects sections, and indexes the other sections (no session
-/// document is read). corrupted when a catalogue document is malformed or the header is not JSON.
-Result<Catalogue> read_catalogue(format::ArchiveReader& reader);
+/// document is read). corrupted when a catalogue document is malformed, a project is listed twice (its
+/// id, or its owner + folder name) or the header is not JSON.
+Result<Catalogue> read_catalogue(format::ArchiveReader& reader, const CatalogueOptions& options = {});
+
+/// Called with each archived project and its ordinal; return false to stop.
+using ProjectVisit = std::function<bool(std::uint64_t ordinal, store::Project& project)>;
+/// The catalogue's projects in order: `projects` when held, else decoded from the archive's sections.
+Status for_each_catalogue_project(format::ArchiveReader& reader, const Catalogue& catalogue, const ProjectVisit& visit);
+/// A stream of projects with their ordinals (the catalogue's, or those of a selection).
+using ProjectStream = std::function<Status(const ProjectVisit& visit)>;
 
 /// Index in ArchiveReader::sections() of the first "entries" section of `session_id`, if any.
 Result<std::optional<std::size_t>> entry_section(const Catalogue& catalogue, format::ArchiveReader& reader,
@@ -76,7 +126,7 @@ struct Selection {
   /// The first (at most k_session_batch) selected sessions, kept from the selection's pass over the
   /// catalogue so that a restore of a few sessions reads the sessions catalogue once.
   std::vector<store::Session> first_sessions;
-  std::vector<std::size_t> projects;              ///< indexes into Catalogue::projects
+  std::vector<std::size_t> projects;              ///< ordinals of catalogue projects, ascending
   bool all_documents = false;                     ///< every prompt / folder / AI setting
   std::unordered_set<std::string> document_ids;   ///< else these ids only
   std::unordered_set<std::string> message_uuids;  ///< empty: every entry of a selected session
@@ -100,6 +150,9 @@ Result<Selection> select(const Catalogue& catalogue, format::ArchiveReader& read
 Selection selection_of(const Selections& selections);
 /// True when `selections` consider session `s` of project `p` (its time range aside).
 bool considers_session(const Selections& selections, const store::Project& p, const store::Session& s);
+/// The same with what the project selections say of the session's project: it is named by
+/// `--project` (`named`), by `--exclude-project` (`excluded`).
+bool considers_session(const Selections& selections, bool named, bool excluded, const store::Session& s);
 /// Sets selection.projects: the positions in `projects` of those of the selected sessions
 /// (`of_sessions`); with no session selection (or a project selection) the empty ones too.
 void choose_projects(const Selections& selections, const std::vector<store::Project>& projects,
@@ -132,13 +185,19 @@ struct OwnerMap {
 };
 Result<OwnerMap> map_owners(store::Reader& reader, const Catalogue& catalogue);
 
-/// The store project each archived project is (SPEC §7 natural keys), position for position with
-/// `archived`: the project with its `_id` when the (mapped) owner is the same, else the owner's
-/// project of the same folder `name` (the key ingest uses). A project's `path` is never a key: several
-/// folders may share a `cwd`. Id matches are taken first, and each stored project is matched at most
-/// once, so two archived projects never fold into one. Call it before the restore writes any project:
-/// it matches against what `reader` sees, which must be the store as it was before the restore.
-Result<std::vector<std::optional<store::Project>>> match_projects(store::Reader& reader, const OwnerMap& owners,
-                                                                  const std::vector<store::Project>& archived);
+/// The stored projects that archived ones are, by the archived project's ordinal; only the matched
+/// ones are held (a restore into an empty store holds none).
+struct ProjectMatches {
+  std::vector<std::pair<std::uint64_t, store::Project>> matched;  ///< ascending ordinals
+  const store::Project* find(std::uint64_t ordinal) const;
+};
+
+/// The store project each archived project is (SPEC §7 natural keys): the project with its `_id` when
+/// the (mapped) owner is the same, else the owner's project of the same folder `name` (the key ingest
+/// uses). A project's `path` is never a key: several folders may share a `cwd`. Id matches are taken
+/// first (a first pass over `archived`), and each stored project is matched at most once, so two
+/// archived projects never fold into one. Call it before the restore writes any project: it matches
+/// against what `reader` sees, which must be the store as it was before the restore.
+Result<ProjectMatches> match_projects(store::Reader& reader, const OwnerMap& owners, const ProjectStream& archived);
 
 }  // namespace claudelens::restore

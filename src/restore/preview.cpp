@@ -128,17 +128,16 @@ Result<json::object> preview_source(store::Store& store, Source& source, const P
   json::array projects;
   json::object by_project;
   std::int64_t existing_projects = 0;
-  std::vector<std::optional<store::Project>> matches(cat.projects.size());
+  const ProjectStream archived = [&](const ProjectVisit& visit) { return source.for_each_project(visit); };
+  ProjectMatches matches;
   if (options.check_conflicts) {
-    CL_TRY(m, match_projects(db, owners, cat.projects));
+    CL_TRY(m, match_projects(db, owners, archived));
     matches = std::move(m);
   }
-  for (std::size_t i = 0; i < cat.projects.size(); ++i) {
-    const auto& p = cat.projects[i];
+  CL_CHECK(archived([&](std::uint64_t i, store::Project& p) {
     bool exists = false;
     if (options.check_conflicts) {
-      const auto& stored = matches[i];
-      if (stored) {
+      if (const store::Project* stored = matches.find(i)) {
         exists = true;
         ++existing_projects;
         add_conflict("project", stored->id, p.id, stored->name, p.name, 1);
@@ -157,7 +156,8 @@ Result<json::object> preview_source(store::Store& store, Source& source, const P
                    {"exists_in_system", exists}};
     if (options.detailed) o["sessions"] = std::move(sessions_of[p.id]);
     projects.push_back(std::move(o));
-  }
+    return true;
+  }));
 
   // Prompts (and the other documents, counted and checked for conflicts).
   json::array prompts;

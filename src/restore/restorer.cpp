@@ -8,6 +8,10 @@
 #include <cstdlib>
 #include <unordered_set>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include "backup/documents.hpp"
 #include "core/ids.hpp"
 #include "core/json_text.hpp"
@@ -64,6 +68,9 @@ using backup::k_messages;
 using backup::k_records;
 using store::OnExisting;
 
+/// A restore of at most this many projects reads them from the archive once and keeps them (about
+/// 330 bytes each); more are streamed from the archive each time they are needed. Default: 256
+constexpr std::size_t k_projects_held = 256;
 /// Restores that write at least this many bytes of entries use the store's bulk write mode. Default: 64 MiB
 constexpr std::uint64_t k_bulk_restore_bytes = 64u << 20;
 /// Restores that write at least this many bytes of entries read the archive with read-ahead (a second
@@ -192,22 +199,30 @@ class Restorer {
     if (m_report.backup_id.empty()) m_report.backup_id = catalogue().backup_id;
     CL_TRY(selection, m_source->select(m_options.selections));
     m_selection = std::move(selection);
+    m_selection.sessions.shrink_to_fit();
+#ifdef __GLIBC__
+    // The catalogue's pass freed what it decoded (a batch of sessions, the projects): give the freed
+    // pages back instead of keeping them for the rest of the restore.
+    malloc_trim(0);
+#endif
     m_documents_total = static_cast<std::int64_t>(m_selection.entry_documents + catalogue().document_section_docs);
     return {};
   }
 
   // ---- stage 2: what a full restore deletes ----------------------------------------------------------
 
-  bool deletes_whole_documents() const { return m_options.mode == Mode::full && catalogue().type == "full"; }
+  bool deletes_whole_documents() const {
+    return m_options.mode == Mode::full && catalogue().type == "full";
+  }
 
   Status plan_deletions() {
     if (!deletes_whole_documents()) return {};
     CL_TRY(reader, m_store.read());
     CL_TRY(owners, map_owners(*reader, catalogue()));
-    CL_TRY(matches, match_projects(*reader, owners, catalogue().projects));
+    CL_TRY(matches, match_projects(*reader, owners,
+                                   [&](const ProjectVisit& visit) { return m_source->for_each_project(visit); }));
     std::unordered_set<std::string> kept_projects;  // the stored projects that archived ones are
-    for (const auto& m : matches)
-      if (m) kept_projects.insert(m->id);
+    for (const auto& [ordinal, stored] : matches.matched) kept_projects.insert(stored.id);
     CL_CHECK(reader->for_each_project({}, [&](const store::Project& p) {
       if (!kept_projects.contains(p.id)) m_deletions.projects.push_back(p);
       return true;
@@ -273,6 +288,7 @@ class Restorer {
     const bool bulk = m_options.bulk_write && !m_options.dry_run && m_selection.entry_bytes >= k_bulk_restore_bytes;
     CL_TRY(writer, m_store.write(bulk ? store::WriteMode::bulk : store::WriteMode::normal));
     m_writer = writer.get();
+    m_touched_archived.assign(catalogue().project_count(), false);
     CL_TRY(owners, map_owners(*m_writer, catalogue()));
     m_owners = std::move(owners);
     CL_CHECK(restore_users());
@@ -323,16 +339,15 @@ class Restorer {
 
   Status restore_projects() {
     if (!m_options.target_project_id.empty() || !m_options.target_project_name.empty()) return resolve_target();
+    const ProjectStream selected = [&](const ProjectVisit& visit) { return for_each_selected_project(visit); };
     // Matched before any project is written: against what the store held before the restore began.
-    // Selection::projects is ascending: as many as the catalogue's means all of them, used in place.
-    const bool all = m_selection.projects.size() == catalogue().projects.size();
-    std::vector<store::Project> some;
-    if (!all)
-      for (std::size_t i : m_selection.projects) some.push_back(catalogue().projects[i]);
-    const std::vector<store::Project>& selected = all ? catalogue().projects : some;
     CL_TRY(matches, match_projects(*m_writer, m_owners, selected));
-    for (std::size_t i = 0; i < selected.size(); ++i) CL_CHECK(restore_project(selected[i], matches[i]));
-    return {};
+    Status failed;
+    CL_CHECK(selected([&](std::uint64_t ordinal, store::Project& p) {
+      failed = restore_project(ordinal, p, matches.find(ordinal));
+      return failed.has_value();
+    }));
+    return failed;
   }
 
   Status resolve_target() {
@@ -373,7 +388,7 @@ class Restorer {
     }
   }
 
-  Status restore_project(const store::Project& archived, const std::optional<store::Project>& existing) {
+  Status restore_project(std::uint64_t ordinal, const store::Project& archived, const store::Project* existing) {
     store::Project p = archived;
     p.owner_id = m_owners.map(archived.owner_id);
     p.sessions_count = p.messages_count = p.records_count = 0;  // refresh_project_stats computes them
@@ -396,7 +411,7 @@ class Restorer {
         m_report.add_conflict(
             {"project", holder->id, archived.id, holder->name, archived.name, resolution_name(Strategy::rename)});
       }
-      CL_CHECK(put_project(p, archived.id));
+      CL_CHECK(put_project(p, ordinal, archived.id));
       ++tally.restored;
       return {};
     }
@@ -421,7 +436,7 @@ class Restorer {
           CL_TRY(holder, m_writer->find_project_by_name(p.owner_id, p.name));
           if (holder) p.name = existing->name;
         }
-        CL_CHECK(put_project(p, archived.id));
+        CL_CHECK(put_project(p, ordinal, archived.id));
         ++tally.restored;
         ++tally.updated;
         break;
@@ -430,7 +445,7 @@ class Restorer {
         p.id = new_id();
         CL_TRY(name, free_project_name(p.owner_id, archived.name));
         p.name = name;
-        CL_CHECK(put_project(p, archived.id));
+        CL_CHECK(put_project(p, ordinal, archived.id));
         ++tally.restored;
         break;
       }
@@ -449,11 +464,11 @@ class Restorer {
     return it == m_projects.end() ? archived_id : it->second;
   }
 
-  Status put_project(const store::Project& p, const std::string& archived_id) {
+  Status put_project(const store::Project& p, std::uint64_t ordinal, const std::string& archived_id) {
     CL_CHECK(wrote());
     CL_CHECK(m_writer->put_project(p));
     map_project(archived_id, p.id);
-    m_touched_projects.insert(p.id);
+    touch_archived(ordinal);
     if (p.id != archived_id) m_report.id_mappings[archived_id] = p.id;
     return {};
   }
@@ -519,8 +534,15 @@ class Restorer {
           break;
       }
     }
-    if (!plan.write_row) plan.project_id = existing->project_id;
-    m_touched_projects.insert(plan.project_id);
+    if (!plan.write_row) {
+      plan.project_id = existing->project_id;
+      m_touched_projects.insert(plan.project_id);
+    } else if (m_target.empty()) {
+      CL_TRY(ordinal, project_ordinal(archived.project_id));
+      touch_archived(ordinal);  // plan.project_id is project_of() of that project
+    } else {
+      m_touched_projects.insert(m_target);
+    }
 
     CL_CHECK(restore_entries(archived, plan));
     if (plan.write_row && !plan.row_written && !m_selection.entry_filter()) CL_CHECK(write_session_row(archived, plan));
@@ -759,7 +781,73 @@ class Restorer {
 
   Status refresh_statistics() {
     for (const auto& id : m_touched_projects) CL_CHECK(m_writer->refresh_project_stats(id));
+    // The touched archived projects are selected ones (a selected session's project is selected):
+    // those first, then, should one be left, every project.
+    auto left = std::count(m_touched_archived.begin(), m_touched_archived.end(), true);
+    Status failed;
+    const ProjectVisit refresh = [&](std::uint64_t ordinal, store::Project& p) {
+      if (ordinal < m_touched_archived.size() && m_touched_archived[ordinal]) {
+        m_touched_archived[ordinal] = false;
+        --left;
+        failed = m_writer->refresh_project_stats(project_of(p.id));
+      }
+      return failed.has_value() && left > 0;
+    };
+    if (left > 0) CL_CHECK(for_each_selected_project(refresh));
+    CL_CHECK(failed);
+    if (left > 0) CL_CHECK(m_source->for_each_project(refresh));
+    return failed;
+  }
+
+  /// The selected projects (Selection::projects, ascending) with their ordinals: streamed from the
+  /// source, or, when there are at most k_projects_held of them, read once and kept.
+  Status for_each_selected_project(const ProjectVisit& visit) {
+    const auto& wanted = m_selection.projects;
+    if (wanted.empty()) return {};
+    const auto stream = [&](const ProjectVisit& inner) {
+      std::size_t next = 0;
+      return m_source->for_each_project([&](std::uint64_t ordinal, store::Project& p) {
+        if (ordinal != wanted[next]) return true;
+        ++next;
+        return inner(ordinal, p) && next < wanted.size();
+      });
+    };
+    if (wanted.size() > k_projects_held) return stream(visit);
+    if (m_few_projects.empty())
+      CL_CHECK(stream([&](std::uint64_t ordinal, store::Project& p) {
+        m_few_projects.emplace_back(ordinal, std::move(p));
+        return true;
+      }));
+    for (auto& [ordinal, p] : m_few_projects) {
+      store::Project copy = p;
+      if (!visit(ordinal, copy)) break;
+    }
     return {};
+  }
+
+  /// Notes that the store project of archived project `ordinal` (project_of) needs its statistics
+  /// refreshed: a bit a project, not its id.
+  void touch_archived(std::uint64_t ordinal) {
+    if (ordinal >= m_touched_archived.size()) m_touched_archived.resize(ordinal + 1);  // apply() sized it
+    m_touched_archived[ordinal] = true;
+  }
+
+  /// The ordinal of an archived project that the catalogue lists.
+  Result<std::uint64_t> project_ordinal(const std::string& id) {
+    std::optional<std::uint32_t> found;
+    if (catalogue().project_index.size() > 0 || catalogue().projects.empty()) {
+      found = catalogue().project_index.find(id);
+    } else {  // a held catalogue (a chain's merged one): its ids, flat, once
+      if (m_held_index.size() != catalogue().projects.size()) {
+        m_held_index = ProjectIds();
+        for (const auto& p : catalogue().projects) m_held_index.add(p.id);
+        (void)m_held_index.finish();
+      }
+      found = m_held_index.find(id);
+    }
+    if (!found)
+      return fail(Errc::corrupted, fmt::format("archive: a session names project '{}' that the catalogue lacks", id));
+    return std::uint64_t{*found};
   }
 
   // ---- bookkeeping ---------------------------------------------------------------------------------
@@ -775,7 +863,9 @@ class Restorer {
     spdlog::error("restore {}: cannot record the failed attempt", m_report.id);
   }
 
-  bool cancelled() const { return m_options.cancel && m_options.cancel->load(std::memory_order_relaxed); }
+  bool cancelled() const {
+    return m_options.cancel && m_options.cancel->load(std::memory_order_relaxed);
+  }
 
   /// One archive document read: cancel point and progress.
   Status step() {
@@ -792,7 +882,9 @@ class Restorer {
     return {};
   }
 
-  double elapsed() const { return static_cast<double>(m_clock.now_ms() - m_report.started_at) / 1000.0; }
+  double elapsed() const {
+    return static_cast<double>(m_clock.now_ms() - m_report.started_at) / 1000.0;
+  }
 
   void progress(std::string_view operation, bool force) {
     m_operation = std::string(operation);
@@ -828,9 +920,15 @@ class Restorer {
   /// Archived project id → store project id, for the projects whose id changed (renamed, or matched
   /// to a stored project by name): a restore into an empty store keeps none (memory, SPEC §5).
   std::unordered_map<std::string, std::string> m_projects;
-  std::unordered_set<std::string> m_touched_projects;  ///< whose statistics need a refresh
-  std::unordered_set<std::string> m_seen_documents;    ///< "collection/id" of the archived documents read
-  std::string m_target;                                ///< the target project's id, when given
+  /// Whose statistics need a refresh: the archived projects' stores ones by ordinal (a bit each), and
+  /// the others (a stored session's project, the target) by id.
+  std::vector<bool> m_touched_archived;
+  std::unordered_set<std::string> m_touched_projects;
+  ProjectIds m_held_index;  ///< project_ordinal() of a held catalogue
+  /// The selected projects when there are at most k_projects_held of them (for_each_selected_project).
+  std::vector<std::pair<std::uint64_t, store::Project>> m_few_projects;
+  std::unordered_set<std::string> m_seen_documents;  ///< "collection/id" of the archived documents read
+  std::string m_target;                              ///< the target project's id, when given
   std::int64_t m_documents_done = 0;
   std::int64_t m_documents_total = 0;
   std::int64_t m_written = 0;

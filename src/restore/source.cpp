@@ -15,12 +15,16 @@ class ArchiveSource final : public Source {
   explicit ArchiveSource(std::unique_ptr<format::ArchiveReader> reader) : m_reader(std::move(reader)) {}
 
   Status open() {
-    CL_TRY(catalogue, read_catalogue(*m_reader));
+    CL_TRY(catalogue, read_catalogue(*m_reader, {.hold_projects = false}));
     m_catalogue = std::move(catalogue);
     return {};
   }
 
   const Catalogue& catalogue() const override { return m_catalogue; }
+
+  Status for_each_project(const ProjectVisit& visit) override {
+    return for_each_catalogue_project(*m_reader, m_catalogue, visit);
+  }
 
   Result<Selection> select(const Selections& selections) override {
     return restore::select(m_catalogue, *m_reader, selections);

@@ -46,6 +46,16 @@ class Source {
   virtual ~Source() = default;
   /// Users, projects, backup id, type and date range; valid after the source was opened.
   virtual const Catalogue& catalogue() const = 0;
+  /// The catalogue's projects in order, with their ordinals (Selection::projects names them). Default:
+  /// Catalogue::projects; one archive streams them from its `projects` sections instead of holding them.
+  virtual Status for_each_project(const ProjectVisit& visit) {
+    const auto& projects = catalogue().projects;
+    for (std::size_t i = 0; i < projects.size(); ++i) {
+      store::Project p = projects[i];
+      if (!visit(i, p)) break;
+    }
+    return {};
+  }
   /// One pass over the sessions: which of them, their projects and documents a restore considers.
   virtual Result<Selection> select(const Selections& selections) = 0;
   /// True when the source lists session `id` (a full restore keeps it); reads the index (find_section).

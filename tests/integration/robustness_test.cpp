@@ -244,7 +244,7 @@ TEST(FullStore, ingest_and_restore_on_a_full_store_fail_cleanly_and_lose_nothing
   const fs::path dir = scratch("full");
   const fs::path small = dir / "small";
   fs::create_directories(small);
-  if (::mount("tmpfs", small.c_str(), "tmpfs", 0, "size=8m") != 0)
+  if (::mount("tmpfs", small.c_str(), "tmpfs", 0, "size=16m") != 0)
     GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
   struct Unmount {
     fs::path p;

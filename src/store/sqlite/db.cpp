@@ -2,9 +2,15 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace claudelens::store::sqlite {
 
 namespace {
+
+/// The WAL is checkpointed (by the commit that makes it this large) at this size. Default: 16 MiB
+/// (SQLite's 1,000 pages of the 16 KiB pages stores had before they got 64 KiB ones)
+constexpr std::int64_t k_wal_checkpoint_bytes = 16 << 20;
 
 Errc errc_for(int rc) {
   switch (rc & 0xff) {
@@ -97,9 +103,17 @@ Status Connection::open(const std::string& path, bool create, int busy_timeout_m
 
 Status Connection::size_cache() {
   // SQLite turns a size in KiB into a page count with the page size of that moment, and keeps that
-  // count when the page size changes (a new store: 4 KiB at open, 16 KiB once created), which made
+  // count when the page size changes (a new store: 4 KiB at open, 64 KiB once created), which made
   // this cache 32 MiB, not 8.
-  return exec("PRAGMA cache_size=-8192");
+  CL_CHECK(exec("PRAGMA cache_size=-8192"));
+  // The WAL is checkpointed when it holds k_wal_checkpoint_bytes, whatever the page size (SQLite
+  // counts 1,000 pages: 16 MiB of 16 KiB pages, 64 MiB of 64 KiB ones).
+  CL_TRY(st, prepare("PRAGMA page_size"));
+  const int rc = st->step();
+  const std::int64_t page = rc == SQLITE_ROW ? st->i64(0) : 0;
+  st->reset();
+  if (page <= 0) return {};
+  return exec(fmt::format("PRAGMA wal_autocheckpoint={}", std::max<std::int64_t>(1, k_wal_checkpoint_bytes / page)));
 }
 
 Status Connection::exec(std::string_view sql) {

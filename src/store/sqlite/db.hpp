@@ -88,7 +88,8 @@ class Connection {
 
   /// Opens the file and applies the per-connection pragmas.
   Status open(const std::string& path, bool create, int busy_timeout_ms);
-  /// Sets the page cache to 8 MiB at the current page size: again after the page size changes.
+  /// Sets the page cache to 8 MiB and the WAL's checkpoint to 16 MiB at the current page size: again
+  /// after the page size changes.
   Status size_cache();
   sqlite3* db() const { return m_db; }
 

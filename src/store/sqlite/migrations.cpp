@@ -163,8 +163,8 @@ CREATE TABLE notification_outbox(
 CREATE INDEX notification_outbox_due ON notification_outbox(status, next_attempt_at);
 )sql";
 
-constexpr std::array<const char*, 6> k_migrations = {k_v1, k_v2_jobs, k_v3_audit, k_v4_slots, k_v5_changes,
-                                                       k_v6_outbox};
+constexpr std::array<const char*, 6> k_migrations = {k_v1,       k_v2_jobs,    k_v3_audit,
+                                                     k_v4_slots, k_v5_changes, k_v6_outbox};
 
 }  // namespace
 
@@ -291,10 +291,13 @@ Status open_schema(Connection& conn, std::string_view path) {
   }
   if (found.schema_version && *found.schema_version > current_schema_version())
     return newer_schema(path, *found.schema_version);
-  // 16 KiB pages: most transcript lines fit in one page instead of an overflow chain (backups read
-  // faster, restores write fewer pages). Takes effect only before the first table is written.
+  // 64 KiB pages (SQLite's largest): transcript lines fit in one page instead of an overflow chain
+  // (backups read faster, restores write fewer pages), and a transaction's WAL index, which holds
+  // 8 bytes per page written and is mapped for the whole of a restore's one transaction, is a quarter
+  // of what 16 KiB pages made it (5.6 MiB for an 11.8 GB restore; docs/performance.md "Memory against
+  // size"). Takes effect only before the first table is written: existing stores keep theirs.
   if (empty) {
-    CL_CHECK(conn.exec("PRAGMA page_size=16384"));
+    CL_CHECK(conn.exec("PRAGMA page_size=65536"));
     CL_CHECK(conn.size_cache());  // in pages of the new size (db.cpp)
   }
   // WAL: readers never block the writer, nor the writer readers.

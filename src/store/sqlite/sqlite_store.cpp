@@ -26,6 +26,10 @@ namespace {
 
 using ConnPtr = std::unique_ptr<Connection>;
 
+/// Most (project, cwd) counts a writer buffers before it writes them to project_cwds. Default: 1024
+/// (about 150 KB; a restore of 5,000 projects held 1 MB of them until its commit)
+constexpr std::size_t k_cwd_deltas_held = 1024;
+
 class SqliteStore;
 
 /// A statement prepared for one dynamic query (not cached), finalized on destruction.
@@ -721,7 +725,7 @@ class SqliteWriter final : public SqliteReader, public Writer {
       bind_entry_fields(*ins, e).bind(seq);
       CL_CHECK(stamped(*ins, "insert entry"));
       if (sqlite3_changes(db()) == 0) return false;
-      add_cwd(project_id, e.cwd, +1);
+      CL_CHECK(add_cwd(project_id, e.cwd, +1));
       return true;
     }
     CL_TRY(seq_now, change());
@@ -744,8 +748,8 @@ class SqliteWriter final : public SqliteReader, public Writer {
                              "cost_usd = ?, json = ?, cseq = ? WHERE seq = ? AND json IS NOT ?"));
       bind_entry_fields(*up, e).bind(seq_now).bind(seq).bind_static(e.json);
       CL_CHECK(stamped(*up, "replace entry"));
-      add_cwd(project_id, old_cwd, -1);
-      add_cwd(project_id, e.cwd, +1);
+      CL_CHECK(add_cwd(project_id, old_cwd, -1));
+      CL_CHECK(add_cwd(project_id, e.cwd, +1));
       return false;
     }
     CL_TRY(ins,
@@ -755,14 +759,14 @@ class SqliteWriter final : public SqliteReader, public Writer {
     ins->bind_static(e.session_id).bind_static(e.key);
     bind_entry_fields(*ins, e).bind(seq_now);
     CL_CHECK(stamped(*ins, "insert entry"));
-    add_cwd(project_id, e.cwd, +1);
+    CL_CHECK(add_cwd(project_id, e.cwd, +1));
     return true;
   }
   Status delete_entry(const std::string& session_id, const std::string& key) override {
     CL_TRY(old, get_entry(session_id, key));
     if (!old) return {};
     CL_CHECK(tombstone("entry", key, session_id, old->project_id, old->owner_id));
-    add_cwd(old->project_id, old->cwd, -1);
+    CL_CHECK(add_cwd(old->project_id, old->cwd, -1));
     CL_TRY(st, m_conn->prepare("DELETE FROM entries WHERE session_id = ? AND key = ?"));
     st->bind(session_id).bind(key);
     return conn().run(*st, "delete entry");
@@ -850,7 +854,10 @@ class SqliteWriter final : public SqliteReader, public Writer {
  private:
   std::int64_t m_change = 0;   ///< this transaction's change sequence, 0 until first asked for
   bool m_change_used = false;  ///< a row was stamped with it: commit records it
-  std::unordered_map<std::string, std::unordered_map<std::string, std::int64_t>> m_cwd_deltas;
+  /// cwd counts not yet written to project_cwds, keyed by project id and cwd (add_cwd): at most
+  /// k_cwd_deltas_held of them (a restore's or ingest's memory does not follow its number of projects).
+  std::unordered_map<std::string, std::int64_t> m_cwd_deltas;
+  std::string m_cwd_key;
   std::unordered_map<std::string, std::string> m_session_project;
 
   static Stmt& bind_entry_fields(Stmt& st, const Entry& e) {
@@ -867,25 +874,30 @@ class SqliteWriter final : public SqliteReader, public Writer {
         .bind_static(e.json);
   }
 
-  /// Counts a cwd for a project. Buffered per transaction (one upsert per distinct cwd, not per entry)
-  /// and flushed before anything reads project_cwds.
-  void add_cwd(const std::string& project_id, const std::string& cwd, std::int64_t delta) {
-    if (cwd.empty()) return;
-    auto& bucket = m_cwd_deltas[project_id];
-    auto it = bucket.find(cwd);
-    if (it == bucket.end()) it = bucket.emplace(cwd, 0).first;
+  /// Counts a cwd for a project. Buffered (one upsert per distinct project and cwd, not per entry),
+  /// flushed when k_cwd_deltas_held are held, at commit, and before anything reads project_cwds.
+  Status add_cwd(const std::string& project_id, std::string_view cwd, std::int64_t delta) {
+    if (cwd.empty()) return {};
+    std::string& key = m_cwd_key;  // "<length>:<project id><cwd>", its buffer reused entry after entry
+    key.assign(std::to_string(project_id.size())).append(1, ':').append(project_id).append(cwd);
+    auto it = m_cwd_deltas.find(key);
+    if (it == m_cwd_deltas.end()) {
+      if (m_cwd_deltas.size() >= k_cwd_deltas_held) CL_CHECK(flush_cwds());
+      it = m_cwd_deltas.emplace(key, 0).first;
+    }
     it->second += delta;
+    return {};
   }
 
   Status flush_cwds() {
-    for (const auto& [project_id, bucket] : m_cwd_deltas) {
-      for (const auto& [cwd, delta] : bucket) {
-        if (delta == 0) continue;
-        CL_TRY(st, m_conn->prepare("INSERT INTO project_cwds(project_id, cwd, n) VALUES(?,?,?) "
-                                   "ON CONFLICT(project_id, cwd) DO UPDATE SET n = n + excluded.n"));
-        st->bind(project_id).bind(cwd).bind(delta);
-        CL_CHECK(conn().run(*st, "count cwd"));
-      }
+    for (const auto& [key, delta] : m_cwd_deltas) {
+      if (delta == 0) continue;
+      const std::size_t colon = key.find(':');
+      const std::string_view project_id = std::string_view(key).substr(colon + 1, std::stoul(key.substr(0, colon)));
+      CL_TRY(st, m_conn->prepare("INSERT INTO project_cwds(project_id, cwd, n) VALUES(?,?,?) "
+                                 "ON CONFLICT(project_id, cwd) DO UPDATE SET n = n + excluded.n"));
+      st->bind(project_id).bind(std::string_view(key).substr(colon + 1 + project_id.size())).bind(delta);
+      CL_CHECK(conn().run(*st, "count cwd"));
     }
     m_cwd_deltas.clear();
     return {};

@@ -19,7 +19,7 @@ namespace {
 using claudelens::testing::TempDir;
 namespace fs = std::filesystem;
 
-/// A tmpfs of `size_option` ("8m") mounted at `dir` for one test, unmounted at the end. mounted()
+/// A tmpfs of `size_option` ("16m") mounted at `dir` for one test, unmounted at the end. mounted()
 /// is false, with the reason, where mounting is not allowed (not root, no CAP_SYS_ADMIN).
 class SmallFileSystem {
  public:
@@ -72,7 +72,7 @@ BackupMetadata load(store::Store& st, const std::string& id) {
 
 TEST(BackupOnFullStore, store_filling_while_finishing_leaves_no_published_archive) {
   TempDir dir;
-  SmallFileSystem small(dir / "small", "8m");
+  SmallFileSystem small(dir / "small", "16m");
   if (!small.mounted()) GTEST_SKIP() << small.reason();
   std::string id;
   {

@@ -2,71 +2,12 @@
 // sections (about 6 MB of index records, ~13 MB once parsed into SectionInfo values) is opened, walked
 // and searched while every allocation made through operator new is counted. A reader that loads the
 // whole index again fails here; so does one that reads the sealed index of an encrypted archive whole.
-// The counter replaces the global operator new/delete of this test executable (unit_format): it
-// adds the usable size of each block to a live total and keeps the peak.
+// The counter (tests/support/counting_new.hpp) replaces the global operator new/delete of this test
+// executable (unit_format): it adds the usable size of each block to a live total and keeps the peak.
 #include <gtest/gtest.h>
-#include <malloc.h>
-
-#include <atomic>
-#include <cstdlib>
-#include <new>
 
 #include "archive_test_support.hpp"
-
-namespace {
-
-std::atomic<std::int64_t> g_live{0};
-std::atomic<std::int64_t> g_peak{0};
-
-void count_allocation(void* p) {
-  const auto n = static_cast<std::int64_t>(malloc_usable_size(p));
-  const std::int64_t live = g_live.fetch_add(n, std::memory_order_relaxed) + n;
-  std::int64_t peak = g_peak.load(std::memory_order_relaxed);
-  while (live > peak && !g_peak.compare_exchange_weak(peak, live, std::memory_order_relaxed)) {
-  }
-}
-
-void* counted_new(std::size_t n) {
-  void* p = std::malloc(n == 0 ? 1 : n);
-  if (p == nullptr) throw std::bad_alloc();
-  count_allocation(p);
-  return p;
-}
-
-void counted_delete(void* p) noexcept {
-  if (p == nullptr) return;
-  g_live.fetch_sub(static_cast<std::int64_t>(malloc_usable_size(p)), std::memory_order_relaxed);
-  std::free(p);
-}
-
-}  // namespace
-
-void* operator new(std::size_t n) {
-  return counted_new(n);
-}
-void* operator new[](std::size_t n) {
-  return counted_new(n);
-}
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  void* p = std::malloc(n == 0 ? 1 : n);
-  if (p != nullptr) count_allocation(p);
-  return p;
-}
-void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept {
-  return operator new(n, t);
-}
-void operator delete(void* p) noexcept {
-  counted_delete(p);
-}
-void operator delete[](void* p) noexcept {
-  counted_delete(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  counted_delete(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-  counted_delete(p);
-}
+#include "support/counting_new.hpp"
 
 namespace claudelens::format {
 namespace {
@@ -110,8 +51,7 @@ WriterOptions small_frames() {
 /// Opens `path`, walks every section, reads the last entries section and counts; returns the peak of
 /// live operator-new bytes above what was live before the open.
 std::int64_t peak_while_reading(const std::filesystem::path& path, const ReadOptions& options) {
-  const std::int64_t before = g_live.load();
-  g_peak.store(before);
+  const std::int64_t before = claudelens::testing::start_counting();
   auto reader = ArchiveReader::open(path, options);
   EXPECT_TRUE(reader.has_value()) << reader.error().message;
   if (!reader) return -1;
@@ -135,7 +75,7 @@ std::int64_t peak_while_reading(const std::filesystem::path& path, const ReadOpt
                                  })
                   .has_value());
   EXPECT_NE(doc.find(session_id(k_sections - 1)), std::string::npos);
-  const std::int64_t peak = g_peak.load() - before;
+  const std::int64_t peak = claudelens::testing::peak_since(before);
   ::testing::Test::RecordProperty("peak_bytes", std::to_string(peak));
   reader->reset();
   return peak;

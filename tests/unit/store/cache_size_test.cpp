@@ -1,6 +1,7 @@
 // The page cache of a connection stays within its 8 MiB (db.cpp: size_cache) on a store created with
-// 16 KiB pages: SQLite sizes a cache given in KiB by the page size of the moment and keeps that page
-// count when the page size changes, which had made it 2,048 pages of 16 KiB (32 MiB) per connection.
+// 64 KiB pages: SQLite sizes a cache given in KiB by the page size of the moment and keeps that page
+// count when the page size changes, which had made it 2,048 pages of 16 KiB (32 MiB) per connection
+// (it would be 128 MiB with 64 KiB pages).
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -40,7 +41,7 @@ TEST(StoreCacheSize, a_new_stores_connection_keeps_8_MiB_of_pages) {
   const auto file = (dir / "new.db").string();
   Connection conn;
   ASSERT_TRUE(conn.open(file, true, 1000).has_value());
-  ASSERT_TRUE(open_schema(conn, file).has_value());  // sets 16 KiB pages on the empty file
+  ASSERT_TRUE(open_schema(conn, file).has_value());  // sets 64 KiB pages on the empty file
   int page_size = 0;
   {
     auto st = conn.prepare("PRAGMA page_size");
@@ -49,7 +50,14 @@ TEST(StoreCacheSize, a_new_stores_connection_keeps_8_MiB_of_pages) {
     page_size = static_cast<int>((*st)->i64(0));
     (*st)->reset();
   }
-  EXPECT_EQ(page_size, 16384);
+  EXPECT_EQ(page_size, 65536);
+  {  // the WAL is checkpointed at 16 MiB, as with SQLite's 1,000 pages of 16 KiB (not 64 MiB)
+    auto st = conn.prepare("PRAGMA wal_autocheckpoint");
+    ASSERT_TRUE(st.has_value());
+    ASSERT_EQ((*st)->step(), SQLITE_ROW);
+    EXPECT_EQ((*st)->i64(0), 256);
+    (*st)->reset();
+  }
   const int used = cache_highwater_after_writing(conn, 48);  // far more than the cache holds
   EXPECT_GT(used, 4 << 20);
   EXPECT_LE(used, 9 << 20) << "the page cache holds " << used / 1024 << " KiB (8 MiB expected)";

@@ -275,3 +275,50 @@ TEST(SqliteStore, newer_schema_is_refused) {
 
 }  // namespace
 }  // namespace claudelens::store
+
+namespace claudelens::store {
+namespace {
+
+// The writer buffers (project, cwd) counts and writes them when 1,024 are held (a restore of thousands
+// of projects kept them all to its commit): counts written in several flushes of one transaction add
+// up. Project "p": "/a" twice, then 1,100 other projects' cwds (a flush), then "/a" once and "/b"
+// twice: 3 against 2, so "/a" is its path; a flush that replaced the stored count (or dropped the
+// buffer) would give "/b".
+TEST(SqliteStore, cwd_counts_written_in_several_flushes_add_up) {
+  TempDir dir;
+  auto st = open_in(dir);
+  auto w = st->write().value();
+  const std::string pid = w->ensure_project("o", "-w-p", 1000).value();
+  ASSERT_TRUE(w->ensure_session("s", pid, "o", 1000));
+  int key = 0;
+  auto add = [&](const std::string& session, const std::string& cwd) {
+    ASSERT_TRUE(
+        w->insert_entry(make_entry(session, "u" + std::to_string(key++), true, 1000, cwd), OnExisting::keep).value());
+  };
+  add("s", "/a");
+  add("s", "/a");
+  for (int i = 0; i < 1100; ++i) {
+    const std::string other = w->ensure_project("o", "-w-other-" + std::to_string(i), 1000).value();
+    ASSERT_TRUE(w->ensure_session("s" + std::to_string(i), other, "o", 1000));
+    add("s" + std::to_string(i), "/other/" + std::to_string(i));
+  }
+  add("s", "/a");
+  add("s", "/b");
+  add("s", "/b");
+  ASSERT_TRUE(w->refresh_session_stats("s"));
+  ASSERT_TRUE(w->refresh_project_stats(pid));
+  ASSERT_TRUE(w->commit());
+  auto r = st->read().value();
+  auto p = r->get_project(pid).value();
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->path, "/a");
+  auto last = r->find_project_by_name("o", "-w-other-1099").value();
+  ASSERT_TRUE(last);
+  auto w2 = st->write().value();
+  ASSERT_TRUE(w2->refresh_project_stats(last->id));
+  ASSERT_TRUE(w2->commit());
+  EXPECT_EQ(st->read().value()->get_project(last->id).value()->path, "/other/1099");
+}
+
+}  // namespace
+}  // namespace claudelens::store
