@@ -131,6 +131,9 @@ std::uint32_t key_hash(std::string_view collection, std::string_view session_id)
   return static_cast<std::uint32_t>(h ^ (h >> 32));
 }
 
+/// Collection names that get a bit of their own in a page's PageRef::collections; the rest share one.
+constexpr std::size_t k_named_collections = 63;
+
 std::size_t string_heap(const std::string& s) {
   return s.capacity() > 15 ? s.capacity() + 1 : 0;  // libstdc++: 15 bytes fit in the object
 }
@@ -208,6 +211,7 @@ class IndexScan {
       } else {
         if (m_sections == m_section_count) return bad("more section records than counted");
         CL_TRY(s, decode_section(body));
+        m_index.m_pages.back().collections |= m_index.note_collection(s.key.collection);
         m_index.m_lookup.push_back(static_cast<std::uint64_t>(key_hash(s.key.collection, s.key.session_id)) << 32 |
                                    m_sections);
         // The writer puts a section after its frames; a section naming frames not seen yet is
@@ -427,6 +431,32 @@ Status PagedIndex::for_each_section(std::uint64_t first, const SectionVisit& vis
   return {};
 }
 
+std::uint64_t PagedIndex::collection_bit(std::string_view collection) const {
+  for (std::size_t i = 0; i < m_collections.size(); ++i)
+    if (m_collections[i] == collection) return std::uint64_t{1} << i;
+  return m_collections.size() == k_named_collections ? std::uint64_t{1} << k_named_collections : 0;
+}
+
+std::uint64_t PagedIndex::note_collection(std::string_view collection) {
+  const std::uint64_t bit = collection_bit(collection);
+  if (bit != 0) return bit;
+  m_collections.emplace_back(collection);
+  return std::uint64_t{1} << (m_collections.size() - 1);
+}
+
+Status PagedIndex::for_each_section_except(std::string_view collection, const SectionVisit& visit) {
+  std::uint64_t skip = collection_bit(collection);
+  if (skip >> k_named_collections) skip = 0;  // the shared bit: its pages may hold other names
+  const std::uint64_t per_page = m_options.sections_per_page;
+  for (std::uint64_t p = 0; p < m_pages.size(); ++p) {
+    if (skip != 0 && (m_pages[p].collections & ~skip) == 0) continue;  // that collection's sections only
+    CL_TRY(page_p, page(p));  // held: the visitor may evict it from the cache meanwhile
+    for (std::size_t k = 0; k < page_p->sections.size(); ++k)
+      if (page_p->sections[k].key.collection != collection && !visit(p * per_page + k, page_p->sections[k])) return {};
+  }
+  return {};
+}
+
 Result<std::optional<std::uint64_t>> PagedIndex::find(std::string_view collection, std::string_view session_id) {
   const std::uint64_t h = static_cast<std::uint64_t>(key_hash(collection, session_id)) << 32;
   // Candidates in index order (the low bits): the first whose key matches.
@@ -441,7 +471,9 @@ Result<std::optional<std::uint64_t>> PagedIndex::find(std::string_view collectio
 
 std::size_t PagedIndex::memory_bytes() const {
   std::size_t n = sizeof(*this) + m_frames.capacity() * sizeof(FrameInfo) + m_pages.capacity() * sizeof(PageRef) +
-                  m_lookup.capacity() * sizeof(std::uint64_t) + m_cache.capacity() * sizeof(m_cache[0]);
+                  m_lookup.capacity() * sizeof(std::uint64_t) + m_cache.capacity() * sizeof(m_cache[0]) +
+                  m_collections.capacity() * sizeof(std::string);
+  for (const auto& c : m_collections) n += string_heap(c);
   for (const auto& p : m_cache) n += p->bytes;
   return n;
 }

@@ -223,6 +223,11 @@ struct ArchiveReader::Impl {
       return fail(Errc::corrupted, "header (version " + std::to_string(header.version) + ") and trailer (version " +
                                        std::to_string(trailer.version) + ") disagree on the format version");
     CL_CHECK(check_encryption());
+    if (options.header_only) {
+      is_locked = is_encrypted;
+      manifest = "{}";
+      return {};
+    }
     if (is_encrypted) return open_encrypted();
 
     CL_TRY(index_payload_size, check_meta_frame_header(trailer.index_offset, trailer.index_frame_size,
@@ -519,6 +524,8 @@ struct ArchiveReader::Impl {
 
   Result<VerifyReport> verify(const VerifyProgress& progress, bool decompress) {
     if (failure) return fail(*failure);
+    if (options.header_only)
+      return fail(Errc::invalid_argument, path.string() + " was opened for its header only: it cannot be verified");
     crypto::Sha256 file_hash;
     VerifyReport report;
     std::string chunk;
@@ -602,6 +609,9 @@ Result<SectionInfo> ArchiveReader::section(std::uint64_t i) {
 }
 Status ArchiveReader::for_each_section(const PagedIndex::SectionVisit& visit, std::uint64_t first) {
   return m_impl->index->for_each_section(first, visit);
+}
+Status ArchiveReader::for_each_section_except(std::string_view collection, const PagedIndex::SectionVisit& visit) {
+  return m_impl->index->for_each_section_except(collection, visit);
 }
 Result<std::optional<std::uint64_t>> ArchiveReader::find_section(std::string_view collection,
                                                                  std::string_view session_id) {

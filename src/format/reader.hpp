@@ -48,6 +48,13 @@ struct ReadOptions {
   /// verify() work; sections() and frames() are empty and manifest_json() is "{}". Without this,
   /// opening an encrypted archive without a key is Errc::wrong_key ("needs its key"). Default: false.
   bool allow_locked = false;
+  /// Read and check the trailer and the header only (their digests, the format version, where the
+  /// header ends), not the index or the manifest: for callers that need the header's JSON alone (which
+  /// registered backup a file is, an incremental's links), so that they do not scan the index a restore
+  /// scans again. header_json(), format_version(), encrypted() and key_id() work; there are no sections
+  /// and no frames, manifest_json() is "{}", an encrypted archive is not unlocked (no key is derived:
+  /// locked() is true), and verify() is Errc::invalid_argument. Default: false.
+  bool header_only = false;
 };
 
 /// Called with (bytes verified so far, file size); return false to cancel (Errc::cancelled).
@@ -136,6 +143,9 @@ class ArchiveReader {
   /// Each section in index order, from section `first` on; return false to stop. The visitor may read
   /// sections and documents meanwhile.
   Status for_each_section(const PagedIndex::SectionVisit& visit, std::uint64_t first = 0);
+  /// Each section whose collection is not `collection`, in index order (PagedIndex::for_each_section_except:
+  /// the pages holding that collection's sections only are not read); return false to stop.
+  Status for_each_section_except(std::string_view collection, const PagedIndex::SectionVisit& visit);
   /// The first section with this collection and session id (any owner and project), if any: a search
   /// of the key hashes taken at open (8 bytes a section), then the candidate's index page.
   Result<std::optional<std::uint64_t>> find_section(std::string_view collection, std::string_view session_id);
