@@ -247,6 +247,7 @@ class IndexScan {
   }
 
   void start_page(std::uint64_t at) {
+    hash_consumed();
     close_page(at);
     m_index.m_pages.push_back({at, 0, {}});
     m_page_hash = crypto::Sha256();
@@ -264,6 +265,7 @@ class IndexScan {
   /// reported as the digest mismatch it also is (the rest is read and hashed for that); in fuzz builds,
   /// which do not compare digests, the record's own error stands.
   Status finish(Status records) {
+    hash_consumed();
     if (records) {
       close_page(m_offset);
       if (m_pages_too_large) return bad("a page of section records is larger than 4 GiB");
@@ -271,6 +273,8 @@ class IndexScan {
       return records;
     } else if (Status rest = skip(m_covered - m_offset); !rest) {
       return rest;
+    } else {
+      hash_consumed();
     }
     std::string digest;
     CL_CHECK(m_index.m_read(m_covered, k_digest_size, digest));
@@ -282,8 +286,10 @@ class IndexScan {
   /// Makes `n` bytes from the current offset available in m_buffer (n <= the bytes left before the digest).
   Status fill(std::size_t n) {
     if (m_buffer.size() - m_pos >= n) return {};
+    hash_consumed();
     m_buffer.erase(0, m_pos);
     m_pos = 0;
+    m_hashed = 0;
     std::string piece;
     while (m_buffer.size() < n) {
       const std::uint64_t from = m_offset + m_buffer.size();
@@ -297,9 +303,16 @@ class IndexScan {
     return {};
   }
 
+  /// The bytes consumed since the last call, into the digests: hashed in long runs (at a page's start,
+  /// before the buffer moves on, at the end), not record by record.
+  void hash_consumed() {
+    const std::string_view run = std::string_view(m_buffer).substr(m_hashed, m_pos - m_hashed);
+    m_hash.update(run);
+    if (m_page_open) m_page_hash.update(run);
+    m_hashed = m_pos;
+  }
+
   void consumed(std::string_view bytes) {
-    m_hash.update(bytes);
-    if (m_page_open) m_page_hash.update(bytes);
     if (m_page_open && m_offset + bytes.size() - m_index.m_pages.back().offset > 0xFFFFFFFFull)
       m_pages_too_large = true;
     m_offset += bytes.size();
@@ -342,6 +355,7 @@ class IndexScan {
   std::uint64_t m_offset = 0;  ///< payload offset of m_buffer[m_pos]
   std::string m_buffer;
   std::size_t m_pos = 0;
+  std::size_t m_hashed = 0;  ///< m_buffer[0, m_hashed) is in the digests
   crypto::Sha256 m_hash;
   crypto::Sha256 m_page_hash;
   bool m_page_open = false;

@@ -3,10 +3,12 @@
 // whole file. Every length read from the file is bounds-checked: a damaged or hostile file yields
 // Errc::corrupted (naming the frame and offset), never a crash, a hang or an unbounded allocation.
 // Memory: the frame table (48 bytes a data frame) and a bounded cache of index pages (PagedIndex: section
-// records are read from the file again when asked for, never held all at once), plus two frame-sized
-// buffers (three for an encrypted archive: the decrypted zstd frame), twice that with read_ahead,
-// whatever the number of sections. Encrypted archives: docs/archive-format.md. Thread-safety: not
-// thread-safe; open one reader per thread.
+// records are read from the file again when asked for, never held all at once), plus three frame-sized
+// buffers (the stored frame, its content and the content of the frame read before it, kept so that a
+// restore that goes back to a frame does not decompress it again; four for an encrypted archive: the
+// decrypted zstd frame); with read_ahead, two sets of the stored, decrypted and content buffers and
+// no earlier frame kept; whatever the number of sections. Encrypted archives: docs/archive-format.md. Thread-safety:
+// not thread-safe; open one reader per thread.
 #pragma once
 
 #include <cstdint>
