@@ -25,7 +25,8 @@ Status record(store::Store& store, BackupMetadata m, TimeMs now) {
 
 /// The registered backup whose id the archive's header names, if any.
 std::optional<BackupMetadata> registered_by_header(store::Store& store, const std::filesystem::path& file) {
-  auto reader = format::ArchiveReader::open(file, {.allow_locked = true});  // backup_id is in the clear
+  // backup_id is in the clear header: the index is left to whoever reads the archive next.
+  auto reader = format::ArchiveReader::open(file, {.allow_locked = true, .header_only = true});
   if (!reader) return std::nullopt;
   boost::system::error_code ec;
   auto header = boost::json::parse((*reader)->header_json(), ec);

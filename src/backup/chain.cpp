@@ -75,8 +75,9 @@ Result<std::optional<std::filesystem::path>> find_file(const std::filesystem::pa
 
 Result<std::vector<ChainMember>> resolve_chain(store::Store& store, const std::filesystem::path& archive,
                                                const std::filesystem::path& backup_dir) {
-  // The links are in every header, in the clear even when encrypted: no key is derived here.
-  CL_TRY(leaf_reader, format::ArchiveReader::open(archive, {.allow_locked = true}));
+  // The links are in every header, in the clear even when encrypted: no key is derived here. The leaf's
+  // index is checked by whoever reads it next (a restore opens it whole right after this).
+  CL_TRY(leaf_reader, format::ArchiveReader::open(archive, {.allow_locked = true, .header_only = true}));
   CL_TRY(cur, read_header(*leaf_reader, archive));
   std::vector<ChainMember> chain{{archive, "", cur.backup_id, cur.type, ""}};
   if (cur.type != "incremental") return chain;

@@ -131,6 +131,9 @@ std::uint32_t key_hash(std::string_view collection, std::string_view session_id)
   return static_cast<std::uint32_t>(h ^ (h >> 32));
 }
 
+/// Collection names that get a bit of their own in a page's PageRef::collections; the rest share one.
+constexpr std::size_t k_named_collections = 63;
+
 std::size_t string_heap(const std::string& s) {
   return s.capacity() > 15 ? s.capacity() + 1 : 0;  // libstdc++: 15 bytes fit in the object
 }
@@ -208,6 +211,7 @@ class IndexScan {
       } else {
         if (m_sections == m_section_count) return bad("more section records than counted");
         CL_TRY(s, decode_section(body));
+        m_index.m_pages.back().collections |= m_index.note_collection(s.key.collection);
         m_index.m_lookup.push_back(static_cast<std::uint64_t>(key_hash(s.key.collection, s.key.session_id)) << 32 |
                                    m_sections);
         // The writer puts a section after its frames; a section naming frames not seen yet is
@@ -243,6 +247,7 @@ class IndexScan {
   }
 
   void start_page(std::uint64_t at) {
+    hash_consumed();
     close_page(at);
     m_index.m_pages.push_back({at, 0, {}});
     m_page_hash = crypto::Sha256();
@@ -260,6 +265,7 @@ class IndexScan {
   /// reported as the digest mismatch it also is (the rest is read and hashed for that); in fuzz builds,
   /// which do not compare digests, the record's own error stands.
   Status finish(Status records) {
+    hash_consumed();
     if (records) {
       close_page(m_offset);
       if (m_pages_too_large) return bad("a page of section records is larger than 4 GiB");
@@ -267,6 +273,8 @@ class IndexScan {
       return records;
     } else if (Status rest = skip(m_covered - m_offset); !rest) {
       return rest;
+    } else {
+      hash_consumed();
     }
     std::string digest;
     CL_CHECK(m_index.m_read(m_covered, k_digest_size, digest));
@@ -278,8 +286,10 @@ class IndexScan {
   /// Makes `n` bytes from the current offset available in m_buffer (n <= the bytes left before the digest).
   Status fill(std::size_t n) {
     if (m_buffer.size() - m_pos >= n) return {};
+    hash_consumed();
     m_buffer.erase(0, m_pos);
     m_pos = 0;
+    m_hashed = 0;
     std::string piece;
     while (m_buffer.size() < n) {
       const std::uint64_t from = m_offset + m_buffer.size();
@@ -293,9 +303,16 @@ class IndexScan {
     return {};
   }
 
+  /// The bytes consumed since the last call, into the digests: hashed in long runs (at a page's start,
+  /// before the buffer moves on, at the end), not record by record.
+  void hash_consumed() {
+    const std::string_view run = std::string_view(m_buffer).substr(m_hashed, m_pos - m_hashed);
+    m_hash.update(run);
+    if (m_page_open) m_page_hash.update(run);
+    m_hashed = m_pos;
+  }
+
   void consumed(std::string_view bytes) {
-    m_hash.update(bytes);
-    if (m_page_open) m_page_hash.update(bytes);
     if (m_page_open && m_offset + bytes.size() - m_index.m_pages.back().offset > 0xFFFFFFFFull)
       m_pages_too_large = true;
     m_offset += bytes.size();
@@ -338,6 +355,7 @@ class IndexScan {
   std::uint64_t m_offset = 0;  ///< payload offset of m_buffer[m_pos]
   std::string m_buffer;
   std::size_t m_pos = 0;
+  std::size_t m_hashed = 0;  ///< m_buffer[0, m_hashed) is in the digests
   crypto::Sha256 m_hash;
   crypto::Sha256 m_page_hash;
   bool m_page_open = false;
@@ -427,6 +445,32 @@ Status PagedIndex::for_each_section(std::uint64_t first, const SectionVisit& vis
   return {};
 }
 
+std::uint64_t PagedIndex::collection_bit(std::string_view collection) const {
+  for (std::size_t i = 0; i < m_collections.size(); ++i)
+    if (m_collections[i] == collection) return std::uint64_t{1} << i;
+  return m_collections.size() == k_named_collections ? std::uint64_t{1} << k_named_collections : 0;
+}
+
+std::uint64_t PagedIndex::note_collection(std::string_view collection) {
+  const std::uint64_t bit = collection_bit(collection);
+  if (bit != 0) return bit;
+  m_collections.emplace_back(collection);
+  return std::uint64_t{1} << (m_collections.size() - 1);
+}
+
+Status PagedIndex::for_each_section_except(std::string_view collection, const SectionVisit& visit) {
+  std::uint64_t skip = collection_bit(collection);
+  if (skip >> k_named_collections) skip = 0;  // the shared bit: its pages may hold other names
+  const std::uint64_t per_page = m_options.sections_per_page;
+  for (std::uint64_t p = 0; p < m_pages.size(); ++p) {
+    if (skip != 0 && (m_pages[p].collections & ~skip) == 0) continue;  // that collection's sections only
+    CL_TRY(page_p, page(p));  // held: the visitor may evict it from the cache meanwhile
+    for (std::size_t k = 0; k < page_p->sections.size(); ++k)
+      if (page_p->sections[k].key.collection != collection && !visit(p * per_page + k, page_p->sections[k])) return {};
+  }
+  return {};
+}
+
 Result<std::optional<std::uint64_t>> PagedIndex::find(std::string_view collection, std::string_view session_id) {
   const std::uint64_t h = static_cast<std::uint64_t>(key_hash(collection, session_id)) << 32;
   // Candidates in index order (the low bits): the first whose key matches.
@@ -441,7 +485,9 @@ Result<std::optional<std::uint64_t>> PagedIndex::find(std::string_view collectio
 
 std::size_t PagedIndex::memory_bytes() const {
   std::size_t n = sizeof(*this) + m_frames.capacity() * sizeof(FrameInfo) + m_pages.capacity() * sizeof(PageRef) +
-                  m_lookup.capacity() * sizeof(std::uint64_t) + m_cache.capacity() * sizeof(m_cache[0]);
+                  m_lookup.capacity() * sizeof(std::uint64_t) + m_cache.capacity() * sizeof(m_cache[0]) +
+                  m_collections.capacity() * sizeof(std::string);
+  for (const auto& c : m_collections) n += string_heap(c);
   for (const auto& p : m_cache) n += p->bytes;
   return n;
 }

@@ -74,13 +74,12 @@ struct IndexOptions {
 };
 
 /// The index as a reader keeps it, in memory that does not follow the number of sections: the frame
-/// table (48 bytes a data frame, about 24 KB per GB of documents), a page directory (one entry of 32
-/// bytes per `sections_per_page` sections: where the page's records lie in the payload and the first 16
-/// bytes of their SHA-256), at most `cached_pages` decoded pages, and 8 bytes a section for find()
-/// (a sorted table of 32-bit hashes of (collection, session id) with the section's number, made by the
-/// scan at open). Section records are read from the file again, a page at a
-/// time, when asked for; a page whose bytes are not those scanned at open is Errc::corrupted.
-/// Not thread-safe.
+/// table (48 bytes a data frame, about 24 KB per GB of documents), a page directory (one entry of 40
+/// bytes per `sections_per_page` sections: where the page's records lie in the payload, the first 16
+/// bytes of their SHA-256 and which collections they hold), at most `cached_pages` decoded pages, and 8 bytes a section
+/// for find() (a sorted table of 32-bit hashes of (collection, session id) with the section's number, made by the scan
+/// at open). Section records are read from the file again, a page at a time, when asked for; a page whose bytes are not
+/// those scanned at open is Errc::corrupted. Not thread-safe.
 class PagedIndex {
  public:
   /// Scans the index payload (`payload_size` bytes: tag, counts, records, digest) once in pieces of
@@ -104,6 +103,12 @@ class PagedIndex {
   /// use this index (section(), find()) meanwhile.
   using SectionVisit = std::function<bool(std::uint64_t index, const SectionInfo& section)>;
   Status for_each_section(std::uint64_t first, const SectionVisit& visit);
+  /// Called with each section whose collection is not `collection`, in index order; return false to
+  /// stop. Reads only the pages that hold such a section: the scan at open notes which collections
+  /// each page holds (a bit for each of the first 63 collection names met, one bit shared by the
+  /// others), so that the catalogue sections of a ClaudeLens backup are found without reading the
+  /// pages of its entries sections again.
+  Status for_each_section_except(std::string_view collection, const SectionVisit& visit);
   /// The first section (in index order) whose key has this collection and session id: a binary search
   /// of the key hashes, then the candidates' pages.
   Result<std::optional<std::uint64_t>> find(std::string_view collection, std::string_view session_id);
@@ -120,7 +125,13 @@ class PagedIndex {
     std::uint64_t offset = 0;  ///< of the page's first section record in the payload
     std::uint32_t size = 0;    ///< bytes up to the next page (or the end of the records)
     std::array<std::uint8_t, 16> digest{};
+    std::uint64_t collections = 0;  ///< a bit per collection of its sections (collection_bit)
   };
+  /// The bit of `collection` in PageRef::collections: its place among the names met by the scan (the
+  /// last bit for every name after the 63rd), 0 for a name no section has.
+  std::uint64_t collection_bit(std::string_view collection) const;
+  /// The bit of `collection`, adding it to the names met when new (the scan at open).
+  std::uint64_t note_collection(std::string_view collection);
   friend class IndexScan;
   Result<std::shared_ptr<const Page>> page(std::uint64_t p);
 
@@ -131,6 +142,7 @@ class PagedIndex {
   std::vector<PageRef> m_pages;
   std::vector<std::shared_ptr<const Page>> m_cache;  ///< most recently used last
   std::vector<std::uint64_t> m_lookup;               ///< (32-bit key hash << 32 | section index), sorted
+  std::vector<std::string> m_collections;            ///< the first 63 collection names met, in order
   std::uint64_t m_pages_read = 0;
 };
 

@@ -223,6 +223,11 @@ struct ArchiveReader::Impl {
       return fail(Errc::corrupted, "header (version " + std::to_string(header.version) + ") and trailer (version " +
                                        std::to_string(trailer.version) + ") disagree on the format version");
     CL_CHECK(check_encryption());
+    if (options.header_only) {
+      is_locked = is_encrypted;
+      manifest = "{}";
+      return {};
+    }
     if (is_encrypted) return open_encrypted();
 
     CL_TRY(index_payload_size, check_meta_frame_header(trailer.index_offset, trailer.index_frame_size,
@@ -387,6 +392,9 @@ struct ArchiveReader::Impl {
         return fail(Errc::corrupted, frame_name(i, f) + ": " + s.error().message);
       zstd_frame = b.plain;
     }
+    // Room for the padding too: appending it to a buffer sized to the content would move the content
+    // to a buffer twice its size (a copy, and twice the memory) the first time.
+    b.content.reserve(static_cast<std::size_t>(f.content_size) + k_document_padding);
     if (Status s = b.decompressor.decompress(zstd_frame, f.content_size, b.content); !s)
       return fail(Errc::corrupted, frame_name(i, f) + ": " + s.error().message);
     // Zeroed bytes past the content (ArchiveReader::k_document_padding): a parser may read them.
@@ -402,6 +410,19 @@ struct ArchiveReader::Impl {
     // Sections share frames: reading them in order would decompress a frame once per section. Keep
     // the last decompressed frame (verify, which hashes every stored byte, always reads).
     if (decompress && file_hash == nullptr && cached_frame == i) return {};
+    // Without read-ahead the frame read before it is kept too: a restore reads the catalogue's last
+    // frame (projects, users), then the sessions catalogue, which ends in that frame.
+    if (decompress && file_hash == nullptr && !ahead) {
+      if (previous_frame == i) {
+        content.swap(previous_content);
+        std::swap(cached_frame, previous_frame);
+        return {};
+      }
+      if (cached_frame != k_no_frame) {
+        content.swap(previous_content);
+        previous_frame = cached_frame;
+      }
+    }
     cached_frame = k_no_frame;
     std::optional<Status> taken;
     if (ahead) taken = ahead->take(i, decompress, buffers);
@@ -413,7 +434,14 @@ struct ArchiveReader::Impl {
     return {};
   }
   static constexpr std::size_t k_no_frame = static_cast<std::size_t>(-1);
-  std::size_t cached_frame = k_no_frame;  ///< the frame whose decompressed bytes are in `content`
+  std::size_t cached_frame = k_no_frame;    ///< the frame whose decompressed bytes are in `content`
+  std::string previous_content;             ///< the content of the frame decompressed before it
+  std::size_t previous_frame = k_no_frame;  ///< ... that frame (k_no_frame: none kept)
+
+  void forget_previous() {
+    std::string().swap(previous_content);
+    previous_frame = k_no_frame;
+  }
 
   /// `stored` (data frame i of an encrypted archive) is skippable("CLED", sealed stream): returns the
   /// sealed stream after checking the frame header, the tag and the chunk layout.
@@ -519,6 +547,8 @@ struct ArchiveReader::Impl {
 
   Result<VerifyReport> verify(const VerifyProgress& progress, bool decompress) {
     if (failure) return fail(*failure);
+    if (options.header_only)
+      return fail(Errc::invalid_argument, path.string() + " was opened for its header only: it cannot be verified");
     crypto::Sha256 file_hash;
     VerifyReport report;
     std::string chunk;
@@ -603,6 +633,9 @@ Result<SectionInfo> ArchiveReader::section(std::uint64_t i) {
 Status ArchiveReader::for_each_section(const PagedIndex::SectionVisit& visit, std::uint64_t first) {
   return m_impl->index->for_each_section(first, visit);
 }
+Status ArchiveReader::for_each_section_except(std::string_view collection, const PagedIndex::SectionVisit& visit) {
+  return m_impl->index->for_each_section_except(collection, visit);
+}
 Result<std::optional<std::uint64_t>> ArchiveReader::find_section(std::string_view collection,
                                                                  std::string_view session_id) {
   return m_impl->index->find(collection, session_id);
@@ -666,6 +699,7 @@ void ArchiveReader::release_buffers() {
   Impl& impl = *m_impl;
   if (impl.ahead) return;
   impl.cached_frame = Impl::k_no_frame;
+  impl.forget_previous();
   std::string().swap(impl.buffers.stored);
   std::string().swap(impl.buffers.plain);
   std::string().swap(impl.buffers.content);
@@ -678,6 +712,7 @@ void ArchiveReader::read_ahead(bool on) {
     return;
   }
   if (impl.ahead || impl.is_locked || impl.index->frames().size() < 2) return;
+  impl.forget_previous();  // read-ahead has buffers of its own
   impl.ahead = std::make_unique<ReadAhead>([&impl](std::size_t frame, bool decompress, FrameBuffers& into) {
     return impl.load_into(frame, decompress, into);
   });

@@ -3,10 +3,12 @@
 // whole file. Every length read from the file is bounds-checked: a damaged or hostile file yields
 // Errc::corrupted (naming the frame and offset), never a crash, a hang or an unbounded allocation.
 // Memory: the frame table (48 bytes a data frame) and a bounded cache of index pages (PagedIndex: section
-// records are read from the file again when asked for, never held all at once), plus two frame-sized
-// buffers (three for an encrypted archive: the decrypted zstd frame), twice that with read_ahead,
-// whatever the number of sections. Encrypted archives: docs/archive-format.md. Thread-safety: not
-// thread-safe; open one reader per thread.
+// records are read from the file again when asked for, never held all at once), plus three frame-sized
+// buffers (the stored frame, its content and the content of the frame read before it, kept so that a
+// restore that goes back to a frame does not decompress it again; four for an encrypted archive: the
+// decrypted zstd frame); with read_ahead, two sets of the stored, decrypted and content buffers and
+// no earlier frame kept; whatever the number of sections. Encrypted archives: docs/archive-format.md. Thread-safety:
+// not thread-safe; open one reader per thread.
 #pragma once
 
 #include <cstdint>
@@ -48,6 +50,13 @@ struct ReadOptions {
   /// verify() work; sections() and frames() are empty and manifest_json() is "{}". Without this,
   /// opening an encrypted archive without a key is Errc::wrong_key ("needs its key"). Default: false.
   bool allow_locked = false;
+  /// Read and check the trailer and the header only (their digests, the format version, where the
+  /// header ends), not the index or the manifest: for callers that need the header's JSON alone (which
+  /// registered backup a file is, an incremental's links), so that they do not scan the index a restore
+  /// scans again. header_json(), format_version(), encrypted() and key_id() work; there are no sections
+  /// and no frames, manifest_json() is "{}", an encrypted archive is not unlocked (no key is derived:
+  /// locked() is true), and verify() is Errc::invalid_argument. Default: false.
+  bool header_only = false;
 };
 
 /// Called with (bytes verified so far, file size); return false to cancel (Errc::cancelled).
@@ -136,6 +145,9 @@ class ArchiveReader {
   /// Each section in index order, from section `first` on; return false to stop. The visitor may read
   /// sections and documents meanwhile.
   Status for_each_section(const PagedIndex::SectionVisit& visit, std::uint64_t first = 0);
+  /// Each section whose collection is not `collection`, in index order (PagedIndex::for_each_section_except:
+  /// the pages holding that collection's sections only are not read); return false to stop.
+  Status for_each_section_except(std::string_view collection, const PagedIndex::SectionVisit& visit);
   /// The first section with this collection and session id (any owner and project), if any: a search
   /// of the key hashes taken at open (8 bytes a section), then the candidate's index page.
   Result<std::optional<std::uint64_t>> find_section(std::string_view collection, std::string_view session_id);

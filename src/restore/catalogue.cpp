@@ -135,7 +135,8 @@ Result<Catalogue> read_catalogue(format::ArchiveReader& reader, const CatalogueO
   CL_CHECK(read_header(reader, c));
   c.section_count = reader.section_count();
   Status inner;
-  CL_CHECK(reader.for_each_section([&](std::uint64_t i, const format::SectionInfo& s) {
+  // Every section but the entries (whose pages are not read again: PagedIndex::for_each_section_except).
+  CL_CHECK(reader.for_each_section_except(backup::k_entries, [&](std::uint64_t i, const format::SectionInfo& s) {
     const std::string& col = s.key.collection;
     if (col == backup::k_entries) {
       // found by the reader's index when needed (find_section)
@@ -227,8 +228,31 @@ Result<std::optional<std::size_t>> entry_section(const Catalogue&, format::Archi
   return std::optional<std::size_t>(static_cast<std::size_t>(*found));
 }
 
+const std::vector<std::string>* session_id_filter(const Selections& sel) {
+  if (sel.sessions.empty() || sel.sessions.size() > 16 || !sel.projects.empty()) return nullptr;
+  for (const std::string& id : sel.sessions)
+    for (const char ch : id)
+      if (ch == '"' || ch == '\\' || ch == '/' || static_cast<unsigned char>(ch) < 0x20) return nullptr;
+  return &sel.sessions;
+}
+
+namespace {
+
+/// False when `doc` cannot be the catalogue document of any of `ids` (see session_id_filter).
+bool may_be_one_of(std::string_view doc, const std::vector<std::string>& ids) {
+  if (doc.find("\\u") != std::string_view::npos) return true;
+  return std::any_of(ids.begin(), ids.end(), [&](const std::string& id) { return doc.find(id) != doc.npos; });
+}
+
+}  // namespace
+
 Status for_each_archived_session(format::ArchiveReader& reader, const Catalogue& c, std::uint64_t first,
                                  const ArchivedSessionVisit& visit) {
+  return for_each_archived_session(reader, c, first, nullptr, visit);
+}
+
+Status for_each_archived_session(format::ArchiveReader& reader, const Catalogue& c, std::uint64_t first,
+                                 const std::vector<std::string>* only_ids, const ArchivedSessionVisit& visit) {
   std::uint64_t base = 0;  // ordinal of the section's first document
   for (std::size_t i : c.session_sections) {
     CL_TRY(section, reader.section(i));
@@ -241,7 +265,7 @@ Status for_each_archived_session(format::ArchiveReader& reader, const Catalogue&
     Status inner;
     CL_CHECK(reader.read_section(section, [&](std::string_view doc) {
       const std::uint64_t n = ordinal++;
-      if (n < first) return true;
+      if (n < first || (only_ids && !may_be_one_of(doc, *only_ids))) return true;
       auto s = backup::decode_session(doc);
       if (!s) {
         inner = fail(std::move(s).error());
@@ -330,7 +354,10 @@ Result<Selection> select(const Catalogue& c, format::ArchiveReader& reader, cons
   }
   std::vector<bool> of_sessions(project_count, false);  // the projects of the selected sessions
   Status failed;
-  CL_CHECK(for_each_archived_session(reader, c, 0, [&](std::uint64_t ordinal, store::Session& s) {
+  // A selection of a few sessions by id decodes only the documents that can be theirs: the others are
+  // neither considered nor (no full restore has a selection) needed for `listed`.
+  const std::vector<std::string>* only_ids = session_id_filter(sel);
+  CL_CHECK(for_each_archived_session(reader, c, 0, only_ids, [&](std::uint64_t ordinal, store::Session& s) {
     auto found = entry_section(c, reader, s.id);
     if (!found) {
       failed = fail(std::move(found).error());

@@ -118,6 +118,17 @@ using ArchivedSessionVisit = std::function<bool(std::uint64_t ordinal, store::Se
 /// corrupted when a document is malformed or names a project that the catalogue lacks.
 Status for_each_archived_session(format::ArchiveReader& reader, const Catalogue& catalogue, std::uint64_t first,
                                  const ArchivedSessionVisit& visit);
+/// The same, and with `only_ids` (non-null: ids that JSON writes as their own bytes, session_id_filter)
+/// a document whose bytes hold none of them and no `\u` escape, which cannot be one of those sessions,
+/// is skipped undecoded and unvisited.
+Status for_each_archived_session(format::ArchiveReader& reader, const Catalogue& catalogue, std::uint64_t first,
+                                 const std::vector<std::string>* only_ids, const ArchivedSessionVisit& visit);
+
+/// The session ids a selection can consider, when it names sessions (at most 16) and no project: then
+/// no other session is considered, whatever the other selections say. Null when it cannot say (a
+/// project selection, no session selection, or an id with a character JSON may escape other than by
+/// `\u`: `"`, `\`, `/`, a control character).
+const std::vector<std::string>* session_id_filter(const Selections& selections);
 
 /// What a restore considers, from the catalogue and the selections.
 struct Selection {

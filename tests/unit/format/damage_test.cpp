@@ -72,6 +72,44 @@ TEST_F(ArchiveDamage, a_damaged_data_frame_is_named_with_its_offset) {
       << err->message;
 }
 
+TEST_F(ArchiveDamage, a_header_only_open_checks_the_header_and_trailer_and_leaves_the_index_to_a_full_open) {
+  auto full = ArchiveReader::open(m_dir / "good.clbk");
+  ASSERT_TRUE(full.has_value());
+  auto head = ArchiveReader::open(m_dir / "good.clbk", {.header_only = true});
+  ASSERT_TRUE(head.has_value()) << head.error().message;
+  EXPECT_EQ((*head)->header_json(), (*full)->header_json());
+  EXPECT_EQ((*head)->format_version(), (*full)->format_version());
+  EXPECT_EQ((*head)->section_count(), 0u);
+  EXPECT_TRUE((*head)->frames().empty());
+  EXPECT_EQ((*head)->manifest_json(), "{}");
+  const std::uint64_t header_end = m_frames.front().offset;
+  EXPECT_LE((*head)->bytes_read(), header_end + 2 * k_trailer_size);  // the header and the trailer only
+  auto report = (*head)->verify();
+  ASSERT_FALSE(report.has_value());
+  EXPECT_EQ(report.error().code, Errc::invalid_argument);
+  // Every flipped byte of the header frame or of the trailer is refused by a header-only open too.
+  std::vector<std::size_t> places;
+  for (std::size_t pos = 0; pos < header_end; ++pos) places.push_back(pos);
+  for (std::size_t pos = m_good.size() - k_trailer_size; pos < m_good.size(); ++pos) places.push_back(pos);
+  for (std::size_t pos : places) {
+    std::string bad = m_good;
+    bad[pos] = static_cast<char>(bad[pos] ^ 0x10);
+    test::write_file(m_dir / "bad.clbk", bad);
+    auto r = ArchiveReader::open(m_dir / "bad.clbk", {.header_only = true});
+    ASSERT_FALSE(r.has_value()) << "flip at " << pos << " went unnoticed";
+    ASSERT_EQ(r.error().code, Errc::corrupted) << "flip at " << pos << ": " << r.error().message;
+  }
+  // A flip inside the index is not what a header-only open reads: the full open that follows refuses it.
+  std::string bad = m_good;
+  const std::size_t in_index = m_frames.back().offset + m_frames.back().stored_size + k_frame_header_size + 30;
+  bad[in_index] = static_cast<char>(bad[in_index] ^ 0x10);
+  test::write_file(m_dir / "bad.clbk", bad);
+  EXPECT_TRUE(ArchiveReader::open(m_dir / "bad.clbk", {.header_only = true}).has_value());
+  auto whole = ArchiveReader::open(m_dir / "bad.clbk");
+  ASSERT_FALSE(whole.has_value());
+  EXPECT_EQ(whole.error().code, Errc::corrupted);
+}
+
 TEST_F(ArchiveDamage, every_truncation_is_detected_as_corrupted) {
   for (std::size_t len = 0; len < m_good.size(); ++len) {
     const auto err = check_damaged(m_dir / "bad.clbk", m_good.substr(0, len));

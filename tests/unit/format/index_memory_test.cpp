@@ -127,6 +127,58 @@ TEST(IndexMemory, finding_sections_by_session_id_keeps_eight_bytes_a_section) {
   EXPECT_LT((*reader)->index_memory_bytes(), static_cast<std::size_t>(k_sections) * 8 + (600u << 10));
 }
 
+TEST(IndexMemory, the_sections_of_other_collections_are_found_without_reading_the_entries_pages) {
+  const auto dir = test::scratch_dir();
+  write_many_sections(dir / "many.clbk", small_frames());
+  auto reader = ArchiveReader::open(dir / "many.clbk");
+  ASSERT_TRUE(reader.has_value()) << reader.error().message;
+  const std::uint64_t opened = (*reader)->bytes_read();
+  std::vector<std::uint64_t> seen;
+  ASSERT_TRUE((*reader)->for_each_section_except("entries", [&](std::uint64_t i, const SectionInfo& s) {
+    EXPECT_EQ(s.key.collection, "sessions");
+    seen.push_back(i);
+    return true;
+  }));
+  EXPECT_EQ(seen, (std::vector<std::uint64_t>{k_sections}));
+  // One page of records (64 sections, about 10 KB), not the 6 MB of the 40,000 entries records.
+  EXPECT_LT((*reader)->bytes_read() - opened, 16u << 10);
+  // The other way round: every entries section, in index order, none of the sessions one.
+  std::uint64_t next = 0;
+  ASSERT_TRUE((*reader)->for_each_section_except("sessions", [&](std::uint64_t i, const SectionInfo& s) {
+    EXPECT_EQ(i, next++);
+    EXPECT_EQ(s.key.session_id, session_id(static_cast<int>(i)));
+    return true;
+  }));
+  EXPECT_EQ(next, static_cast<std::uint64_t>(k_sections));
+}
+
+TEST(IndexMemory, pages_of_more_than_63_collections_share_a_bit_and_are_still_read) {
+  // 70 collections, two sections each, in pages of 64: the names after the 63rd share the last bit,
+  // so their pages are read for any of them; every answer must be exactly the sections of the others.
+  const auto dir = test::scratch_dir();
+  std::vector<test::SectionInput> input;
+  for (int round = 0; round < 2; ++round)
+    for (int c = 0; c < 70; ++c) {
+      std::string name = "c";
+      name += std::to_string(c);
+      input.push_back({{name, "", "", std::to_string(round)}, {R"({"x":1})"}, {}});
+    }
+  test::write_archive(dir / "mixed.clbk", input);
+  auto reader = ArchiveReader::open(dir / "mixed.clbk");
+  ASSERT_TRUE(reader.has_value()) << reader.error().message;
+  for (const std::string except : {"c0", "c5", "c62", "c63", "c69", "absent"}) {
+    std::vector<std::uint64_t> seen, expected;
+    for (std::uint64_t i = 0; i < input.size(); ++i)
+      if (input[i].key.collection != except) expected.push_back(i);
+    ASSERT_TRUE((*reader)->for_each_section_except(except, [&](std::uint64_t i, const SectionInfo& s) {
+      EXPECT_EQ(s.key, input[i].key);
+      seen.push_back(i);
+      return true;
+    }));
+    EXPECT_EQ(seen, expected) << except;
+  }
+}
+
 TEST(IndexMemory, a_page_changed_after_open_is_damage_not_a_wrong_answer) {
   const auto dir = test::scratch_dir();
   write_many_sections(dir / "many.clbk", small_frames());

@@ -1,8 +1,10 @@
 // ArchiveReader::read_ahead (a second thread loads the next frame) and verify without decompression:
 // the same documents in any reading order, plaintext and encrypted, damage found as without them,
-// and the padding after each document that lets a restore parse lines in place.
+// and the padding after each document that lets a restore parse lines in place; without read-ahead,
+// the frame read before the current one is kept (a restore goes back to the catalogue's last frame).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -76,6 +78,50 @@ TEST(ArchiveReadAhead, gives_the_same_documents_in_order_and_out_of_order) {
   EXPECT_EQ(quick->sha256_hex, w.sha256_hex);
   EXPECT_EQ(quick->frames, w.frames);
   EXPECT_EQ(read_sections(**ahead, shuffled), read_sections(**plain, shuffled));  // usable afterwards
+}
+
+TEST(ArchiveReadAhead, without_it_the_frame_read_before_is_kept_and_not_read_again) {
+  const auto dir = test::scratch_dir();
+  // Sections of about 1.5 KB in 4 KiB frames: many lie inside one frame.
+  std::vector<test::SectionInput> input;
+  for (int s = 0; s < 12; ++s) {
+    test::SectionInput sec{{"messages", "owner-1", "proj", "sess-" + std::to_string(s)}, {}, {}};
+    for (int i = 0; i < 15; ++i)
+      sec.documents.push_back(R"({"uuid":")" + std::to_string(s) + "-" + std::to_string(i) +
+                              R"(","text":"a line of a session, long enough to fill frames quickly"})");
+    input.push_back(sec);
+  }
+  test::write_archive(dir / "a.clbk", input, small_frames());
+  auto reader = ArchiveReader::open(dir / "a.clbk");
+  ASSERT_TRUE(reader.has_value());
+  // Three sections in one frame each, three different frames.
+  std::vector<std::size_t> picked;
+  std::vector<std::uint64_t> frames;
+  for (std::size_t i = 0; i < input.size() && picked.size() < 3; ++i) {
+    const SectionInfo s = (*reader)->sections()[i];
+    if (s.frame_count != 1 || std::find(frames.begin(), frames.end(), s.first_frame) != frames.end()) continue;
+    picked.push_back(i);
+    frames.push_back(s.first_frame);
+  }
+  ASSERT_EQ(picked.size(), 3u);
+  const std::size_t a = picked[0], b = picked[1], c = picked[2];
+  const auto docs_a = read_sections(**reader, {a});
+  const auto docs_b = read_sections(**reader, {b});
+  const std::uint64_t after_two = (*reader)->bytes_read();
+  EXPECT_EQ(read_sections(**reader, {a}), docs_a);  // the frame before: kept
+  EXPECT_EQ(read_sections(**reader, {b}), docs_b);
+  EXPECT_EQ((*reader)->bytes_read(), after_two);
+  read_sections(**reader, {c});
+  const std::uint64_t after_c = (*reader)->bytes_read();
+  EXPECT_GT(after_c, after_two);
+  EXPECT_EQ(read_sections(**reader, {a}), docs_a);  // two frames back: read again
+  EXPECT_GT((*reader)->bytes_read(), after_c);
+  // With read-ahead (its own buffers), no earlier frame is kept.
+  (*reader)->read_ahead(true);
+  read_sections(**reader, {a, b});
+  const std::uint64_t ahead = (*reader)->bytes_read();
+  EXPECT_EQ(read_sections(**reader, {a}), docs_a);
+  EXPECT_GT((*reader)->bytes_read(), ahead);
 }
 
 TEST(ArchiveReadAhead, a_frames_last_document_is_followed_by_zeroed_padding) {
