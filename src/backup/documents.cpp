@@ -340,11 +340,20 @@ void encode_session(const store::Session& s, std::int64_t message_count, std::in
   out += '}';
 }
 
-void encode_entry_head(const store::Entry& e, std::string& out) {
-  begin(out, e.has_uuid ? k_messages : k_records);
-  add_string(out, "s", e.session_id);
-  add_string(out, "k", e.key);
+void encode_entry_prefix(bool has_uuid, std::string_view session_id, std::string& out) {
+  begin(out, has_uuid ? k_messages : k_records);
+  add_string(out, "s", session_id);
+  out += ",\"k\":";
+}
+
+void encode_entry_key(std::string_view key, std::string& out) {
+  append_json_string(out, key);
   out += ",\"d\":";
+}
+
+void encode_entry_head(const store::Entry& e, std::string& out) {
+  encode_entry_prefix(e.has_uuid, e.session_id, out);
+  encode_entry_key(e.key, out);
 }
 
 void encode_entry(const store::Entry& e, std::string& out) {

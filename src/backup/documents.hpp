@@ -37,6 +37,10 @@ void encode_entry(const store::Entry& e, std::string& out);
 /// An entry document is head + the entry's JSON + "}": the head alone, for writers that append the
 /// pieces without joining them.
 void encode_entry_head(const store::Entry& e, std::string& out);
+/// The head in two parts: `{"_c":"messages","s":SESSION,"k":` (or "records"), the same for every
+/// entry of a session (made once per session), then the key and `,"d":`.
+void encode_entry_prefix(bool has_uuid, std::string_view session_id, std::string& out);
+void encode_entry_key(std::string_view key, std::string& out);
 inline constexpr std::string_view k_entry_tail = "}";
 void encode_document(store::Collection c, const store::Document& d, std::string& out);
 /// An audit line: `_id`, `at`, `user_id`, `action`, `target_type`, `target_id`, `details` (an object).

@@ -382,11 +382,16 @@ class Run {
       ef.from = range->start;
       ef.to = range->end;
     }
+    // Each entry document is prefix + key + line + tail, the prefix made once per session and the
+    // line going from the store's row into the frame (for_each_entry_line: no copy in between).
+    std::string prefix[2];  // [has_uuid]: "records", "messages"
+    encode_entry_prefix(false, s.id, prefix[0]);
+    encode_entry_prefix(true, s.id, prefix[1]);
     Status inner;
-    CL_CHECK(m_reader->for_each_entry(ef, [&](const store::Entry& e) {
+    CL_CHECK(m_reader->for_each_entry_line(ef, [&](const store::EntryLine& e) {
       m_doc.clear();
-      encode_entry_head(e, m_doc);
-      inner = append_parts({m_doc, e.json, k_entry_tail}, e.timestamp);
+      encode_entry_key(e.key, m_doc);
+      inner = append_parts({prefix[e.has_uuid ? 1 : 0], m_doc, e.json, k_entry_tail}, e.timestamp);
       if (!inner) return false;
       (e.has_uuid ? counts.messages : counts.records) += 1;
       if (e.timestamp) {

@@ -39,7 +39,11 @@ Compressor::~Compressor() {
 Result<std::size_t> Compressor::compress_into(std::string_view src, std::string& buffer) {
   const std::size_t bound = ZSTD_compressBound(src.size());
   if (buffer.size() < bound) buffer.resize(bound);
-  const std::size_t n = ZSTD_compress2(m_impl->cctx, buffer.data(), buffer.size(), src.data(), src.size());
+  return compress_to(src, buffer.data(), buffer.size());
+}
+
+Result<std::size_t> Compressor::compress_to(std::string_view src, char* dst, std::size_t capacity) {
+  const std::size_t n = ZSTD_compress2(m_impl->cctx, dst, capacity, src.data(), src.size());
   if (ZSTD_isError(n) != 0)
     return fail(Errc::internal, std::string("zstd compression failed: ") + ZSTD_getErrorName(n));
   return n;

@@ -41,6 +41,10 @@ class Compressor {
   /// Writes one zstd frame holding `src` at the start of `buffer` and returns its size. `buffer` only
   /// grows (to the compression bound) and keeps its size, so a reused buffer is never zero-filled again.
   Result<std::size_t> compress_into(std::string_view src, std::string& buffer);
+  /// Writes one zstd frame holding `src` into `dst` (`capacity` bytes, at least compress_bound of
+  /// src.size()) and returns its size. `dst` need not be initialised: zstd writes the frame's bytes
+  /// only, so an uninitialised buffer's untouched pages never become resident memory.
+  Result<std::size_t> compress_to(std::string_view src, char* dst, std::size_t capacity);
 
  private:
   struct Impl;

@@ -106,6 +106,15 @@ struct Entry {
   std::int64_t seq = 0;  ///< insertion order, increasing across the whole store
 };
 
+/// What a backup writes of an entry (Reader::for_each_entry_line): views into the store's row, valid
+/// during the visit only.
+struct EntryLine {
+  std::string_view key;
+  bool has_uuid = false;
+  std::optional<TimeMs> timestamp;
+  std::string_view json;  ///< the line exactly as received, without its newline
+};
+
 /// The other user data: prompts, prompt folders and AI settings. `json` is the whole document.
 enum class Collection { prompts, prompt_folders, ai_settings };
 std::string_view collection_name(Collection c) noexcept;
@@ -243,6 +252,9 @@ class Reader {
   virtual Result<std::optional<Entry>> get_entry(const std::string& session_id, const std::string& key) = 0;
   /// Ordered by session, then seq (the order they were ingested in).
   virtual Status for_each_entry(const EntryFilter& filter, const Visit<Entry>& visit) = 0;
+  /// The same rows in the same order, reduced to what a backup writes and read without copying (the
+  /// backup's hot path: no string is made per row).
+  virtual Status for_each_entry_line(const EntryFilter& filter, const Visit<EntryLine>& visit) = 0;
 
   virtual Result<std::optional<Document>> get_document(Collection c, const std::string& id) = 0;
   virtual Status for_each_document(Collection c, const std::optional<std::string>& owner_id,

@@ -98,6 +98,8 @@ void read_session(const Stmt& s, Session& x, int c = 0) {
   "e.cache_creation_tokens, e.cache_read_tokens, e.cost_usd, e.json"
 constexpr const char* k_entry_cols = CL_ENTRY_COLS ", s.owner_id, s.project_id";
 constexpr const char* k_entry_cols_only = CL_ENTRY_COLS;
+/// What for_each_entry_line reads (read_entry_line).
+constexpr const char* k_entry_line_cols = "e.key, e.has_uuid, e.ts, e.json";
 #undef CL_ENTRY_COLS
 
 void read_entry(const Stmt& s, Entry& e) {
@@ -117,6 +119,14 @@ void read_entry(const Stmt& s, Entry& e) {
   e.json = s.text(13);
   e.owner_id = s.text(14);
   e.project_id = s.text(15);
+}
+
+/// The views point into the statement's row: valid until its next step.
+void read_entry_line(const Stmt& s, EntryLine& e) {
+  e.key = s.text(0);
+  e.has_uuid = s.i64(1) != 0;
+  e.timestamp = s.opt_i64(2);
+  e.json = s.text(3);
 }
 
 void read_user(const Stmt& s, User& u) {
@@ -350,33 +360,27 @@ class SqliteReader : public virtual Reader {
         db(), *st, [](const Stmt& s, Session& x) { read_session(s, x); }, visit, "list sessions");
   }
 
-  Result<std::optional<Entry>> get_entry(const std::string& session_id, const std::string& key) override {
-    static const std::string sql = fmt::format(
-        "SELECT {} FROM entries e JOIN sessions s ON s.id = e.session_id WHERE e.session_id = ? AND e.key = ?",
-        k_entry_cols);
-    CL_TRY(st, m_conn->prepare(sql.c_str()));
-    st->bind(session_id).bind(key);
-    return one<Entry>(db(), *st, read_entry, "get entry");
-  }
-  Status for_each_entry(const EntryFilter& f, const Visit<Entry>& visit) override {
-    // One session (the backup and restore hot path): its owner and project are looked up once, and the
-    // scan reads the entries table alone through (session_id, seq).
-    std::optional<Session> session;
+  /// The statement of a scan of the entries `f` selects, bound: `session_cols` for one session (its
+  /// owner and project are looked up once into `session`, and the scan reads the entries table alone
+  /// through (session_id, seq)), else `joined_cols` (entries e JOIN sessions s). Null when the filter's
+  /// session does not exist or is not the filter's owner's (no rows). `owned` holds the statement when
+  /// the cached one is in use by a scan under way.
+  Result<Stmt*> prepare_entry_scan(const EntryFilter& f, std::string_view session_cols, std::string_view joined_cols,
+                                   std::optional<Session>& session, OwnedStmt& owned) {
     if (f.session_id) {
       CL_TRY(found, get_session(*f.session_id));
-      if (!found || (f.owner_id && found->owner_id != *f.owner_id)) return {};
+      if (!found || (f.owner_id && found->owner_id != *f.owner_id)) return nullptr;
       session = std::move(found);
     }
     std::string sql =
-        session ? fmt::format("SELECT {}, '', '' FROM entries e WHERE e.session_id = ?", k_entry_cols_only)
-                : fmt::format("SELECT {} FROM entries e JOIN sessions s ON s.id = e.session_id WHERE 1", k_entry_cols);
+        session ? fmt::format("SELECT {}, '', '' FROM entries e WHERE e.session_id = ?", session_cols)
+                : fmt::format("SELECT {} FROM entries e JOIN sessions s ON s.id = e.session_id WHERE 1", joined_cols);
     if (!session && f.owner_id) sql += " AND s.owner_id = ?";
     if (f.from) sql += " AND (e.ts IS NULL OR e.ts >= ?)";
     if (f.to) sql += " AND (e.ts IS NULL OR e.ts < ?)";
     if (f.after_seq) sql += " AND e.seq > ?";
     if (f.changed_after) sql += " AND e.cseq > ?";
     sql += session ? " ORDER BY e.seq" : " ORDER BY e.session_id, e.seq";
-    OwnedStmt owned;
     CL_TRY(cached, m_conn->prepare_text(sql));
     Stmt* st = cached;
     if (st == nullptr) {
@@ -389,6 +393,22 @@ class SqliteReader : public virtual Reader {
     if (f.to) st->bind(*f.to);
     if (f.after_seq) st->bind(*f.after_seq);
     if (f.changed_after) st->bind(*f.changed_after);
+    return st;
+  }
+
+  Result<std::optional<Entry>> get_entry(const std::string& session_id, const std::string& key) override {
+    static const std::string sql = fmt::format(
+        "SELECT {} FROM entries e JOIN sessions s ON s.id = e.session_id WHERE e.session_id = ? AND e.key = ?",
+        k_entry_cols);
+    CL_TRY(st, m_conn->prepare(sql.c_str()));
+    st->bind(session_id).bind(key);
+    return one<Entry>(db(), *st, read_entry, "get entry");
+  }
+  Status for_each_entry(const EntryFilter& f, const Visit<Entry>& visit) override {
+    std::optional<Session> session;
+    OwnedStmt owned;
+    CL_TRY(st, prepare_entry_scan(f, k_entry_cols_only, k_entry_cols, session, owned));
+    if (st == nullptr) return {};
     if (!session) return scan<Entry>(db(), *st, read_entry, visit, "list entries");
     return scan<Entry>(
         db(), *st,
@@ -398,6 +418,13 @@ class SqliteReader : public virtual Reader {
           e.project_id = session->project_id;
         },
         visit, "list entries");
+  }
+  Status for_each_entry_line(const EntryFilter& f, const Visit<EntryLine>& visit) override {
+    std::optional<Session> session;
+    OwnedStmt owned;
+    CL_TRY(st, prepare_entry_scan(f, k_entry_line_cols, k_entry_line_cols, session, owned));
+    if (st == nullptr) return {};
+    return scan<EntryLine>(db(), *st, read_entry_line, visit, "list entries");
   }
 
   Result<std::optional<Document>> get_document(Collection c, const std::string& id) override {

@@ -98,6 +98,38 @@ TEST(BackupRunner, full_backup_holds_every_collection_with_counts_from_what_was_
   EXPECT_EQ(saved->checksum, m->checksum);
 }
 
+/// Each entries section holds its session's entries in store order, each document exactly the canonical
+/// encode_entry of the store's entry (the runner assembles it from a per-session prefix, the key and the
+/// line as the store's row holds it), messages and records alike.
+TEST(BackupRunner, entry_documents_are_the_canonical_encoding_of_the_stored_entries) {
+  Fixture f;
+  auto m = f.run({});
+  ASSERT_TRUE(m) << m.error().message;
+  auto archive = format::ArchiveReader::open(f.backups / m->filepath);
+  ASSERT_TRUE(archive);
+  auto store_reader = f.store->read().value();
+  std::vector<std::string> written, expected;
+  std::set<std::string> kinds;
+  ASSERT_TRUE((*archive)->read_all([&](const format::SectionInfo& section, std::string_view doc) {
+    if (section.key.collection != k_entries) return true;
+    written.emplace_back(doc);
+    return true;
+  }));
+  for (const auto& section : (*archive)->sections()) {
+    if (section.key.collection != k_entries) continue;
+    EXPECT_TRUE(store_reader->for_each_entry({.session_id = section.key.session_id}, [&](const store::Entry& e) {
+      std::string doc;
+      encode_entry(e, doc);
+      expected.push_back(std::move(doc));
+      kinds.insert(e.has_uuid ? "messages" : "records");
+      return true;
+    }));
+  }
+  EXPECT_EQ(written.size(), 19u + 4u);
+  EXPECT_EQ(written, expected);
+  EXPECT_EQ(kinds, (std::set<std::string>{"messages", "records"}));
+}
+
 TEST(BackupRunner, project_filter_accepts_id_path_or_folder_name) {
   Fixture f;
   for (std::string name : {"-w-api", "/w/api"}) {

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <memory>
 #include <string>
 
 #include <zstd.h>
@@ -22,6 +24,35 @@ TEST(ZstdCodec, compress_then_decompress_returns_the_input_with_reused_contexts)
     ASSERT_TRUE(d.decompress(frame, input.size(), out).has_value());
     EXPECT_EQ(out, input);
   }
+}
+
+/// compress_to writes into a caller's uninitialised buffer (the archive writer's, so that untouched pages
+/// stay out of resident memory): the same frame as compress(), and a buffer below the bound that the
+/// frame does not fit is an error, not an overrun.
+TEST(ZstdCodec, compress_to_an_uninitialised_buffer_gives_the_same_frame) {
+  Compressor c(3);
+  Decompressor d;
+  std::mt19937 rng(7);
+  std::string input;
+  for (int i = 0; i < 200000; ++i) input.push_back(static_cast<char>('a' + rng() % 26));
+  std::string expected;
+  ASSERT_TRUE(c.compress(input, expected).has_value());
+  const std::size_t bound = compress_bound(input.size());
+  auto buffer = std::make_unique_for_overwrite<char[]>(bound + 16);
+  std::memset(buffer.get() + bound, 0x5a, 16);
+  auto n = c.compress_to(input, buffer.get(), bound);
+  ASSERT_TRUE(n.has_value());
+  EXPECT_EQ(std::string_view(buffer.get(), *n), expected);
+  EXPECT_EQ(std::string(buffer.get() + bound, 16), std::string(16, '\x5a'));
+  std::string out;
+  ASSERT_TRUE(d.decompress(std::string_view(buffer.get(), *n), input.size(), out).has_value());
+  EXPECT_EQ(out, input);
+  // Random letters compress to about 60%: a tenth of the input is too small.
+  std::memset(buffer.get() + input.size() / 10, 0x5a, 16);
+  auto small = c.compress_to(input, buffer.get(), input.size() / 10);
+  ASSERT_FALSE(small.has_value());
+  EXPECT_EQ(small.error().code, Errc::internal);
+  EXPECT_EQ(std::string(buffer.get() + input.size() / 10, 16), std::string(16, '\x5a'));
 }
 
 TEST(ZstdCodec, levels_outside_one_to_nine_are_refused) {

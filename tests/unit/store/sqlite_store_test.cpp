@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <thread>
+#include <tuple>
 
 #include "store/store.hpp"
 #include "support/temp_dir.hpp"
@@ -205,6 +206,51 @@ TEST(SqliteStore, entry_filter_by_time_keeps_untimed_records) {
     return true;
   }));
   EXPECT_EQ(keys, (std::vector<std::string>{"u1", "~abc:0"}));
+}
+
+/// for_each_entry_line (the backup's scan) gives the rows for_each_entry gives, in the same order, for
+/// every filter shape: one session with and without a time range or owner, and the joined scan.
+TEST(SqliteStore, entry_lines_are_the_entries_fields) {
+  TempDir dir;
+  auto st = open_in(dir);
+  const std::string pid = seed(*st);
+  {
+    auto w = st->write().value();
+    ASSERT_TRUE(w->ensure_session("s2", pid, "o", 1000));
+    // A line larger than a 16 KiB page: SQLite reads it from overflow pages.
+    const std::string big = R"({"uuid":"u9","text":")" + std::string(40000, 'x') + R"("})";
+    ASSERT_TRUE(w->insert_entry(make_entry("s2", "u9", true, 7000, "/w/app", big), OnExisting::keep).value());
+    ASSERT_TRUE(w->commit());
+  }
+  auto r = st->read().value();
+  using Row = std::tuple<std::string, bool, std::optional<TimeMs>, std::string>;
+  for (const EntryFilter& f :
+       {EntryFilter{.session_id = "s1"}, EntryFilter{.session_id = "s1", .from = 2500, .to = 5000},
+        EntryFilter{.session_id = "s2"}, EntryFilter{.session_id = "s1", .owner_id = std::string("someone-else")},
+        EntryFilter{.session_id = "nope"}, EntryFilter{}, EntryFilter{.owner_id = std::string("o"), .after_seq = 1}}) {
+    std::vector<Row> entries, lines;
+    ASSERT_TRUE(r->for_each_entry(f, [&](const Entry& e) {
+      entries.emplace_back(e.key, e.has_uuid, e.timestamp, e.json);
+      return true;
+    }));
+    ASSERT_TRUE(r->for_each_entry_line(f, [&](const EntryLine& e) {
+      lines.emplace_back(std::string(e.key), e.has_uuid, e.timestamp, std::string(e.json));
+      return true;
+    }));
+    EXPECT_EQ(lines, entries);
+  }
+  std::vector<std::string> keys;  // stops when the visitor says so
+  ASSERT_TRUE(r->for_each_entry_line({}, [&](const EntryLine& e) {
+    keys.emplace_back(e.key);
+    return keys.size() < 2;
+  }));
+  EXPECT_EQ(keys, (std::vector<std::string>{"u1", "u2"}));
+  std::size_t big = 0;
+  ASSERT_TRUE(r->for_each_entry_line({.session_id = "s2"}, [&](const EntryLine& e) {
+    big = e.json.size();
+    return true;
+  }));
+  EXPECT_EQ(big, 40000u + 23u);
 }
 
 TEST(SqliteStore, documents_and_system_records_round_trip) {
