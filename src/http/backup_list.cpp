@@ -82,32 +82,19 @@ bool matches(const ListQuery& q, const backup::BackupMetadata& m) {
   return true;
 }
 
-json::object backups_summary(const std::vector<backup::BackupMetadata>& all) {
-  std::int64_t size = 0, compressed = 0;
-  json::object by_type{{"full", 0}, {"selective", 0}, {"incremental", 0}};
-  const backup::BackupMetadata* oldest = nullptr;
-  const backup::BackupMetadata* newest = nullptr;
-  for (const auto& m : all) {
-    size += m.size_bytes;
-    compressed += m.compressed_size_bytes;
-    auto& n = by_type[backup::backup_type_name(m.type)];
-    n = n.as_int64() + 1;
-    if (!oldest || m.created_at < oldest->created_at) oldest = &m;
-    if (!newest || m.created_at >= newest->created_at) newest = &m;
-  }
-  return json::object{{"total_size_bytes", size},
-                      {"total_compressed_size_bytes", compressed},
-                      {"total_backups", static_cast<std::int64_t>(all.size())},
-                      {"backups_by_type", std::move(by_type)},
-                      {"oldest_backup", oldest ? json::value(format_iso8601(oldest->created_at)) : nullptr},
-                      {"newest_backup", newest ? json::value(format_iso8601(newest->created_at)) : nullptr}};
-}
+namespace {
 
-json::object list_backups(const std::vector<backup::BackupMetadata>& visible, const ListQuery& q,
-                          const std::function<json::object(const backup::BackupMetadata&)>& item) {
-  std::vector<const backup::BackupMetadata*> hits;
-  for (const auto& m : visible)
-    if (matches(q, m)) hits.push_back(&m);
+/// The page of `visible` the query asks for: indices into `visible` in answer order, and how many
+/// backups matched in all.
+struct Selection {
+  std::vector<std::size_t> page;
+  std::int64_t total = 0;
+};
+
+Selection select_page(const std::vector<const backup::BackupMetadata*>& visible, const ListQuery& q) {
+  std::vector<std::size_t> hits;
+  for (std::size_t i = 0; i < visible.size(); ++i)
+    if (matches(q, *visible[i])) hits.push_back(i);
   auto key_less = [&](const backup::BackupMetadata* a, const backup::BackupMetadata* b) {
     switch (q.sort) {
       case SortField::name: {
@@ -124,15 +111,78 @@ json::object list_backups(const std::vector<backup::BackupMetadata>& visible, co
     if (a->created_at != b->created_at) return a->created_at < b->created_at;
     return a->id < b->id;  // a total order: pages never repeat or skip an item
   };
-  std::sort(hits.begin(), hits.end(),
-            [&](const auto* a, const auto* b) { return q.descending ? key_less(b, a) : key_less(a, b); });
-  json::array items;
-  const auto total = static_cast<std::int64_t>(hits.size());
+  std::sort(hits.begin(), hits.end(), [&](std::size_t a, std::size_t b) {
+    return q.descending ? key_less(visible[b], visible[a]) : key_less(visible[a], visible[b]);
+  });
+  Selection out;
+  out.total = static_cast<std::int64_t>(hits.size());
   const std::int64_t first = (q.page - 1) * q.size;
-  for (std::int64_t i = first; i < std::min(total, first + q.size); ++i) items.push_back(item(*hits[i]));
+  for (std::int64_t i = first; i < std::min(out.total, first + q.size); ++i)
+    out.page.push_back(hits[static_cast<std::size_t>(i)]);
+  return out;
+}
+
+}  // namespace
+
+json::object backups_summary(const std::vector<const backup::BackupMetadata*>& all) {
+  std::int64_t size = 0, compressed = 0;
+  json::object by_type{{"full", 0}, {"selective", 0}, {"incremental", 0}};
+  const backup::BackupMetadata* oldest = nullptr;
+  const backup::BackupMetadata* newest = nullptr;
+  for (const auto* m : all) {
+    size += m->size_bytes;
+    compressed += m->compressed_size_bytes;
+    auto& n = by_type[backup::backup_type_name(m->type)];
+    n = n.as_int64() + 1;
+    if (!oldest || m->created_at < oldest->created_at) oldest = m;
+    if (!newest || m->created_at >= newest->created_at) newest = m;
+  }
+  return json::object{{"total_size_bytes", size},
+                      {"total_compressed_size_bytes", compressed},
+                      {"total_backups", static_cast<std::int64_t>(all.size())},
+                      {"backups_by_type", std::move(by_type)},
+                      {"oldest_backup", oldest ? json::value(format_iso8601(oldest->created_at)) : nullptr},
+                      {"newest_backup", newest ? json::value(format_iso8601(newest->created_at)) : nullptr}};
+}
+
+json::object backups_summary(const std::vector<backup::BackupMetadata>& all) {
+  std::vector<const backup::BackupMetadata*> pointers;
+  pointers.reserve(all.size());
+  for (const auto& m : all) pointers.push_back(&m);
+  return backups_summary(pointers);
+}
+
+json::object list_backups(const std::vector<backup::BackupMetadata>& visible, const ListQuery& q,
+                          const std::function<json::object(const backup::BackupMetadata&)>& item) {
+  std::vector<const backup::BackupMetadata*> pointers;
+  pointers.reserve(visible.size());
+  for (const auto& m : visible) pointers.push_back(&m);
+  const Selection selected = select_page(pointers, q);
+  json::array items;
+  for (const std::size_t i : selected.page) items.push_back(item(*pointers[i]));
   return json::object{{"items", std::move(items)},
-                      {"pagination", pagination_json(total, Paging{q.page, q.size})},
-                      {"summary", backups_summary(visible)}};
+                      {"pagination", pagination_json(selected.total, Paging{q.page, q.size})},
+                      {"summary", backups_summary(pointers)}};
+}
+
+std::string list_backups_text(const std::vector<const backup::BackupMetadata*>& visible,
+                              const std::vector<const std::string*>& item_json, const ListQuery& q) {
+  const Selection selected = select_page(visible, q);
+  std::size_t bytes = 64;
+  for (const std::size_t i : selected.page) bytes += item_json[i]->size() + 1;
+  std::string out;
+  out.reserve(bytes + 512);
+  out += "{\"items\":[";
+  for (std::size_t n = 0; n < selected.page.size(); ++n) {
+    if (n > 0) out += ',';
+    out += *item_json[selected.page[n]];
+  }
+  out += "],\"pagination\":";
+  out += json::serialize(pagination_json(selected.total, Paging{q.page, q.size}));
+  out += ",\"summary\":";
+  out += json::serialize(backups_summary(visible));
+  out += '}';
+  return out;
 }
 
 }  // namespace claudelens::http

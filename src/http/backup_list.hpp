@@ -45,8 +45,15 @@ bool matches(const ListQuery& q, const backup::BackupMetadata& m);
 boost::json::object list_backups(const std::vector<backup::BackupMetadata>& visible, const ListQuery& q,
                                  const std::function<boost::json::object(const backup::BackupMetadata&)>& item);
 
+/// The same answer as list_backups with `item` = backup_json, as JSON text, from items whose JSON is
+/// serialized already (the server's registry cache): `item_json[i]` is the serialized item of
+/// `visible[i]`. Byte for byte what serializing list_backups' object gives.
+std::string list_backups_text(const std::vector<const backup::BackupMetadata*>& visible,
+                              const std::vector<const std::string*>& item_json, const ListQuery& q);
+
 /// {total_size_bytes, total_compressed_size_bytes, total_backups, backups_by_type, oldest_backup,
 /// newest_backup} over `all`.
 boost::json::object backups_summary(const std::vector<backup::BackupMetadata>& all);
+boost::json::object backups_summary(const std::vector<const backup::BackupMetadata*>& all);
 
 }  // namespace claudelens::http

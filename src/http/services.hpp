@@ -1,13 +1,18 @@
 // What route handlers share: the store, the backup folder, the clock, limits and the live settings.
 // One Services lives as long as the server; handlers keep references to it. Members are set before the
-// server starts and not reassigned; the objects they point to are thread-safe.
+// server starts and not reassigned; the objects they point to are thread-safe. Copies share the caches
+// (they must then use the same store).
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 
+#include <memory>
+
 #include "core/time.hpp"
 #include "crypto/encryption.hpp"
+#include "http/auth.hpp"
+#include "http/backup_registry.hpp"
 #include "store/store.hpp"
 
 namespace claudelens::jobs {
@@ -28,6 +33,10 @@ struct Services {
   /// `serve --key-file`: encrypts backups that ask for it, opens encrypted archives (previews, uploads).
   /// Never logged or shown. Default: none (encryption refused, encrypted archives fail with wrong_key).
   const crypto::Secret* passphrase = nullptr;
+  /// The backups registry as handlers read it, cached while the store's data_version holds (thread-safe).
+  std::shared_ptr<BackupRegistry> registry = std::make_shared<BackupRegistry>();
+  /// Which user each API key belongs to, cached the same way (thread-safe; the server's authentication).
+  std::shared_ptr<KeyCache> keys = std::make_shared<KeyCache>();
 };
 
 }  // namespace claudelens::http

@@ -3,9 +3,12 @@
 // subscription.cpp; the engines (backup::run_backup, restore::run_restore) do the work.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <condition_variable>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -695,7 +698,21 @@ class Service final : public JobService, public ServiceCore {
 
   // ---- threads -------------------------------------------------------------------------------------
 
+  /// An experiment for docs/performance.md "Server under load", off by default: CLAUDELENS_JOB_NICE=N
+  /// (1-19) makes this worker thread N nicer, and with it every thread a job starts from it (a backup's
+  /// compression threads inherit a thread's nice value on Linux), so that request handling preempts
+  /// jobs. A worker cannot become less nice again without privileges: the whole pool stays so.
+  static void apply_job_nice() {
+    const char* env = std::getenv("CLAUDELENS_JOB_NICE");
+    const int nice = env ? std::atoi(env) : 0;
+    if (nice < 1 || nice > 19) return;
+    const auto tid = static_cast<id_t>(::gettid());
+    if (::setpriority(PRIO_PROCESS, tid, ::getpriority(PRIO_PROCESS, tid) + nice) != 0)
+      spdlog::warn("jobs: CLAUDELENS_JOB_NICE={}: setpriority failed", nice);
+  }
+
   void worker_loop() {
+    apply_job_nice();
     for (;;) {
       {
         std::unique_lock lock(m_mutex);

@@ -435,6 +435,15 @@ class Store {
   virtual const std::string& url() const = 0;
   /// Bytes the store occupies on disk (for estimates and free-space checks).
   virtual Result<std::int64_t> size_on_disk() = 0;
+  /// A number that changes whenever a write transaction commits, from any connection of any process on
+  /// the same database (it may also change when nothing a reader sees did). Two equal answers mean that
+  /// nothing was committed between the two calls, so that a cache of what a read found (the server's
+  /// backups registry and API keys, docs/http.md "Caches") is still exact: read the version *before*
+  /// reading the data, and keep the data only while the version stays the same. One cheap call (no
+  /// transaction to open); thread-safe. nullopt: this store cannot tell, so do not cache. Default: nullopt.
+  /// SQLite: PRAGMA data_version on a connection of its own that never writes (its value changes with
+  /// every commit of any other connection). PostgreSQL (later): a counter row bumped by triggers.
+  virtual Result<std::optional<std::int64_t>> data_version() { return std::optional<std::int64_t>(); }
 
   // The job queue. Each call is ONE store operation in its own short transaction, so that several
   // processes (several servers on one database, the CLI beside a server) share the queue safely; they

@@ -14,27 +14,53 @@ namespace claudelens::http {
 
 namespace json = boost::json;
 
+std::variant<std::shared_ptr<const RegistrySnapshot>, ApiError> registry(const Services& services) {
+  auto snapshot = services.registry->current(*services.store);
+  if (!snapshot) return api_error(snapshot.error());
+  return std::move(*snapshot);
+}
+
+std::variant<const RegisteredBackup*, ApiError> find_registered(const RegistrySnapshot& registry, const Caller& caller,
+                                                                const std::string& id) {
+  const RegisteredBackup* found = registry.find(id);
+  if (found && found->broken) return api_error(*found->broken);
+  if (!found || !caller.may_see(found->meta.created_by))
+    return not_found("BACKUP_NOT_FOUND", fmt::format("no backup with id '{}'", id));
+  return found;
+}
+
+std::variant<std::vector<const RegisteredBackup*>, ApiError> visible_registered(const RegistrySnapshot& registry,
+                                                                                const Caller& caller) {
+  if (const auto* broken = registry.first_broken())
+    return api_error(
+        Error(broken->broken->code, fmt::format("backup record {}: {}", broken->id, broken->broken->message)));
+  std::vector<const RegisteredBackup*> out;
+  for (const auto& b : registry.backups)
+    if (caller.may_see(b.meta.created_by)) out.push_back(&b);
+  return out;
+}
+
 std::variant<backup::BackupMetadata, ApiError> find_backup(const Services& services, const Caller& caller,
                                                            const std::string& id) {
-  auto reader = services.store->read();
-  if (!reader) return api_error(reader.error());
-  auto meta = backup::load_metadata(**reader, id);
-  if (!meta) return api_error(meta.error());
-  if (!*meta || !caller.may_see((*meta)->created_by))
-    return not_found("BACKUP_NOT_FOUND", fmt::format("no backup with id '{}'", id));
-  return std::move(**meta);
+  auto snapshot = registry(services);
+  auto* reg = value_of(snapshot);
+  if (!reg) return std::get<ApiError>(snapshot);
+  auto found = find_registered(**reg, caller, id);
+  if (auto* e = std::get_if<ApiError>(&found)) return std::move(*e);
+  return std::get<const RegisteredBackup*>(found)->meta;
 }
 
 std::variant<std::vector<backup::BackupMetadata>, ApiError> visible_backups(const Services& services,
                                                                             const Caller& caller) {
-  auto reader = services.store->read();
-  if (!reader) return api_error(reader.error());
+  auto snapshot = registry(services);
+  auto* reg = value_of(snapshot);
+  if (!reg) return std::get<ApiError>(snapshot);
+  auto visible = visible_registered(**reg, caller);
+  auto* list = value_of(visible);
+  if (!list) return std::get<ApiError>(visible);
   std::vector<backup::BackupMetadata> out;
-  auto st = backup::for_each_metadata(**reader, [&](const backup::BackupMetadata& m) {
-    if (caller.may_see(m.created_by)) out.push_back(m);
-    return true;
-  });
-  if (!st) return api_error(st.error());
+  out.reserve(list->size());
+  for (const auto* b : *list) out.push_back(b->meta);
   return out;
 }
 

@@ -17,6 +17,19 @@
 
 namespace claudelens::http {
 
+/// The backups registry as the store holds it now (services.registry: cached while nothing changed).
+std::variant<std::shared_ptr<const RegistrySnapshot>, ApiError> registry(const Services& services);
+
+/// The backup `id` of `registry` when it exists and the caller may see it; else 404 BACKUP_NOT_FOUND
+/// (500 when its record cannot be read). Points into `registry`.
+std::variant<const RegisteredBackup*, ApiError> find_registered(const RegistrySnapshot& registry, const Caller& caller,
+                                                                const std::string& id);
+
+/// Every backup of `registry` the caller may see, oldest first (500 when a record cannot be read, as a
+/// scan of every record would stop there). Points into `registry`.
+std::variant<std::vector<const RegisteredBackup*>, ApiError> visible_registered(const RegistrySnapshot& registry,
+                                                                                const Caller& caller);
+
 /// The backup `id` when it exists and the caller may see it; else 404 BACKUP_NOT_FOUND (or 500).
 std::variant<backup::BackupMetadata, ApiError> find_backup(const Services& services, const Caller& caller,
                                                            const std::string& id);

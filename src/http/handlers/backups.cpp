@@ -91,10 +91,24 @@ Response create_backup(Services& s, Request& req) {
 Response list_backups_route(Services& s, Request& req) {
   auto query = parse_list_query(req.query);
   if (!query) return query.error;
-  auto all = visible_backups(s, req.who());
-  auto* backups = value_of(all);
-  if (!backups) return std::get<ApiError>(all);
-  return Response::json(200, list_backups(*backups, *query.value, backup_json));
+  auto snapshot = registry(s);
+  auto* reg = value_of(snapshot);
+  if (!reg) return std::get<ApiError>(snapshot);
+  auto visible = visible_registered(**reg, req.who());
+  auto* backups = value_of(visible);
+  if (!backups) return std::get<ApiError>(visible);
+  // The items' JSON was serialized when the registry was read: the answer is assembled from it.
+  std::vector<const backup::BackupMetadata*> metas;
+  std::vector<const std::string*> items;
+  metas.reserve(backups->size());
+  items.reserve(backups->size());
+  for (const auto* b : *backups) {
+    metas.push_back(&b->meta);
+    items.push_back(&b->json);
+  }
+  Response r;
+  r.body = list_backups_text(metas, items, *query.value);
+  return r;
 }
 
 /// Each restore attempt the caller may see, as the history records it.
@@ -160,25 +174,30 @@ Response statistics(Services& s, Request& req) {
 }
 
 Response show_backup(Services& s, Request& req) {
-  auto found = find_backup(s, req.who(), req.param("id"));
-  auto* m = value_of(found);
-  if (!m) return std::get<ApiError>(found);
-  json::object o = backup_json(*m);
-  o["storage_location"] = (s.backup_dir / m->filepath).string();
-  auto history = restore_history(s, req.who());
-  auto* records = value_of(history);
-  if (!records) return std::get<ApiError>(history);
-  json::array attempts;
-  for (const auto& r : *records) {
-    const auto* id = r.if_contains("backup_id");
-    if (!id || !id->is_string() || id->get_string() != m->id) continue;
-    json::object a;
-    for (const char* key : {"_id", "restored_at", "restored_by", "status", "documents_restored", "error_message"})
-      a[key] = r.contains(key) ? r.at(key) : json::value(nullptr);
-    attempts.push_back(std::move(a));
+  auto snapshot = registry(s);
+  auto* reg = value_of(snapshot);
+  if (!reg) return std::get<ApiError>(snapshot);
+  auto found = find_registered(**reg, req.who(), req.param("id"));
+  auto* b = value_of(found);
+  if (!b) return std::get<ApiError>(found);
+  // backup_json(m) plus storage_location and restore_history, appended in that order as before: the
+  // item's serialized JSON without its closing brace, then the two members.
+  const std::string& item = (*b)->json;
+  Response r;
+  r.body.reserve(item.size() + 256);
+  r.body.append(item, 0, item.size() - 1);
+  r.body += ",\"storage_location\":";
+  r.body += json::serialize(json::value((s.backup_dir / (*b)->meta.filepath).string()));
+  r.body += ",\"restore_history\":[";
+  bool first = true;
+  for (const auto& attempt : (*reg)->restores) {
+    if (attempt.backup_id != (*b)->meta.id || !req.who().may_see(attempt.owner_id)) continue;
+    if (!first) r.body += ',';
+    first = false;
+    r.body += attempt.json;
   }
-  o["restore_history"] = std::move(attempts);
-  return Response::json(200, o);
+  r.body += "]}";
+  return r;
 }
 
 Response download(Services& s, Request& req) {
@@ -237,9 +256,12 @@ Response delete_backup(Services& s, Request& req) {
     return e;
   }
   const backup::DeleteOutcome& d = *result->deleted;
-  handlers::audit(s, req, "backup.deleted", "backup", m->id,
-                  {{"name", m->name}, {"force", force}, {"freed_bytes", d.freed_bytes},
-                   {"dependents_deleted", json::array(result->dependents_deleted.begin(), result->dependents_deleted.end())}});
+  handlers::audit(
+      s, req, "backup.deleted", "backup", m->id,
+      {{"name", m->name},
+       {"force", force},
+       {"freed_bytes", d.freed_bytes},
+       {"dependents_deleted", json::array(result->dependents_deleted.begin(), result->dependents_deleted.end())}});
   const auto& gone = result->dependents_deleted;
   const std::string message =
       gone.empty() ? fmt::format("backup '{}' deleted", m->name)

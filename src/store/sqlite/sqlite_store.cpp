@@ -1046,6 +1046,26 @@ class SqliteStore final : public Store {
     return total;
   }
 
+  Result<std::optional<std::int64_t>> data_version() override {
+    // Each :memory: connection is a database of its own: no other connection's commits to see.
+    if (m_path == ":memory:") return std::optional<std::int64_t>();
+    std::lock_guard lock(m_version_mutex);
+    if (!m_version_conn) {
+      CL_TRY(conn, make_connection());
+      m_version_conn = std::move(conn);
+    }
+    CL_TRY(st, m_version_conn->prepare("PRAGMA data_version"));
+    const int rc = st->step();
+    if (rc != SQLITE_ROW) {
+      Error e = sqlite_error(m_version_conn->db(), rc, "read the data version");
+      st->reset();
+      return fail(std::move(e));
+    }
+    const std::int64_t version = st->i64(0);
+    st->reset();
+    return std::optional<std::int64_t>(version);
+  }
+
   /// Gives a connection back to the pool (at most a few are kept open).
   void release(ConnPtr conn) {
     std::lock_guard lock(m_mutex);
@@ -1087,6 +1107,10 @@ class SqliteStore final : public Store {
   StoreOptions m_options;
   std::mutex m_mutex;  ///< guards m_idle
   std::vector<ConnPtr> m_idle;
+  /// data_version()'s own connection: it never writes, so its PRAGMA data_version moves with every
+  /// commit of every other connection (this process's pool and other processes alike).
+  std::mutex m_version_mutex;  ///< guards m_version_conn
+  ConnPtr m_version_conn;
 };
 
 SqliteReader::~SqliteReader() {

@@ -1,0 +1,70 @@
+// CLAUDELENS_JOB_NICE (an experiment of docs/performance.md "Server under load", off by default): the
+// pool's worker threads, and so what a job starts from them, run that much nicer; without it, as nice
+// as the rest of the process.
+#include <gtest/gtest.h>
+
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "unit/jobs/jobs_test_support.hpp"
+
+namespace claudelens::jobs {
+namespace {
+
+using claudelens::testing::TempDir;
+
+/// How many of this process's threads run at nice value `nice` (field 19 of /proc/self/task/*/stat).
+int threads_at_nice(int nice) {
+  int n = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));  // after "pid (comm) "
+    std::string field;
+    for (int i = 3; i <= 19 && fields >> field; ++i) {
+    }
+    if (field == std::to_string(nice)) ++n;
+  }
+  return n;
+}
+
+/// The number of threads at `nice` once a pool of 2 workers has started (they set it first thing).
+int nicer_workers_after_start(const char* env, int nice) {
+  TempDir dir;
+  auto st = testing::open_db(dir / "db.sqlite");
+  if (env)
+    ::setenv("CLAUDELENS_JOB_NICE", env, 1);
+  else
+    ::unsetenv("CLAUDELENS_JOB_NICE");
+  ServiceOptions o;
+  o.workers = 2;
+  auto service = testing::open_service(*st, dir / "backups", o);
+  EXPECT_TRUE(service->start());
+  int seen = 0;
+  for (int i = 0; i < 100 && seen < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    seen = threads_at_nice(nice);
+  }
+  if (!env) std::this_thread::sleep_for(std::chrono::milliseconds(200));  // give a wrong nice time to show
+  seen = threads_at_nice(nice);
+  service->stop(std::chrono::seconds(5));
+  ::unsetenv("CLAUDELENS_JOB_NICE");
+  return seen;
+}
+
+TEST(JobNice, workers_run_nicer_only_when_asked) {
+  const int base = ::getpriority(PRIO_PROCESS, 0);
+  if (base + 7 > 19) GTEST_SKIP() << "the test process is already nice " << base;
+  EXPECT_EQ(nicer_workers_after_start("7", base + 7), 2);
+  EXPECT_EQ(nicer_workers_after_start(nullptr, base + 7), 0);
+  EXPECT_EQ(nicer_workers_after_start("0", base + 7), 0);
+}
+
+}  // namespace
+}  // namespace claudelens::jobs
