@@ -22,8 +22,8 @@
 #include "http/server.hpp"
 #include "http/static_files.hpp"
 #include "jobs/jobs.hpp"
-#include "schedule/quota.hpp"
 #include "notify/notifier.hpp"
+#include "schedule/quota.hpp"
 #include "schedule/scheduler.hpp"
 #include "store/keys.hpp"
 
@@ -85,6 +85,8 @@ std::string g_web_dir;
 std::string g_key_file;
 /// --http-workers: threads that run request handlers (http::ServerOptions::worker_threads).
 int g_http_workers = http::ServerOptions{}.worker_threads;
+/// --job-nice: how much nicer the job workers run than request handling (jobs::ServiceOptions::job_nice).
+int g_job_nice = 10;
 
 int serve(Context& ctx) {
   auto st = ctx.store();
@@ -138,6 +140,7 @@ int serve(Context& ctx) {
   // and the server reads the store on every request (keys, listings, job status).
   job_options.bulk_restore = jobs::BulkRestore::never;
   job_options.passphrase = passphrase->get();
+  job_options.job_nice = g_job_nice;  // requests preempt backups and restores (docs/jobs.md "Priority")
   job_options.admit_backup = schedule::quota_admission(store, ctx.settings.backup_dir);  // 507 over the quota
   // Notifications (docs/notifications.md): a finished job queues its event in the store's outbox (one
   // insert on the job's thread); the notifier's own thread delivers, retries and gives up.
@@ -202,6 +205,11 @@ void add_serve_command(CLI::App& app, Context& ctx) {
                   "Threads that run request handlers (default: 8; env CLAUDELENS_HTTP_WORKERS)")
       ->envname("CLAUDELENS_HTTP_WORKERS")
       ->check(CLI::Range(1, 256));
+  cmd->add_option("--job-nice", g_job_nice,
+                  "How much nicer backup and restore jobs run than request handling, 0-19 (default: 10; env "
+                  "CLAUDELENS_JOB_NICE)")
+      ->envname("CLAUDELENS_JOB_NICE")
+      ->check(CLI::Range(0, 19));
   cmd->callback([&ctx] { ctx.action = [&ctx] { return serve(ctx); }; });
 }
 

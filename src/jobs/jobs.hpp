@@ -206,6 +206,11 @@ struct ServiceOptions {
   std::chrono::milliseconds poll_interval{500};
   BulkRestore bulk_restore = BulkRestore::when_alone;  ///< Default: when_alone.
   unsigned backup_threads = 0;  ///< compression threads per backup; 0 = one per core. Default: 0.
+  /// How much nicer than the process the pool's worker threads run (0-19), and with them every thread
+  /// a job starts (a backup's compression threads inherit a thread's nice value on Linux): request
+  /// handling then preempts jobs. `serve` asks for 10 (`--job-nice`); a worker cannot become less nice
+  /// again without privileges. Default: 0 (as nice as the process: the CLI's own jobs).
+  int job_nice = 0;
   /// This process's worker id (the claimant recorded in jobs). Default: "" = a new id.
   std::string worker_id;
   /// The server's key (`serve --key-file`), never stored: pool jobs encrypt the backups submitted

@@ -698,17 +698,13 @@ class Service final : public JobService, public ServiceCore {
 
   // ---- threads -------------------------------------------------------------------------------------
 
-  /// An experiment for docs/performance.md "Server under load", off by default: CLAUDELENS_JOB_NICE=N
-  /// (1-19) makes this worker thread N nicer, and with it every thread a job starts from it (a backup's
-  /// compression threads inherit a thread's nice value on Linux), so that request handling preempts
-  /// jobs. A worker cannot become less nice again without privileges: the whole pool stays so.
-  static void apply_job_nice() {
-    const char* env = std::getenv("CLAUDELENS_JOB_NICE");
-    const int nice = env ? std::atoi(env) : 0;
+  /// ServiceOptions::job_nice: this worker thread (and what a job starts from it) that much nicer.
+  void apply_job_nice() const {
+    const int nice = m_options.job_nice;
     if (nice < 1 || nice > 19) return;
     const auto tid = static_cast<id_t>(::gettid());
     if (::setpriority(PRIO_PROCESS, tid, ::getpriority(PRIO_PROCESS, tid) + nice) != 0)
-      spdlog::warn("jobs: CLAUDELENS_JOB_NICE={}: setpriority failed", nice);
+      spdlog::warn("jobs: job_nice {}: setpriority failed", nice);
   }
 
   void worker_loop() {

@@ -6,6 +6,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <thread>
 
 #include "integration/server_fixture.hpp"
@@ -16,6 +21,35 @@ namespace {
 namespace json = boost::json;
 
 using ServerBasics = ServerTest;
+
+/// The nice value of each thread of process `pid` (field 19 of /proc/PID/task/*/stat).
+std::vector<int> thread_nice_values(pid_t pid) {
+  std::vector<int> values;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+    std::ifstream in(task.path() / "stat");
+    const std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (stat.empty()) continue;                                   // the thread ended meanwhile
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));  // after "pid (comm) "
+    std::string field;
+    for (int i = 3; i <= 19 && fields >> field; ++i) {
+    }
+    values.push_back(std::stoi(field));
+  }
+  return values;
+}
+
+/// How many threads of the server run `delta` nicer than its main thread, once its 2 job workers started.
+long threads_nicer_by(pid_t pid, int delta) {
+  const int base = thread_nice_values(pid).front();  // the first task is the main thread
+  long n = 0;
+  for (int i = 0; i < 50; ++i) {
+    const auto v = thread_nice_values(pid);
+    n = std::count(v.begin(), v.end(), base + delta);
+    if (n >= 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return n;
+}
 
 TEST_F(ServerBasics, health_and_openapi_need_no_key) {
   const auto h = http_request(port(), "GET", "/api/v1/health");
@@ -198,6 +232,17 @@ TEST_F(ServerBasics, sigterm_lets_the_server_exit_cleanly_with_idle_connections_
   EXPECT_EQ(server().stop(SIGTERM), 0) << server().log();
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5)) << "idle connections held it up";
   for (const int fd : fds) ::close(fd);
+}
+
+TEST_F(ServerBasics, job_workers_run_ten_nicer_than_request_handling_unless_told_otherwise) {
+  // serve --job-nice (default 10): the pool's 2 workers, and what their jobs start, yield the CPU to
+  // request handling (docs/jobs.md "Priority"); CLAUDELENS_JOB_NICE=0 keeps them as nice as the rest.
+  if (thread_nice_values(server_pid()).front() + 10 > 19) GTEST_SKIP() << "the server already runs nice";
+  EXPECT_EQ(threads_nicer_by(server_pid(), 10), 2);
+  server().stop(SIGTERM);
+  start({{"CLAUDELENS_JOB_NICE", "0"}});
+  EXPECT_EQ(threads_nicer_by(server_pid(), 10), 0);
+  EXPECT_EQ(get("/api/v1/health").status, 200);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
-// CLAUDELENS_JOB_NICE (an experiment of docs/performance.md "Server under load", off by default): the
-// pool's worker threads, and so what a job starts from them, run that much nicer; without it, as nice
-// as the rest of the process.
+// ServiceOptions::job_nice (`serve --job-nice`, 10 there; docs/jobs.md "Priority"): the pool's worker
+// threads, and so what a job starts from them, run that much nicer; with 0 (the default), as nice as the
+// rest of the process.
 #include <gtest/gtest.h>
 
 #include <sys/resource.h>
@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -35,14 +36,11 @@ int threads_at_nice(int nice) {
 }
 
 /// The number of threads at `nice` once a pool of 2 workers has started (they set it first thing).
-int nicer_workers_after_start(const char* env, int nice) {
+int nicer_workers_after_start(std::optional<int> job_nice, int nice) {
   TempDir dir;
   auto st = testing::open_db(dir / "db.sqlite");
-  if (env)
-    ::setenv("CLAUDELENS_JOB_NICE", env, 1);
-  else
-    ::unsetenv("CLAUDELENS_JOB_NICE");
   ServiceOptions o;
+  if (job_nice) o.job_nice = *job_nice;
   o.workers = 2;
   auto service = testing::open_service(*st, dir / "backups", o);
   EXPECT_TRUE(service->start());
@@ -51,19 +49,19 @@ int nicer_workers_after_start(const char* env, int nice) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     seen = threads_at_nice(nice);
   }
-  if (!env) std::this_thread::sleep_for(std::chrono::milliseconds(200));  // give a wrong nice time to show
+  if (job_nice.value_or(0) == 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // give a wrong nice time to show
   seen = threads_at_nice(nice);
   service->stop(std::chrono::seconds(5));
-  ::unsetenv("CLAUDELENS_JOB_NICE");
   return seen;
 }
 
 TEST(JobNice, workers_run_nicer_only_when_asked) {
   const int base = ::getpriority(PRIO_PROCESS, 0);
   if (base + 7 > 19) GTEST_SKIP() << "the test process is already nice " << base;
-  EXPECT_EQ(nicer_workers_after_start("7", base + 7), 2);
-  EXPECT_EQ(nicer_workers_after_start(nullptr, base + 7), 0);
-  EXPECT_EQ(nicer_workers_after_start("0", base + 7), 0);
+  EXPECT_EQ(nicer_workers_after_start(7, base + 7), 2);
+  EXPECT_EQ(nicer_workers_after_start(std::nullopt, base + 7), 0);
+  EXPECT_EQ(nicer_workers_after_start(0, base + 7), 0);
 }
 
 }  // namespace
