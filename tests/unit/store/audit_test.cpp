@@ -8,18 +8,13 @@
 
 #include "store/audit.hpp"
 #include "store/store.hpp"
+#include "store_test_support.hpp"
 #include "support/temp_dir.hpp"
 
 namespace claudelens::store {
 namespace {
 
 using claudelens::testing::TempDir;
-
-std::unique_ptr<Store> open_in(const TempDir& dir) {
-  auto s = open_store("sqlite:" + (dir / "db.sqlite").string());
-  EXPECT_TRUE(s) << (s ? "" : s.error().message);
-  return std::move(s).value();
-}
 
 AuditEvent line(const std::string& id, TimeMs at, const std::string& action, const std::string& target = "b1") {
   AuditEvent e;

@@ -3,18 +3,13 @@
 #include <gtest/gtest.h>
 
 #include "store/store.hpp"
+#include "store_test_support.hpp"
 #include "support/temp_dir.hpp"
 
 namespace claudelens::store {
 namespace {
 
 using claudelens::testing::TempDir;
-
-std::unique_ptr<Store> open_in(const TempDir& dir) {
-  auto s = open_store("sqlite:" + (dir / "db.sqlite").string());
-  EXPECT_TRUE(s) << (s ? "" : s.error().message);
-  return std::move(s).value();
-}
 
 std::int64_t version_of(Store& s) {
   auto v = s.data_version();

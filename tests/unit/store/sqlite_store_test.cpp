@@ -5,18 +5,13 @@
 #include <tuple>
 
 #include "store/store.hpp"
+#include "store_test_support.hpp"
 #include "support/temp_dir.hpp"
 
 namespace claudelens::store {
 namespace {
 
 using claudelens::testing::TempDir;
-
-std::unique_ptr<Store> open_in(const TempDir& dir) {
-  auto s = open_store("sqlite:" + (dir / "db.sqlite").string());
-  EXPECT_TRUE(s) << (s ? "" : s.error().message);
-  return std::move(s).value();
-}
 
 Entry make_entry(const std::string& session, const std::string& key, bool uuid, std::optional<TimeMs> ts,
                  const std::string& cwd = "/w/app", const std::string& json = "{}") {
