@@ -7,13 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <sstream>
 #include <thread>
 
 #include "integration/server_fixture.hpp"
+#include "support/thread_nice.hpp"
 
 namespace claudelens::testing {
 namespace {
@@ -21,22 +18,6 @@ namespace {
 namespace json = boost::json;
 
 using ServerBasics = ServerTest;
-
-/// The nice value of each thread of process `pid` (field 19 of /proc/PID/task/*/stat).
-std::vector<int> thread_nice_values(pid_t pid) {
-  std::vector<int> values;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
-    std::ifstream in(task.path() / "stat");
-    const std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (stat.empty()) continue;                                   // the thread ended meanwhile
-    std::istringstream fields(stat.substr(stat.rfind(')') + 2));  // after "pid (comm) "
-    std::string field;
-    for (int i = 3; i <= 19 && fields >> field; ++i) {
-    }
-    values.push_back(std::stoi(field));
-  }
-  return values;
-}
 
 /// How many threads of the server run `delta` nicer than its main thread, once its 2 job workers started.
 long threads_nicer_by(pid_t pid, int delta) {

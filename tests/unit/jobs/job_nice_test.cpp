@@ -5,14 +5,13 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <thread>
 
+#include "support/thread_nice.hpp"
 #include "unit/jobs/jobs_test_support.hpp"
 
 namespace claudelens::jobs {
@@ -20,19 +19,10 @@ namespace {
 
 using claudelens::testing::TempDir;
 
-/// How many of this process's threads run at nice value `nice` (field 19 of /proc/self/task/*/stat).
+/// How many of this process's threads run at nice value `nice`.
 int threads_at_nice(int nice) {
-  int n = 0;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::ifstream in(task.path() / "stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::istringstream fields(stat.substr(stat.rfind(')') + 2));  // after "pid (comm) "
-    std::string field;
-    for (int i = 3; i <= 19 && fields >> field; ++i) {
-    }
-    if (field == std::to_string(nice)) ++n;
-  }
-  return n;
+  const auto values = claudelens::testing::thread_nice_values();
+  return static_cast<int>(std::count(values.begin(), values.end(), nice));
 }
 
 /// The number of threads at `nice` once a pool of 2 workers has started (they set it first thing).
