@@ -95,7 +95,7 @@ bool Catalogue::has_project(const std::string& id) const {
 
 std::optional<std::uint32_t> Catalogue::project_ordinal(const std::string& id) const {
   if (project_index.size() > 0) return project_index.find(id);
-  for (std::size_t i = 0; i < projects.size(); ++i)  // held: a chain's few (not used on large archives)
+  for (std::size_t i = 0; i < projects.size(); ++i)  // held without an index: a chain member's
     if (projects[i].id == id) return static_cast<std::uint32_t>(i);
   return std::nullopt;
 }

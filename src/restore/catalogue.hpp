@@ -69,7 +69,7 @@ struct Catalogue {
   /// members, and its merged catalogue); else empty: for_each_catalogue_project streams them.
   std::vector<store::Project> projects;
   std::unordered_set<std::string> project_ids;  ///< of `projects`, when held
-  ProjectIds project_index;                     ///< when not held: the ids, by ordinal
+  ProjectIds project_index;                     ///< the ids by ordinal: when not held, and a chain's merged ones
   std::uint64_t projects_count = 0;             ///< projects in the catalogue (held or not)
   /// Indexes of the "projects" sections (archive order): the ordinal of a project is its position in
   /// their concatenated documents.

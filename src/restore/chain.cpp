@@ -83,13 +83,16 @@ class ChainSource final : public Source {
   Result<Selection> select(const Selections& sel) override {
     Selection out = selection_of(sel);
     for (auto& m : m_members) m.needed.assign(m.reader->frames().size(), false);
-    std::unordered_map<std::string_view, std::size_t> project_index;
     const auto& projects = m_catalogue.projects;
-    for (std::size_t i = 0; i < projects.size(); ++i) project_index.emplace(projects[i].id, i);
     std::unordered_set<std::size_t> chosen_projects;
     Status failed;
     CL_CHECK(for_each_final(0, [&](std::uint64_t index, store::Session& s) {
-      const std::size_t project = project_index.at(s.project_id);
+      const std::optional<std::uint32_t> ordinal = m_catalogue.project_ordinal(s.project_id);
+      if (!ordinal) {  // for_each_final yields only sessions of the merged catalogue's projects
+        failed = fail(Errc::corrupted, fmt::format("chain: session '{}' names an unknown project", s.id));
+        return false;
+      }
+      const std::size_t project = *ordinal;
       if (!considers_session(sel, projects[project], s)) return true;
       auto found = parts_of(s.id);
       if (!found) {
@@ -519,8 +522,10 @@ class ChainSource final : public Source {
     }
     for (auto& [id, p] : projects) {
       m_catalogue.project_ids.insert(id);
+      m_catalogue.project_index.add(id);  // Catalogue::project_ordinal (ids unique: keys of the map)
       m_catalogue.projects.push_back(std::move(p));
     }
+    (void)m_catalogue.project_index.finish();
   }
 
   void merge_users() {

@@ -834,17 +834,7 @@ class Restorer {
 
   /// The ordinal of an archived project that the catalogue lists.
   Result<std::uint64_t> project_ordinal(const std::string& id) {
-    std::optional<std::uint32_t> found;
-    if (catalogue().project_index.size() > 0 || catalogue().projects.empty()) {
-      found = catalogue().project_index.find(id);
-    } else {  // a held catalogue (a chain's merged one): its ids, flat, once
-      if (m_held_index.size() != catalogue().projects.size()) {
-        m_held_index = ProjectIds();
-        for (const auto& p : catalogue().projects) m_held_index.add(p.id);
-        (void)m_held_index.finish();
-      }
-      found = m_held_index.find(id);
-    }
+    const std::optional<std::uint32_t> found = catalogue().project_ordinal(id);
     if (!found)
       return fail(Errc::corrupted, fmt::format("archive: a session names project '{}' that the catalogue lacks", id));
     return std::uint64_t{*found};
@@ -924,7 +914,6 @@ class Restorer {
   /// the others (a stored session's project, the target) by id.
   std::vector<bool> m_touched_archived;
   std::unordered_set<std::string> m_touched_projects;
-  ProjectIds m_held_index;  ///< project_ordinal() of a held catalogue
   /// The selected projects when there are at most k_projects_held of them (for_each_selected_project).
   std::vector<std::pair<std::uint64_t, store::Project>> m_few_projects;
   std::unordered_set<std::string> m_seen_documents;  ///< "collection/id" of the archived documents read
