@@ -6,7 +6,7 @@
 //
 // Thread-safety: one producer thread calls begin_section/append/end_section/finish/abort. The progress
 // getters (bytes_written, documents) may be called from any thread at any time.
-// Memory: about (threads + 2) × (frame_bytes + its compressed size) (plus the sealed frame when
+// Memory: about (threads + 1) × (frame_bytes + its compressed size) (plus the sealed frame when
 // encrypting) plus one zstd context per thread, whatever the size of the archive; index records are
 // spilled to an unlinked temporary file as they are made. Encryption (WriterOptions::encryption) seals each frame on
 // the compression threads.
@@ -48,9 +48,10 @@ struct WriterOptions {
   /// Compression level 1–9 (zstd levels 1–9). Default: 3.
   int level = 3;
   /// A data frame is closed once its documents reach this many bytes (a single larger document gets a
-  /// frame of its own). 4 KiB–64 MiB. Default: 2 MiB (the window of zstd level 3: larger frames gain
-  /// little, smaller ones lose ratio).
-  std::size_t frame_bytes = 2u << 20;
+  /// frame of its own). 4 KiB–64 MiB. Default: 4 MiB, the Compressor's window (codec::k_min_window_log):
+  /// smaller frames lose ratio (2 MiB: +1.8% on the bench's data), larger ones cost memory in every
+  /// reader and writer for little (docs/archive-format.md, "Frame size and window").
+  std::size_t frame_bytes = 4u << 20;
   /// Compression threads; 0 means std::thread::hardware_concurrency(). Clamped to 1–8. The output is
   /// the same for any value. Default: 0.
   unsigned threads = 0;

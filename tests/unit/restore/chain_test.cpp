@@ -120,7 +120,7 @@ struct ChainFixture {
   /// F: a (3 lines), b (3 lines), c (2 lines), d (2 lines, never changed again), a prompt.
   /// I1: 2 lines appended to a, a new session e. I2: b's line b2 deleted, c deleted, the prompt deleted.
   /// I3: b2 added back with other bytes, c ingested again (one line). I4: nothing. `big`: I1 also holds
-  /// a 3 MB session, so that its entries fill a frame of their own.
+  /// a 6 MB session, so that its entries fill a (4 MiB) frame of their own.
   void build(bool big = false) {
     src.ingest("app", "a", {line("a", "a1", 1), line("a", "a2", 2), line("a", "a3", 3)});
     src.ingest("app", "b", {line("b", "b1", 1), line("b", "b2", 2), line("b", "b3", 3)});
@@ -138,7 +138,7 @@ struct ChainFixture {
     if (big) {
       std::vector<std::string> lines;
       const std::string pad = ",\"pad\":\"" + std::string(1200, 'x') + "\"";
-      for (int i = 0; i < 2500; ++i) lines.push_back(line("big", fmt::format("big{}", i), i % 60, "/w/app", pad));
+      for (int i = 0; i < 5000; ++i) lines.push_back(line("big", fmt::format("big{}", i), i % 60, "/w/app", pad));
       src.ingest("app", "big", lines);
     }
     take(backup::BackupType::incremental);
