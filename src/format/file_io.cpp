@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/buffer.hpp"
+
 namespace claudelens::format {
 
 Failure errno_failure(std::string_view what, const std::filesystem::path& path) {
@@ -56,6 +58,7 @@ Status File::write_all(std::string_view bytes) {
 }
 
 Status File::read_at(std::uint64_t offset, std::size_t size, std::string& out) const {
+  reserve_for_overwrite(out, size);
   out.resize(size);
   std::size_t done = 0;
   while (done < size) {

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "codec/zstd.hpp"
+#include "core/buffer.hpp"
 #include "crypto/sha256.hpp"
 #include "format/bytes.hpp"
 #include "format/file_io.hpp"
@@ -394,7 +395,7 @@ struct ArchiveReader::Impl {
     }
     // Room for the padding too: appending it to a buffer sized to the content would move the content
     // to a buffer twice its size (a copy, and twice the memory) the first time.
-    b.content.reserve(static_cast<std::size_t>(f.content_size) + k_document_padding);
+    reserve_for_overwrite(b.content, static_cast<std::size_t>(f.content_size) + k_document_padding);
     if (Status s = b.decompressor.decompress(zstd_frame, f.content_size, b.content); !s)
       return fail(Errc::corrupted, frame_name(i, f) + ": " + s.error().message);
     // Zeroed bytes past the content (ArchiveReader::k_document_padding): a parser may read them.
@@ -423,7 +424,9 @@ struct ArchiveReader::Impl {
         previous_frame = cached_frame;
       }
     }
-    cached_frame = k_no_frame;
+    // A check without read-ahead reads the stored bytes only: the decompressed frame stays valid (a
+    // one-session restore checks its frames between reading the catalogue and its documents).
+    if (decompress || ahead) cached_frame = k_no_frame;
     std::optional<Status> taken;
     if (ahead) taken = ahead->take(i, decompress, buffers);
     if (!taken) taken = load_into(i, decompress, buffers);
