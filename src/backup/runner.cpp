@@ -41,6 +41,9 @@ std::string backup_file_name(const std::string& id, TimeMs created_at) {
 
 namespace {
 
+/// The frame size of an incremental's archive (a full or selective backup keeps the writer's 4 MiB).
+constexpr std::size_t k_incremental_frame_bytes = 1u << 20;
+
 /// A flock on a file, released (and, for a run lock, the file removed) on destruction.
 /// - "<backup_dir>/.claudelens.lock": running backups hold it shared, startup recovery takes it
 ///   exclusively and without waiting, so that it never removes the temporary file of a live run.
@@ -313,6 +316,9 @@ class Run {
     format::WriterOptions wo;
     wo.level = m_request.compression_level;
     wo.threads = m_options.threads;
+    // An incremental is read in pieces, between its chain's other members (docs/backup.md, "Frames of an
+    // incremental"): smaller frames make each of those reads cheaper, for a little ratio on a small file.
+    if (changed_after()) wo.frame_bytes = k_incremental_frame_bytes;
     wo.encryption.passphrase = m_options.encryption_passphrase;
     CL_TRY(writer, format::ArchiveWriter::create(m_options.backup_dir / m_meta.filename, header_json(), wo));
     m_writer = std::move(writer);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <map>
 #include <optional>
@@ -322,13 +323,16 @@ class ChainSource final : public Source {
  private:
   bool cancelled() const { return m_cancel && m_cancel->load(std::memory_order_relaxed); }
 
-  /// About to read member `k`: an incremental's frame buffers are kept only while it is the one being
-  /// read, so that memory does not grow with the number of members (the root's are always kept: most
-  /// sessions are read from it, in order).
+  /// About to read member `k`: an incremental's frame buffers are kept only while it is one of the two
+  /// read last, so that memory does not grow with the number of members (the root's are always kept:
+  /// most sessions are read from it, in order). Two, not one: a session in two incrementals is read
+  /// from both in turn (the later one's keys first, then each part), and with one the later member's
+  /// frame was decompressed twice for every such session.
   void use(std::size_t k) {
-    if (k == 0 || k == m_hot) return;
-    if (m_hot > 0) m_members[m_hot].reader->release_buffers();
-    m_hot = k;
+    if (k == 0 || m_hot[0] == k) return;
+    if (m_hot[1] != k && m_hot[1] > 0) m_members[m_hot[1]].reader->release_buffers();
+    m_hot[1] = m_hot[0];
+    m_hot[0] = k;
   }
 
   std::string name(std::size_t i) const {
@@ -656,7 +660,7 @@ class ChainSource final : public Source {
   std::vector<Ref> m_order;
   std::size_t m_root_refs = 0;  ///< m_order[0, m_root_refs) are the root's sessions
   bool m_selected_all = false;
-  std::size_t m_hot = 0;                 ///< the incremental whose frame buffers are kept (0: none)
+  std::array<std::size_t, 2> m_hot{};    ///< the incrementals whose frame buffers are kept, last used first (0: none)
   std::uint64_t m_verified_at_open = 0;  ///< bytes of members checked whole by open()
 };
 

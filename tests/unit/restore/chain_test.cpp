@@ -12,6 +12,7 @@
 
 #include <fstream>
 #include <map>
+#include <random>
 
 #include "backup/catalog.hpp"
 #include "backup/chain.hpp"
@@ -266,6 +267,52 @@ TEST(Chain, a_selective_restore_of_one_session_reads_its_own_sections_and_restor
   auto r = restore::run_restore(*target, f.links[2], o);
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(target->read().value()->counts(std::nullopt).value().sessions, 0);
+}
+
+TEST(Chain, sessions_in_two_incrementals_are_restored_reading_each_frame_a_bounded_number_of_times) {
+  // 20 sessions: 5 lines each in F, 60 appended in I1, 60 more in I2; each line carries 1,000 letters
+  // that compress little, so each incremental holds about 1.3 MB in two frames.
+  ChainFixture f;
+  std::mt19937 random(7);
+  std::map<std::string, std::vector<std::string>> lines;
+  auto grow_to = [&](int n) {
+    for (int s = 0; s < 20; ++s) {
+      const std::string session = fmt::format("s{:02}", s);
+      auto& mine = lines[session];
+      while (static_cast<int>(mine.size()) < n) {
+        std::string pad = ",\"pad\":\"";
+        for (int i = 0; i < 1000; ++i) pad += static_cast<char>('a' + random() % 26);
+        const int i = static_cast<int>(mine.size());
+        mine.push_back(line(session, fmt::format("{}-{}", session, i), i % 60, "/w/app", pad + "\""));
+      }
+      f.src.ingest("app", session, mine);
+    }
+  };
+  grow_to(5);
+  f.take(backup::BackupType::full);
+  grow_to(65);
+  f.take(backup::BackupType::incremental);
+  grow_to(125);
+  f.take(backup::BackupType::incremental);
+  // An incremental's frames are 1 MiB (docs/backup.md "Frames of an incremental"), a full backup's 4 MiB.
+  std::uint64_t files = 0;
+  for (std::size_t i = 0; i < f.links.size(); ++i) {
+    auto reader = format::ArchiveReader::open(f.links[i]).value();
+    for (const auto& frame : reader->frames())
+      if (i > 0) EXPECT_LE(frame.content_size, 1u << 20) << i;
+    if (i > 0) EXPECT_EQ(reader->frames().size(), 2u) << i;
+    files += reader->file_size();
+  }
+  auto target = f.fresh();
+  restore::RestoreOptions o;
+  o.restored_by = f.src.admin.id;
+  o.validate_before_restore = false;  // what the restore itself reads (validation reads each frame once more)
+  auto r = restore::run_restore(*target, f.links[2], o);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(dump(*target), f.states[2]);
+  // Each session's lines in I1 and I2 are read in turn (I2's keys first, then each part): keeping one
+  // incremental's buffers at a time decompressed I1's and I2's frame again for every session.
+  EXPECT_LE(r->bytes_read, 3 * files) << r->bytes_read << " of " << files;
 }
 
 /// Flips one byte in the middle of the data frames of `file` (after the header, before the index).
