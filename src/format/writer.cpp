@@ -286,7 +286,7 @@ struct ArchiveWriter::Impl {
     pool->submit(current.get());
     in_flight.push_back(std::move(current));
     ++frames_submitted;
-    while (!in_flight.empty() && (in_flight.size() > threads || pool->is_done(in_flight.front().get())))
+    while (!in_flight.empty() && (in_flight.size() > threads + 1 || pool->is_done(in_flight.front().get())))
       CL_CHECK(write_front());
     return {};
   }

@@ -6,7 +6,7 @@
 //
 // Thread-safety: one producer thread calls begin_section/append/end_section/finish/abort. The progress
 // getters (bytes_written, documents) may be called from any thread at any time.
-// Memory: about (threads + 1) × (frame_bytes + its compressed size) (plus the sealed frame when
+// Memory: about (threads + 2) × (frame_bytes + its compressed size) (plus the sealed frame when
 // encrypting) plus one zstd context per thread, whatever the size of the archive; index records are
 // spilled to an unlinked temporary file as they are made. Encryption (WriterOptions::encryption) seals each frame on
 // the compression threads.
