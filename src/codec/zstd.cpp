@@ -25,9 +25,9 @@ struct Compressor::Impl {
 Compressor::Compressor(int zstd_level) : m_impl(std::make_unique<Impl>()) {
   m_impl->cctx = ZSTD_createCCtx();
   if (m_impl->cctx == nullptr) throw std::bad_alloc();
-  // The window covers a whole default frame (k_min_window_log): levels 1–7 have smaller windows, 8 and
-  // 9 this one (zstd's table for inputs over 256 KiB). zstd shrinks it again for a smaller input.
-  const int window_log = static_cast<int>(k_min_window_log);
+  // The window covers a whole default frame (k_window_log): levels 1–7 have smaller windows, 8 and 9
+  // this one (zstd's table for inputs over 256 KiB). zstd shrinks it again for a smaller input.
+  const int window_log = static_cast<int>(k_window_log);
   // Sticky parameters: ZSTD_compress2 keeps them across frames.
   if (ZSTD_isError(ZSTD_CCtx_setParameter(m_impl->cctx, ZSTD_c_compressionLevel, zstd_level)) != 0 ||
       ZSTD_isError(ZSTD_CCtx_setParameter(m_impl->cctx, ZSTD_c_windowLog, window_log)) != 0 ||

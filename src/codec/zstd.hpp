@@ -20,10 +20,10 @@ inline constexpr int k_default_level = 3;
 
 /// The zstd window (log2 bytes) a Compressor uses at every level: 4 MiB, the archive's default frame,
 /// so that a frame's last documents can refer back to its first ones (levels 1–7 have smaller windows
-/// of their own, 8 and 9 this one). On the bench's demo data this makes 4 MiB frames 0.5% smaller than with level 3's 2
-/// MiB window at the same CPU (docs/archive-format.md, "Frame size and window"). The decoder needs no more memory:
-/// frames are decompressed whole into a buffer of their content's size.
-inline constexpr unsigned k_min_window_log = 22;
+/// of their own, 8 and 9 this one). On the bench's demo data, 4 MiB frames come out 0.5% smaller than
+/// with level 3's own 2 MiB window, at the same CPU (docs/archive-format.md, "Frame size and window").
+/// The decoder needs no more memory: frames are decompressed whole into a buffer of their content's size.
+inline constexpr unsigned k_window_log = 22;
 
 /// The zstd level for API level `level`; invalid_argument outside 1–9.
 Result<int> zstd_level(int level);
@@ -31,11 +31,11 @@ Result<int> zstd_level(int level);
 /// The largest size a frame compressed from `src_size` bytes can have.
 std::size_t compress_bound(std::size_t src_size) noexcept;
 
-/// Compresses whole inputs into single zstd frames, with a window of 2^k_min_window_log bytes (zstd's
-/// level parameters otherwise): the content size is recorded in the frame header
-/// and the frame ends with zstd's 4-byte content checksum (XXH64 of the content, ZSTD_c_checksumFlag),
-/// so that any zstd decoder, `zstd -dc` included, detects damage to the frame on its own (the archive
-/// keeps its SHA-256 checksums besides). Owns one ZSTD_CCtx.
+/// Compresses whole inputs into single zstd frames, with a window of 2^k_window_log bytes (zstd's
+/// level parameters otherwise): the content size is recorded in the frame header and the frame ends
+/// with zstd's 4-byte content checksum (XXH64 of the content, ZSTD_c_checksumFlag), so that any zstd
+/// decoder, `zstd -dc` included, detects damage to the frame on its own (the archive keeps its SHA-256
+/// checksums besides). Owns one ZSTD_CCtx.
 class Compressor {
  public:
   /// `zstd_level` is a zstd level (see zstd_level()).

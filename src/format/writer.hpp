@@ -48,7 +48,7 @@ struct WriterOptions {
   /// Compression level 1–9 (zstd levels 1–9). Default: 3.
   int level = 3;
   /// A data frame is closed once its documents reach this many bytes (a single larger document gets a
-  /// frame of its own). 4 KiB–64 MiB. Default: 4 MiB, the Compressor's window (codec::k_min_window_log):
+  /// frame of its own). 4 KiB–64 MiB. Default: 4 MiB, the Compressor's window (codec::k_window_log):
   /// smaller frames lose ratio (2 MiB: +1.8% on the bench's data), larger ones cost memory in every
   /// reader and writer for little (docs/archive-format.md, "Frame size and window").
   std::size_t frame_bytes = 4u << 20;
