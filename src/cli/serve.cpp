@@ -2,6 +2,7 @@
 // docs/schedule.md). On first start (no admin key in the store and none given with --api-key) it creates
 // an admin key and prints it once; only its hash is stored. Prints "Serving at http://HOST:PORT" when it
 // listens (tests read the port from that line).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -87,6 +88,8 @@ std::string g_key_file;
 int g_http_workers = http::ServerOptions{}.worker_threads;
 /// --job-nice: how much nicer the job workers run than request handling (jobs::ServiceOptions::job_nice).
 int g_job_nice = 10;
+/// --requests-during-jobs: requests a second while a job runs (http::PacerOptions::per_second; 0: off).
+int g_requests_during_jobs = static_cast<int>(http::PacerOptions{}.per_second);
 
 int serve(Context& ctx) {
   auto st = ctx.store();
@@ -160,6 +163,8 @@ int serve(Context& ctx) {
   http::ServerOptions options;
   options.listen = ctx.settings.listen;
   options.worker_threads = g_http_workers;
+  options.pacing.per_second = g_requests_during_jobs;
+  options.pacing.burst = static_cast<std::size_t>(std::max(1, g_requests_during_jobs / 10));  // a tenth of a second
   http::Server server(options, router, services);
   auto port = server.listen();
   if (!port) return report(port.error());
@@ -210,6 +215,11 @@ void add_serve_command(CLI::App& app, Context& ctx) {
                   "CLAUDELENS_JOB_NICE)")
       ->envname("CLAUDELENS_JOB_NICE")
       ->check(CLI::Range(0, 19));
+  cmd->add_option("--requests-during-jobs", g_requests_during_jobs,
+                  "While a backup or restore runs, handle at most this many requests a second; the others "
+                  "wait their turn, none is refused; 0: no limit (default: 1000; env CLAUDELENS_REQUESTS_DURING_JOBS)")
+      ->envname("CLAUDELENS_REQUESTS_DURING_JOBS")
+      ->check(CLI::Range(0, 1000000));
   cmd->callback([&ctx] { ctx.action = [&ctx] { return serve(ctx); }; });
 }
 

@@ -37,6 +37,7 @@
 #include "http/errors.hpp"
 #include "http/range.hpp"
 #include "http/rate_limiter.hpp"
+#include "jobs/jobs.hpp"
 
 namespace claudelens::http {
 namespace {
@@ -104,6 +105,7 @@ struct Server::Impl {
   // themselves from this list.
   std::list<Connection> connections;  // I/O thread only
   bool stopping = false;              // I/O thread only
+  RequestPacer pacer;                 // I/O thread only
   net::io_context ioc{1};
   net::thread_pool pool;
   tcp::acceptor acceptor{ioc};
@@ -113,6 +115,7 @@ struct Server::Impl {
       : options(std::move(o)),
         router(r),
         services(s),
+        pacer(options.pacing),
         pool(static_cast<std::size_t>(std::max(1, options.worker_threads))) {
     access_log = spdlog::get("access");
     if (!access_log) {
@@ -283,6 +286,14 @@ struct Server::Impl {
                                       bhttp::request_parser<bhttp::empty_body>& parser, const std::string& remote,
                                       bool& consumed) {
     const auto started = std::chrono::steady_clock::now();
+    // While a backup or restore runs here, requests take turns (request_pacer.hpp): a flood of them
+    // waits rather than taking the job's CPU. The wait is part of the request's logged time.
+    const bool busy = services.jobs != nullptr && services.jobs->running_here() > 0;
+    if (const auto wait = pacer.admit(started, busy); wait > std::chrono::steady_clock::duration::zero()) {
+      net::steady_timer timer(stream.get_executor());
+      timer.expires_after(wait);
+      co_await timer.async_wait(use_tuple);
+    }
     Request req = make_request(parser.get(), remote);
     const bool has_body = parser.chunked() || (parser.content_length() && *parser.content_length() > 0);
     const bool keep_alive = parser.get().keep_alive();

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "core/result.hpp"
+#include "http/request_pacer.hpp"
 #include "http/router.hpp"
 #include "http/services.hpp"
 
@@ -33,6 +34,9 @@ struct ServerOptions {
   std::chrono::seconds shutdown_grace{10};
   /// Handle SIGINT/SIGTERM by shutting down. Default: true.
   bool handle_signals = true;
+  /// While a job runs in this process (Services::jobs), requests take turns at this rate (RequestPacer;
+  /// `serve --requests-during-jobs`). Default: PacerOptions{} (1,000 a second, bursts of 100).
+  PacerOptions pacing;
 };
 
 class Server {

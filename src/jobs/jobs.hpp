@@ -276,6 +276,9 @@ class JobService {
 
   /// This process's worker id (recorded as claimed_by / submitted_by).
   virtual const std::string& worker_id() const = 0;
+  /// How many jobs run in this process now (on the pool or a run_*_now caller's thread). Lock-free:
+  /// the server asks on every request (http::RequestPacer).
+  virtual std::size_t running_here() const noexcept = 0;
 
   /// Restart recovery: running jobs whose process is gone (lock not held, or no lock file here and a
   /// stale heartbeat) and pending jobs whose submitting process crashed (lock not held) are marked

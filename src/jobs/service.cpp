@@ -87,6 +87,7 @@ class Service final : public JobService, public ServiceCore {
   }
 
   const std::string& worker_id() const override { return m_worker_id; }
+  std::size_t running_here() const noexcept override { return m_running.load(std::memory_order_relaxed); }
 
   // ---- recovery ------------------------------------------------------------------------------------
 
@@ -479,6 +480,7 @@ class Service final : public JobService, public ServiceCore {
       std::lock_guard lock(m_mutex);
       m_active.emplace(a->job.id, a);
     }
+    m_running.fetch_add(1, std::memory_order_relaxed);
     Job final_job;
     try {
       final_job = a->type == JobType::backup ? run_backup_job(*a, hooks) : run_restore_job(*a, hooks);
@@ -494,6 +496,7 @@ class Service final : public JobService, public ServiceCore {
       std::lock_guard lock(m_mutex);
       m_active.erase(a->job.id);  // the id never changes: no need for a->mutex
     }
+    m_running.fetch_sub(1, std::memory_order_relaxed);
     m_wake.notify_all();
     std::lock_guard lock(a->mutex);
     return a->job;
@@ -832,6 +835,7 @@ class Service final : public JobService, public ServiceCore {
   std::mutex m_mutex;              ///< guards m_active, m_workers (start), m_started, m_stopping, m_closing
   std::condition_variable m_wake;  ///< workers and ticker: new work, stop
   std::map<std::string, std::shared_ptr<ActiveJob>> m_active;  ///< jobs running in this process
+  std::atomic<std::size_t> m_running{0};                       ///< m_active.size(), for running_here() without the lock
   std::vector<std::thread> m_workers;
   std::thread m_ticker;
   bool m_started = false;

@@ -1,7 +1,9 @@
 // The server as a whole over loopback: health, keys and auth (401/403/404 across two users), request ids,
 // keep-alive, the error envelope, and bad input (malformed JSON, wrong types, huge bodies, a 1 MB header
 // line, path tricks, many idle connections, a slow client), after each of which the server still answers.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -224,6 +226,41 @@ TEST_F(ServerBasics, job_workers_run_ten_nicer_than_request_handling_unless_told
   start({{"CLAUDELENS_JOB_NICE", "0"}});
   EXPECT_EQ(threads_nicer_by(server_pid(), 10), 0);
   EXPECT_EQ(get("/api/v1/health").status, 200);
+}
+
+TEST_F(ServerBasics, while_a_job_runs_requests_take_turns_at_the_set_rate_and_none_is_refused) {
+  // serve --requests-during-jobs (default 1,000 a second, bursts of a tenth of that): here 20 a second,
+  // bursts of 2 (docs/http.md "Requests while a job runs").
+  server().stop(SIGTERM);
+  start({{"CLAUDELENS_REQUESTS_DURING_JOBS", "20"}});
+  auto timed = [&](int n) {
+    HttpConnection c(port());
+    const auto t = std::chrono::steady_clock::now();
+    for (int i = 0; i < n; ++i) EXPECT_EQ(c.request("GET", "/api/v1/health").status, 200) << i;
+    return std::chrono::steady_clock::now() - t;
+  };
+  EXPECT_LT(timed(42), std::chrono::milliseconds(1500));  // no job: not paced
+  // A backup that waits: the test holds the backup folder's lock, which a backup takes shared.
+  const int fd = ::open((dir().path() / "backups" / ".claudelens.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+  const auto r = post("/api/v1/backups", json::object{{"name", "paced"}});
+  ASSERT_EQ(r.status, 202) << r.body;
+  const std::string job_id(r.json().at("job_id").as_string());
+  std::string status;
+  for (int i = 0; i < 100 && status != "running"; ++i) {
+    const auto j = get("/api/v1/backups/jobs/" + job_id);
+    ASSERT_EQ(j.status, 200) << j.body;
+    status = std::string(j.json().at("status").as_string());
+    if (status != "running") std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(status, "running");
+  // 42 requests while it runs: 3 at once, then one every 50 ms: at least 1.95 s, every one answered.
+  EXPECT_GE(timed(42), std::chrono::milliseconds(1900));
+  ::flock(fd, LOCK_UN);
+  ::close(fd);
+  EXPECT_EQ(wait_job(port(), "backups", job_id).at("status").as_string(), "completed");
+  EXPECT_LT(timed(42), std::chrono::milliseconds(1500));  // the job is over: not paced
 }
 
 }  // namespace
